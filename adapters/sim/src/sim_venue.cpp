@@ -1,0 +1,99 @@
+#include "ballast/adapters/sim/sim_venue.hpp"
+
+#include <cmath>
+
+namespace ballast::sim {
+
+SimVenue::SimVenue(const BarPanel& panel, SimVenueOptions options, std::function<double()> available_cash)
+    : panel_(panel), options_(options), available_cash_(std::move(available_cash)) {}
+
+void SimVenue::Submit(const Order& order) {
+  pending_.push_back({order, row_});
+  listener_->OnOrderAccepted(order.id, panel_.Time(row_));
+}
+
+void SimVenue::Cancel(OrderId id) {
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    if (pending_[i].order.id == id) {
+      pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
+      listener_->OnOrderCanceled(id, "cancel_requested", panel_.Time(row_));
+      return;
+    }
+  }
+}
+
+bool SimVenue::Execute(const PendingOrder& p, double price, Timestamp t) {
+  const Order& o = p.order;
+  const bool buy = o.side == Side::kBuy;
+  const double fill_price = SlippedPrice(price, buy, options_.slippage_bps);
+  double qty = o.quantity;
+  if (buy) {
+    const double cash = available_cash_();
+    auto cost = [&](double q) { return q * fill_price + options_.commission.Fee(q, fill_price); };
+    if (cost(qty) > cash + 1e-9 * (std::abs(cash) + cost(qty)) + 1e-9) {
+      // Largest quantity that fits (cost is monotone in quantity).
+      double lo = 0.0;
+      double hi = qty;
+      for (int it = 0; it < 64; ++it) {
+        const double mid = 0.5 * (lo + hi);
+        (cost(mid) <= cash ? lo : hi) = mid;
+      }
+      if (options_.shares == ShareMode::kWhole) {
+        lo = std::floor(lo / options_.lot_size + 1e-9) * options_.lot_size;
+        while (lo > 0.0 && cost(lo) > cash) lo -= options_.lot_size;
+      }
+      if (lo <= 0.0) {
+        listener_->OnOrderRejected(o.id, "insufficient_buying_power", t);
+        return true;
+      }
+      qty = lo;
+    }
+  }
+  Fill f;
+  f.order = o.id;
+  f.symbol = o.symbol;
+  f.side = o.side;
+  f.quantity = qty;
+  f.price = fill_price;
+  f.commission = options_.commission.Fee(qty, fill_price);
+  f.slippage = std::abs(fill_price - price) * qty;
+  f.time = t;
+  listener_->OnFill(f);
+  if (qty < o.quantity) listener_->OnOrderCanceled(o.id, "insufficient_buying_power", t);
+  return true;
+}
+
+void SimVenue::OnSliceOpen(std::size_t row) {
+  row_ = row;
+  if (options_.fill != FillModel::kNextOpen || pending_.empty()) return;
+  const Timestamp t = panel_.Time(row);
+  keep_.clear();
+  // Submission order is kept, so a plan's sells fill before its buys.
+  auto batch = std::move(pending_);
+  pending_.clear();
+  for (const auto& p : batch) {
+    if (p.row < row && panel_.HasBar(row, p.order.symbol)) {
+      Execute(p, panel_.Open(row, p.order.symbol), t);
+    } else {
+      keep_.push_back(p);
+    }
+  }
+  pending_.swap(keep_);
+}
+
+void SimVenue::OnSliceClose(std::size_t row) {
+  row_ = row;
+  if (options_.fill != FillModel::kClose || pending_.empty()) return;
+  const Timestamp t = panel_.Time(row);
+  auto batch = std::move(pending_);
+  pending_.clear();
+  for (const auto& p : batch) {
+    if (panel_.HasBar(row, p.order.symbol)) {
+      Execute(p, panel_.Close(row, p.order.symbol), t);
+    } else {
+      listener_->OnOrderRejected(p.order.id, "no_bar_for_symbol", t);
+    }
+  }
+}
+
+}  // namespace ballast::sim

@@ -1,0 +1,45 @@
+#pragma once
+/// Runs one backtest: this is `main`'s choice of parts for a backtest (ReplaySource, SimClock,
+/// SimVenue, DataSessions) wired to the same kernel, planner and order manager live trading uses.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ballast/backtests/backtest_config.hpp"
+#include "ballast/engine/bar_panel.hpp"
+#include "ballast/engine/metrics.hpp"
+#include "ballast/engine/run_record.hpp"
+
+namespace ballast::backtests {
+
+struct BacktestResult {
+  BacktestConfig config;
+  std::shared_ptr<const BarPanel> panel;
+  std::size_t first_row = 0;  ///< the run's first slice
+  std::size_t tradable = 0;
+  std::vector<std::string> symbols;  ///< tradable symbols, panel order
+  RunRecord record;
+  Summary summary;
+  std::string run_tag;
+};
+
+/// Market data for a backtest: the panel and where the run starts in it.
+struct MarketData {
+  std::shared_ptr<const BarPanel> panel;
+  std::size_t first_row = 0;
+  std::size_t tradable = 0;
+  std::ptrdiff_t benchmark = -1;
+};
+
+/// Loads and aligns the data `config` needs, checking symbols and dates against the store
+/// (config errors name the key path).
+[[nodiscard]] MarketData LoadMarketData(const BacktestConfig& config);
+
+/// Runs the backtest on already loaded data (read-only; may be shared by many runs).
+[[nodiscard]] BacktestResult RunBacktest(const BacktestConfig& config, const MarketData& data);
+
+/// Loads and runs.
+[[nodiscard]] BacktestResult RunBacktest(const BacktestConfig& config);
+
+}  // namespace ballast::backtests

@@ -1,0 +1,44 @@
+#pragma once
+/// A backtest config parsed once into immutable typed values. Unknown keys, wrong types and bad
+/// values are config errors naming the file and key path (exit code 2).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ballast/adapters/sim/sim_venue.hpp"
+#include "ballast/engine/config_node.hpp"
+#include "ballast/engine/costs.hpp"
+#include "ballast/engine/planner.hpp"
+#include "ballast/strategies/registry.hpp"
+
+namespace ballast::backtests {
+
+struct BacktestConfig {
+  std::string name;
+  std::string origin;      ///< config file path (for messages)
+  std::string store_path;  ///< resolved against the config file's directory
+  std::optional<Days> start;
+  std::optional<Days> end;
+  double initial_cash = 100000.0;
+  ShareMode shares = ShareMode::kFractional;
+  double lot_size = 1.0;
+  strategies::StrategySpec strategy;
+  sim::FillModel fill = sim::FillModel::kClose;
+  CommissionModel commission;
+  double slippage_bps = 0.0;
+  double min_trade_notional = 0.0;
+  std::string benchmark;  ///< empty = none
+  double risk_free_rate = 0.0;
+  std::string resolved_json;  ///< the config after --set, as run
+};
+
+/// Parses `doc` (already carrying any --set overrides).
+[[nodiscard]] BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
+                                                 const strategies::StrategyRegistry& registry);
+
+/// Loads a config file, applies `--set` assignments and parses it.
+[[nodiscard]] BacktestConfig LoadBacktestConfig(const std::string& path, const std::vector<std::string>& sets,
+                                                const strategies::StrategyRegistry& registry);
+
+}  // namespace ballast::backtests

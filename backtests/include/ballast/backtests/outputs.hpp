@@ -1,0 +1,25 @@
+#pragma once
+/// Writes a run's files: config.json, equity.csv, trades.csv, weights.csv, events.jsonl and
+/// summary.json (formats in docs/outputs.md). Files are written into a temporary directory that is
+/// renamed into place, so an interrupted write leaves nothing half-written. Numbers are printed in
+/// shortest round-trip form, so the same run gives byte-identical files.
+
+#include <string>
+
+#include "ballast/backtests/backtest.hpp"
+
+namespace ballast::backtests {
+
+/// Writes all outputs to `dir`, which must not exist yet unless `overwrite`.
+void WriteRunOutputs(const BacktestResult& result, const std::string& dir, bool overwrite);
+
+/// summary.json text.
+[[nodiscard]] std::string SummaryJson(const BacktestResult& result);
+
+/// The short table printed to the terminal.
+[[nodiscard]] std::string SummaryTable(const BacktestResult& result);
+
+/// `<name>` reduced to [a-z0-9-], for directory names.
+[[nodiscard]] std::string Slug(std::string_view name);
+
+}  // namespace ballast::backtests

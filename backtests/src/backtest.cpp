@@ -1,0 +1,127 @@
+#include "ballast/backtests/backtest.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
+
+#include <boost/asio/io_context.hpp>
+
+#include "ballast/adapters/sim/sim_venue.hpp"
+#include "ballast/data/bar_store.hpp"
+#include "ballast/data/panel_builder.hpp"
+#include "ballast/data/replay_source.hpp"
+#include "ballast/engine/calendar.hpp"
+#include "ballast/engine/clock.hpp"
+#include "ballast/engine/error.hpp"
+#include "ballast/engine/kernel.hpp"
+
+namespace ballast::backtests {
+namespace {
+
+[[noreturn]] void ConfigError(const BacktestConfig& c, std::string_view path, const std::string& what) {
+  throw Error(ErrorKind::kConfig, fmt::format("{}: {}: {}", c.origin, path, what));
+}
+
+std::string RunTag(const std::string& resolved_json) {
+  // FNV-1a of the resolved config: the same config always yields the same client order ids.
+  std::uint32_t h = 2166136261u;
+  for (unsigned char ch : resolved_json) {
+    h ^= ch;
+    h *= 16777619u;
+  }
+  return fmt::format("bt{:08x}", h);
+}
+
+}  // namespace
+
+MarketData LoadMarketData(const BacktestConfig& c) {
+  const data::StoreInfo info = data::ReadStoreInfo(c.store_path);
+  for (const auto& s : c.strategy.symbols) {
+    if (info.Find(s) == nullptr) {
+      ConfigError(c, fmt::format("strategy.targets.{}", s),
+                  fmt::format("symbol '{}' is not in the store {} (see `ballast data info`)", s, c.store_path));
+    }
+  }
+  if (!c.benchmark.empty() && info.Find(c.benchmark) == nullptr) {
+    ConfigError(c, "benchmark",
+                fmt::format("symbol '{}' is not in the store {}", c.benchmark, c.store_path));
+  }
+  const auto tradable = data::LoadSeries(c.store_path, c.strategy.symbols, c.start, c.end);
+  std::vector<data::SymbolSeries> extra;
+  std::ptrdiff_t bench_col = -1;
+  for (std::size_t i = 0; i < c.strategy.symbols.size(); ++i) {
+    if (c.strategy.symbols[i] == c.benchmark) bench_col = static_cast<std::ptrdiff_t>(i);
+  }
+  if (!c.benchmark.empty() && bench_col < 0) {
+    extra = data::LoadSeries(c.store_path, {c.benchmark}, c.start, c.end);
+    bench_col = static_cast<std::ptrdiff_t>(tradable.size());
+  }
+  const Timestamp from = c.start ? DayToTimestamp(*c.start) : std::numeric_limits<Timestamp>::min();
+  auto panel = std::make_shared<BarPanel>(data::BuildPanel(tradable, extra, from));
+
+  // The run starts on the first date on which every target symbol has a bar.
+  std::size_t first = panel->Rows();
+  for (std::size_t r = 0; r < panel->Rows() && first == panel->Rows(); ++r) {
+    bool all = true;
+    for (std::size_t col = 0; col < tradable.size() && all; ++col) all = panel->HasBar(r, col);
+    if (all) first = r;
+  }
+  if (first == panel->Rows()) {
+    std::string ranges;
+    for (const auto& s : c.strategy.symbols) {
+      const auto* si = info.Find(s);
+      ranges += fmt::format("{}{} {}..{}", ranges.empty() ? "" : ", ", s, FormatDate(TimestampToDay(si->first)),
+                            FormatDate(TimestampToDay(si->last)));
+    }
+    ConfigError(c, "data.start",
+                fmt::format("no date in [{}, {}] on which every target symbol has a bar (store has {})",
+                            c.start ? FormatDate(*c.start) : "start", c.end ? FormatDate(*c.end) : "end",
+                            ranges));
+  }
+  if (bench_col >= 0 && std::isnan(panel->Close(first, static_cast<std::size_t>(bench_col)))) {
+    ConfigError(c, "benchmark",
+                fmt::format("'{}' has no bar on the run's first date {}; choose another benchmark or start",
+                            c.benchmark, FormatDate(panel->Day(first))));
+  }
+  return MarketData{panel, first, tradable.size(), bench_col};
+}
+
+BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md) {
+  BacktestResult result;
+  result.config = c;
+  result.panel = md.panel;
+  result.first_row = md.first_row;
+  result.tradable = md.tradable;
+  result.symbols.assign(md.panel->Symbols().begin(),
+                        md.panel->Symbols().begin() + static_cast<std::ptrdiff_t>(md.tradable));
+  result.run_tag = RunTag(c.resolved_json);
+  const BarPanel& panel = *md.panel;
+
+  std::vector<Days> days;
+  days.reserve(panel.Rows() - md.first_row);
+  for (std::size_t r = md.first_row; r < panel.Rows(); ++r) days.push_back(panel.Day(r));
+  DataSessions sessions(std::move(days));
+  SimClock clock;
+  Ledger ledger(md.tradable, c.initial_cash);
+  RunRecord& record = result.record;
+  sim::SimVenue venue(panel,
+                      sim::SimVenueOptions{c.fill, c.commission, c.slippage_bps, c.shares, c.lot_size},
+                      [&ledger] { return ledger.Cash(); });
+  OrderManager orders(venue, ledger, record, result.symbols, result.run_tag);
+  Planner planner(PlannerOptions{c.shares, c.lot_size, c.min_trade_notional, c.commission, c.slippage_bps});
+  RiskGate risk(c.slippage_bps, c.commission);
+  auto strategy = c.strategy.make();
+  Kernel kernel(KernelParts{panel, sessions, clock, *strategy, planner, risk, venue, orders, ledger, record},
+                KernelOptions{md.tradable, md.benchmark, true});
+  data::ReplaySource source(md.first_row, panel.Rows());
+  boost::asio::io_context io;
+  source.Start(io, kernel);
+  io.run();
+  result.summary = ComputeSummary(record, c.initial_cash, c.risk_free_rate, c.benchmark);
+  return result;
+}
+
+BacktestResult RunBacktest(const BacktestConfig& config) { return RunBacktest(config, LoadMarketData(config)); }
+
+}  // namespace ballast::backtests

@@ -1,0 +1,129 @@
+#include "ballast/backtests/backtest_config.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "ballast/engine/error.hpp"
+
+namespace ballast::backtests {
+namespace {
+
+std::optional<Days> ParseDateKey(const ConfigNode& parent, std::string_view key) {
+  auto node = parent.Find(key);
+  if (!node) return std::nullopt;
+  const auto d = ParseIsoDate(node->String());
+  if (!d) node->Fail("a date YYYY-MM-DD");
+  return d;
+}
+
+double NonNegative(const ConfigNode& parent, std::string_view key, double fallback) {
+  auto node = parent.Find(key);
+  if (!node) return fallback;
+  const double v = node->Number();
+  if (v < 0.0) node->Fail("a number >= 0");
+  return v;
+}
+
+CommissionModel ParseCommission(const ConfigNode& node) {
+  CommissionModel m;
+  if (node.IsString()) {
+    // Shorthand: "none".
+    if (node.String() == "none") return m;
+    node.Fail("an object like {\"model\": \"per_share\", ...} or \"none\"");
+  }
+  const auto model = node.EnumOr("model", {"none", "per_share", "bps", "fixed"}, "none");
+  if (model == "none") {
+    node.ExpectKeys({"model"});
+    m.kind = CommissionModel::Kind::kNone;
+  } else if (model == "per_share") {
+    node.ExpectKeys({"model", "per_share", "min", "max_pct"});
+    m.kind = CommissionModel::Kind::kPerShare;
+    m.per_share = NonNegative(node, "per_share", 0.005);
+    m.min = NonNegative(node, "min", 1.0);
+    m.max_pct = NonNegative(node, "max_pct", 0.01);
+  } else if (model == "bps") {
+    node.ExpectKeys({"model", "bps"});
+    m.kind = CommissionModel::Kind::kBps;
+    m.bps = NonNegative(node, "bps", 0.0);
+  } else {
+    node.ExpectKeys({"model", "per_order"});
+    m.kind = CommissionModel::Kind::kFixed;
+    m.per_order = NonNegative(node, "per_order", 0.0);
+  }
+  return m;
+}
+
+}  // namespace
+
+BacktestConfig ParseBacktestConfig(const ConfigDocument& doc, const strategies::StrategyRegistry& registry) {
+  const ConfigNode root = doc.Root();
+  root.ExpectKeys({"name", "description", "data", "portfolio", "strategy", "execution", "benchmark", "metrics"});
+  BacktestConfig c;
+  c.origin = doc.Origin();
+  c.name = root.StringOr("name", std::filesystem::path(doc.Origin()).stem().string());
+  if (auto d = root.Find("description")) (void)d->String();
+
+  const ConfigNode data = root.At("data");
+  data.ExpectKeys({"store", "start", "end"});
+  {
+    const ConfigNode store = data.At("store");
+    std::filesystem::path p(store.String());
+    if (p.empty()) store.Fail("a path to an HDF5 store");
+    if (p.is_relative()) p = std::filesystem::path(doc.Origin()).parent_path() / p;
+    c.store_path = p.lexically_normal().string();
+  }
+  c.start = ParseDateKey(data, "start");
+  c.end = ParseDateKey(data, "end");
+  if (c.start && c.end && *c.start >= *c.end) {
+    data.At("end").Fail(fmt::format("a date after data.start ({})", FormatDate(*c.start)));
+  }
+
+  if (auto portfolio = root.Find("portfolio")) {
+    portfolio->ExpectKeys({"initial_cash", "shares", "lot_size"});
+    if (auto cash = portfolio->Find("initial_cash")) {
+      c.initial_cash = cash->Number();
+      if (!(c.initial_cash > 0.0)) cash->Fail("a positive amount");
+    }
+    c.shares = portfolio->EnumOr("shares", {"fractional", "whole"}, "fractional") == "whole"
+                   ? ShareMode::kWhole
+                   : ShareMode::kFractional;
+    if (auto lot = portfolio->Find("lot_size")) {
+      c.lot_size = lot->Number();
+      if (!(c.lot_size > 0.0)) lot->Fail("a positive number of shares");
+    }
+  }
+
+  c.strategy = registry.Parse(root.At("strategy"));
+
+  if (auto ex = root.Find("execution")) {
+    ex->ExpectKeys({"fill", "commission", "slippage_bps", "min_trade_notional"});
+    c.fill = ex->EnumOr("fill", {"close", "next_open"}, "close") == "close" ? sim::FillModel::kClose
+                                                                           : sim::FillModel::kNextOpen;
+    if (auto com = ex->Find("commission")) c.commission = ParseCommission(*com);
+    c.slippage_bps = NonNegative(*ex, "slippage_bps", 0.0);
+    c.min_trade_notional = NonNegative(*ex, "min_trade_notional", 0.0);
+  }
+  if (auto b = root.Find("benchmark")) {
+    c.benchmark = b->String();
+    if (c.benchmark.empty()) b->Fail("a symbol in the store, or null for none");
+  }
+  if (auto m = root.Find("metrics")) {
+    m->ExpectKeys({"risk_free_rate"});
+    if (auto rf = m->Find("risk_free_rate")) {
+      c.risk_free_rate = rf->Number();
+      if (c.risk_free_rate <= -1.0 || c.risk_free_rate > 1.0) rf->Fail("an annual rate as a fraction, e.g. 0.02");
+    }
+  }
+  c.resolved_json = doc.Pretty();
+  return c;
+}
+
+BacktestConfig LoadBacktestConfig(const std::string& path, const std::vector<std::string>& sets,
+                                  const strategies::StrategyRegistry& registry) {
+  ConfigDocument doc = ConfigDocument::FromFile(path);
+  for (const auto& s : sets) doc.ApplySet(s);
+  return ParseBacktestConfig(doc, registry);
+}
+
+}  // namespace ballast::backtests

@@ -1,0 +1,49 @@
+#pragma once
+/// The HDF5 bar store (layout in docs/data-format.md, format_version 1): plain HDF5 that h5dump
+/// and h5py read. Writes go to a temporary file renamed into place, so a failed import leaves
+/// nothing behind. This header does not include HDF5.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ballast/data/series.hpp"
+
+namespace ballast::data {
+
+inline constexpr int kStoreFormatVersion = 1;
+inline constexpr const char* kStoreFormatName = "ballast.bars";
+
+struct StoreSymbolInfo {
+  std::string symbol;
+  std::size_t rows = 0;
+  Timestamp first = 0;
+  Timestamp last = 0;
+  std::string price_adjustment;
+  std::string source;
+  std::size_t repaired_rows = 0;
+  std::size_t ohlc_warnings = 0;
+};
+
+struct StoreInfo {
+  std::string path;
+  int format_version = 0;
+  std::string price_adjustment;  ///< "adjusted", "raw", "source" or "mixed"
+  std::string created_by;
+  std::vector<StoreSymbolInfo> symbols;  ///< sorted by symbol
+  [[nodiscard]] const StoreSymbolInfo* Find(std::string_view symbol) const noexcept;
+};
+
+/// Writes `series` (daily bars) to `path` atomically. Fails if `path` exists unless `overwrite`.
+void WriteStore(const std::string& path, const std::vector<SymbolSeries>& series, bool overwrite);
+
+/// Reads the store's metadata; a data error naming the file if it is not a ballast store.
+[[nodiscard]] StoreInfo ReadStoreInfo(const std::string& path);
+
+/// Loads the bars of `symbols` with dates in [from, to] (inclusive; nullopt = unbounded),
+/// validating them (strictly increasing dates, finite positive prices). Order of `symbols` kept.
+[[nodiscard]] std::vector<SymbolSeries> LoadSeries(const std::string& path,
+                                                   const std::vector<std::string>& symbols,
+                                                   std::optional<Days> from, std::optional<Days> to);
+
+}  // namespace ballast::data

@@ -1,0 +1,37 @@
+#pragma once
+/// CSV importers: Yahoo-style per-symbol files (`SYMBOL.csv[.gz]` with Date, Close and optionally
+/// Open, High, Low, Volume, Adj Close) and long files with a symbol column (Name, symbol or
+/// ticker). Headers are case-insensitive. Every error names the file and line.
+
+#include <string>
+#include <vector>
+
+#include "ballast/data/series.hpp"
+
+namespace ballast::data {
+
+enum class PriceMode : unsigned char { kAdjusted, kRaw };
+enum class OnInvalidRow : unsigned char { kError, kSkip };
+
+struct ImportOptions {
+  PriceMode price = PriceMode::kAdjusted;
+  /// Label series from files without an Adj Close column as adjusted (e.g. yfinance auto_adjust
+  /// downloads whose Close already is the adjusted close).
+  bool assume_adjusted = false;
+  OnInvalidRow on_invalid = OnInvalidRow::kError;
+};
+
+struct ImportResult {
+  std::vector<SymbolSeries> series;  ///< sorted by symbol
+  std::vector<std::string> warnings; ///< skipped rows and similar, one line each
+};
+
+/// Reads and validates all `paths` (plain or gzip). Throws ballast::Error(kData) on the first
+/// invalid row (unless skipping), a missing required column, or a symbol found in two files.
+[[nodiscard]] ImportResult ImportCsvFiles(const std::vector<std::string>& paths,
+                                          const ImportOptions& options);
+
+/// Reads a whole file, gunzipping it when it is gzip-compressed.
+[[nodiscard]] std::string ReadMaybeGzip(const std::string& path);
+
+}  // namespace ballast::data

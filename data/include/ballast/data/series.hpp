@@ -1,0 +1,25 @@
+#pragma once
+/// One symbol's daily bars as columns, as imported from CSV or loaded from the store.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "ballast/engine/time.hpp"
+
+namespace ballast::data {
+
+struct SymbolSeries {
+  std::string symbol;
+  std::vector<Timestamp> time;  ///< 00:00 UTC of each session date, strictly increasing
+  std::vector<double> open, high, low, close, volume;
+  /// "adjusted" (Adj Close applied), "raw" (Adj Close present, ignored by --price raw) or
+  /// "source" (no Adj Close column: prices as the file gives them).
+  std::string price_adjustment = "source";
+  std::string source;               ///< file it came from (base name)
+  std::size_t repaired_rows = 0;    ///< rows with missing open/high/low/volume filled from close
+  std::size_t ohlc_warnings = 0;    ///< rows whose high/low do not bracket open/close
+  [[nodiscard]] std::size_t Rows() const noexcept { return time.size(); }
+};
+
+}  // namespace ballast::data

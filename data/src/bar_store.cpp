@@ -1,0 +1,359 @@
+#include "ballast/data/bar_store.hpp"
+
+#include <fmt/format.h>
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "ballast/engine/error.hpp"
+
+namespace ballast::data {
+namespace {
+
+constexpr const char* kBarsGroup = "/bars/1d";
+
+/// Owns an HDF5 identifier and closes it with the matching function.
+class Handle {
+ public:
+  Handle() = default;
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = H5I_INVALID_HID; }
+  Handle& operator=(Handle&& o) noexcept {
+    std::swap(id_, o.id_);
+    std::swap(close_, o.close_);
+    return *this;
+  }
+  ~Handle() {
+    if (id_ >= 0 && close_ != nullptr) close_(id_);
+  }
+  [[nodiscard]] hid_t get() const noexcept { return id_; }
+  [[nodiscard]] bool ok() const noexcept { return id_ >= 0; }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+void QuietHdf5() {
+  static const bool once = [] {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)once;
+}
+
+[[noreturn]] void Fail(ErrorKind kind, const std::string& path, const std::string& what) {
+  throw Error(kind, fmt::format("{}: {}", path, what));
+}
+
+Handle Check(hid_t id, herr_t (*close)(hid_t), const std::string& path, const std::string& what) {
+  if (id < 0) Fail(ErrorKind::kIo, path, what);
+  return Handle(id, close);
+}
+
+void WriteStringAttr(hid_t obj, const char* name, const std::string& value, const std::string& path) {
+  Handle type = Check(H5Tcopy(H5T_C_S1), H5Tclose, path, "H5Tcopy");
+  H5Tset_size(type.get(), std::max<std::size_t>(value.size(), 1));
+  H5Tset_strpad(type.get(), H5T_STR_NULLPAD);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  Handle space = Check(H5Screate(H5S_SCALAR), H5Sclose, path, "H5Screate");
+  Handle attr = Check(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                      H5Aclose, path, fmt::format("cannot create attribute {}", name));
+  if (H5Awrite(attr.get(), type.get(), value.c_str()) < 0) Fail(ErrorKind::kIo, path, "H5Awrite");
+}
+
+void WriteIntAttr(hid_t obj, const char* name, long long value, const std::string& path) {
+  Handle space = Check(H5Screate(H5S_SCALAR), H5Sclose, path, "H5Screate");
+  Handle attr = Check(H5Acreate2(obj, name, H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                      H5Aclose, path, fmt::format("cannot create attribute {}", name));
+  if (H5Awrite(attr.get(), H5T_NATIVE_LLONG, &value) < 0) Fail(ErrorKind::kIo, path, "H5Awrite");
+}
+
+std::optional<std::string> ReadStringAttr(hid_t obj, const char* name) {
+  if (H5Aexists(obj, name) <= 0) return std::nullopt;
+  Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  if (!attr.ok()) return std::nullopt;
+  Handle ftype(H5Aget_type(attr.get()), H5Tclose);
+  if (H5Tget_class(ftype.get()) != H5T_STRING) return std::nullopt;
+  if (H5Tis_variable_str(ftype.get()) > 0) return std::nullopt;
+  const std::size_t size = H5Tget_size(ftype.get());
+  Handle mtype(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(mtype.get(), size + 1);
+  H5Tset_cset(mtype.get(), H5Tget_cset(ftype.get()));
+  std::string buf(size + 1, '\0');
+  if (H5Aread(attr.get(), mtype.get(), buf.data()) < 0) return std::nullopt;
+  buf.resize(std::strlen(buf.c_str()));
+  return buf;
+}
+
+std::optional<long long> ReadIntAttr(hid_t obj, const char* name) {
+  if (H5Aexists(obj, name) <= 0) return std::nullopt;
+  Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  long long v = 0;
+  if (!attr.ok() || H5Aread(attr.get(), H5T_NATIVE_LLONG, &v) < 0) return std::nullopt;
+  return v;
+}
+
+// Creation properties without modification times, so the same input gives a byte-identical file.
+Handle NoTimesPlist(hid_t cls, const std::string& path) {
+  Handle p = Check(H5Pcreate(cls), H5Pclose, path, "H5Pcreate");
+  H5Pset_obj_track_times(p.get(), 0);
+  return p;
+}
+
+template <typename T>
+void WriteColumn(hid_t group, const char* name, hid_t file_type, hid_t mem_type,
+                 const std::vector<T>& data, const std::string& path) {
+  const hsize_t dims[1] = {static_cast<hsize_t>(data.size())};
+  Handle space = Check(H5Screate_simple(1, dims, nullptr), H5Sclose, path, "H5Screate_simple");
+  Handle dcpl = NoTimesPlist(H5P_DATASET_CREATE, path);
+  Handle ds = Check(H5Dcreate2(group, name, file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                    H5Dclose, path, fmt::format("cannot create dataset {}", name));
+  if (H5Dwrite(ds.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0) {
+    Fail(ErrorKind::kIo, path, fmt::format("cannot write dataset {}", name));
+  }
+}
+
+std::string StoreAdjustment(const std::vector<SymbolSeries>& series) {
+  std::set<std::string> kinds;
+  for (const auto& s : series) kinds.insert(s.price_adjustment);
+  if (kinds.size() == 1) return *kinds.begin();
+  return kinds.empty() ? "source" : "mixed";
+}
+
+Handle OpenStore(const std::string& path) {
+  QuietHdf5();
+  if (!std::filesystem::is_regular_file(path)) Fail(ErrorKind::kData, path, "no such store file");
+  if (H5Fis_hdf5(path.c_str()) <= 0) Fail(ErrorKind::kData, path, "not an HDF5 file");
+  Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!f.ok()) Fail(ErrorKind::kData, path, "cannot open HDF5 file");
+  Handle root(H5Gopen2(f.get(), "/", H5P_DEFAULT), H5Gclose);
+  const auto format = ReadStringAttr(root.get(), "format");
+  if (!format || *format != kStoreFormatName) {
+    Fail(ErrorKind::kData, path, fmt::format("not a ballast bar store (root attribute 'format' is not '{}')",
+                                             kStoreFormatName));
+  }
+  const auto version = ReadIntAttr(root.get(), "format_version");
+  if (!version) Fail(ErrorKind::kData, path, "missing root attribute 'format_version'");
+  if (*version > kStoreFormatVersion || *version < 1) {
+    Fail(ErrorKind::kData, path,
+         fmt::format("format_version {} is not supported (this ballast reads version {})", *version,
+                     kStoreFormatVersion));
+  }
+  return f;
+}
+
+std::vector<std::string> ListSymbols(hid_t file) {
+  std::vector<std::string> names;
+  if (H5Lexists(file, "/bars", H5P_DEFAULT) <= 0 || H5Lexists(file, kBarsGroup, H5P_DEFAULT) <= 0) return names;
+  Handle g(H5Gopen2(file, kBarsGroup, H5P_DEFAULT), H5Gclose);
+  H5G_info_t info;
+  if (!g.ok() || H5Gget_info(g.get(), &info) < 0) return names;
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    const ssize_t len = H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    if (len < 0) continue;
+    std::string name(static_cast<std::size_t>(len) + 1, '\0');
+    H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(), H5P_DEFAULT);
+    name.resize(static_cast<std::size_t>(len));
+    names.push_back(std::move(name));
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+hsize_t DatasetLength(hid_t ds) {
+  Handle space(H5Dget_space(ds), H5Sclose);
+  if (H5Sget_simple_extent_ndims(space.get()) != 1) return 0;
+  hsize_t dims[1] = {0};
+  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  return dims[0];
+}
+
+template <typename T>
+void ReadColumn(hid_t group, const char* name, hid_t mem_type, hsize_t offset, hsize_t count,
+                std::vector<T>& out, const std::string& path, const std::string& symbol) {
+  Handle ds(H5Dopen2(group, name, H5P_DEFAULT), H5Dclose);
+  if (!ds.ok()) Fail(ErrorKind::kData, path, fmt::format("{}: missing dataset '{}'", symbol, name));
+  out.resize(count);
+  if (count == 0) return;
+  Handle fspace(H5Dget_space(ds.get()), H5Sclose);
+  const hsize_t start[1] = {offset};
+  const hsize_t cnt[1] = {count};
+  H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, cnt, nullptr);
+  Handle mspace(H5Screate_simple(1, cnt, nullptr), H5Sclose);
+  if (H5Dread(ds.get(), mem_type, mspace.get(), fspace.get(), H5P_DEFAULT, out.data()) < 0) {
+    Fail(ErrorKind::kData, path, fmt::format("{}: cannot read dataset '{}'", symbol, name));
+  }
+}
+
+}  // namespace
+
+const StoreSymbolInfo* StoreInfo::Find(std::string_view symbol) const noexcept {
+  auto it = std::lower_bound(symbols.begin(), symbols.end(), symbol,
+                             [](const StoreSymbolInfo& a, std::string_view b) { return a.symbol < b; });
+  return it != symbols.end() && it->symbol == symbol ? &*it : nullptr;
+}
+
+void WriteStore(const std::string& path, const std::vector<SymbolSeries>& series, bool overwrite) {
+  QuietHdf5();
+  namespace fs = std::filesystem;
+  if (fs::exists(path) && !overwrite) {
+    throw Error(ErrorKind::kUsage, fmt::format("{}: already exists (use --force to replace it)", path));
+  }
+  const fs::path target(path);
+  if (target.has_parent_path() && !fs::exists(target.parent_path())) {
+    fs::create_directories(target.parent_path());
+  }
+  const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
+  try {
+    Handle fcpl = NoTimesPlist(H5P_FILE_CREATE, tmp);
+    Handle f = Check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT), H5Fclose, tmp,
+                     "cannot create file");
+    Handle root = Check(H5Gopen2(f.get(), "/", H5P_DEFAULT), H5Gclose, tmp, "open /");
+    WriteStringAttr(root.get(), "format", kStoreFormatName, tmp);
+    WriteIntAttr(root.get(), "format_version", kStoreFormatVersion, tmp);
+    WriteStringAttr(root.get(), "price_adjustment", StoreAdjustment(series), tmp);
+    WriteStringAttr(root.get(), "created_by", "ballast " BALLAST_VERSION, tmp);
+    WriteStringAttr(root.get(), "timestamp_unit", "ns since 1970-01-01 UTC; daily bars at 00:00 UTC of the session date", tmp);
+    Handle gcpl = NoTimesPlist(H5P_GROUP_CREATE, tmp);
+    Handle lcpl = Check(H5Pcreate(H5P_LINK_CREATE), H5Pclose, tmp, "H5Pcreate");
+    H5Pset_create_intermediate_group(lcpl.get(), 1);
+    Handle bars = Check(H5Gcreate2(f.get(), kBarsGroup, lcpl.get(), gcpl.get(), H5P_DEFAULT), H5Gclose,
+                        tmp, "cannot create /bars/1d");
+    for (const auto& s : series) {
+      if (s.symbol.find('/') != std::string::npos || s.symbol.empty()) {
+        throw Error(ErrorKind::kData, fmt::format("symbol '{}' cannot be stored (empty or has '/')", s.symbol));
+      }
+      Handle g = Check(H5Gcreate2(bars.get(), s.symbol.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT),
+                       H5Gclose, tmp, fmt::format("cannot create group for {}", s.symbol));
+      WriteStringAttr(g.get(), "price_adjustment", s.price_adjustment, tmp);
+      WriteStringAttr(g.get(), "source", s.source, tmp);
+      WriteStringAttr(g.get(), "first_date", s.Rows() ? FormatDate(TimestampToDay(s.time.front())) : "", tmp);
+      WriteStringAttr(g.get(), "last_date", s.Rows() ? FormatDate(TimestampToDay(s.time.back())) : "", tmp);
+      WriteIntAttr(g.get(), "rows", static_cast<long long>(s.Rows()), tmp);
+      WriteIntAttr(g.get(), "repaired_rows", static_cast<long long>(s.repaired_rows), tmp);
+      WriteIntAttr(g.get(), "ohlc_warnings", static_cast<long long>(s.ohlc_warnings), tmp);
+      WriteColumn(g.get(), "timestamp", H5T_STD_I64LE, H5T_NATIVE_INT64, s.time, tmp);
+      WriteColumn(g.get(), "open", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.open, tmp);
+      WriteColumn(g.get(), "high", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.high, tmp);
+      WriteColumn(g.get(), "low", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.low, tmp);
+      WriteColumn(g.get(), "close", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.close, tmp);
+      WriteColumn(g.get(), "volume", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.volume, tmp);
+    }
+    if (H5Fflush(f.get(), H5F_SCOPE_GLOBAL) < 0) Fail(ErrorKind::kIo, tmp, "flush failed");
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw;
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw Error(ErrorKind::kIo, fmt::format("{}: cannot move the new store into place", path));
+  }
+}
+
+StoreInfo ReadStoreInfo(const std::string& path) {
+  Handle f = OpenStore(path);
+  StoreInfo info;
+  info.path = path;
+  Handle root(H5Gopen2(f.get(), "/", H5P_DEFAULT), H5Gclose);
+  info.format_version = static_cast<int>(ReadIntAttr(root.get(), "format_version").value_or(0));
+  info.price_adjustment = ReadStringAttr(root.get(), "price_adjustment").value_or("unknown");
+  info.created_by = ReadStringAttr(root.get(), "created_by").value_or("");
+  for (const auto& name : ListSymbols(f.get())) {
+    const std::string gpath = fmt::format("{}/{}", kBarsGroup, name);
+    Handle g(H5Gopen2(f.get(), gpath.c_str(), H5P_DEFAULT), H5Gclose);
+    if (!g.ok()) continue;
+    StoreSymbolInfo s;
+    s.symbol = name;
+    s.price_adjustment = ReadStringAttr(g.get(), "price_adjustment").value_or("unknown");
+    s.source = ReadStringAttr(g.get(), "source").value_or("");
+    s.repaired_rows = static_cast<std::size_t>(ReadIntAttr(g.get(), "repaired_rows").value_or(0));
+    s.ohlc_warnings = static_cast<std::size_t>(ReadIntAttr(g.get(), "ohlc_warnings").value_or(0));
+    Handle ds(H5Dopen2(g.get(), "timestamp", H5P_DEFAULT), H5Dclose);
+    if (!ds.ok()) Fail(ErrorKind::kData, path, fmt::format("{}: missing dataset 'timestamp'", name));
+    s.rows = static_cast<std::size_t>(DatasetLength(ds.get()));
+    if (s.rows > 0) {
+      std::vector<Timestamp> ends;
+      ReadColumn(g.get(), "timestamp", H5T_NATIVE_INT64, 0, 1, ends, path, name);
+      s.first = ends[0];
+      ReadColumn(g.get(), "timestamp", H5T_NATIVE_INT64, s.rows - 1, 1, ends, path, name);
+      s.last = ends[0];
+    }
+    info.symbols.push_back(std::move(s));
+  }
+  return info;
+}
+
+std::vector<SymbolSeries> LoadSeries(const std::string& path, const std::vector<std::string>& symbols,
+                                     std::optional<Days> from, std::optional<Days> to) {
+  Handle f = OpenStore(path);
+  std::vector<SymbolSeries> out;
+  out.reserve(symbols.size());
+  for (const auto& symbol : symbols) {
+    const std::string gpath = fmt::format("{}/{}", kBarsGroup, symbol);
+    if (symbol.empty() || symbol.find('/') != std::string::npos ||
+        H5Lexists(f.get(), "/bars", H5P_DEFAULT) <= 0 || H5Lexists(f.get(), kBarsGroup, H5P_DEFAULT) <= 0 ||
+        H5Lexists(f.get(), gpath.c_str(), H5P_DEFAULT) <= 0) {
+      Fail(ErrorKind::kData, path, fmt::format("symbol '{}' is not in the store", symbol));
+    }
+    Handle g(H5Gopen2(f.get(), gpath.c_str(), H5P_DEFAULT), H5Gclose);
+    SymbolSeries s;
+    s.symbol = symbol;
+    s.price_adjustment = ReadStringAttr(g.get(), "price_adjustment").value_or("unknown");
+    s.source = ReadStringAttr(g.get(), "source").value_or("");
+    std::vector<Timestamp> all;
+    Handle ds(H5Dopen2(g.get(), "timestamp", H5P_DEFAULT), H5Dclose);
+    if (!ds.ok()) Fail(ErrorKind::kData, path, fmt::format("{}: missing dataset 'timestamp'", symbol));
+    const hsize_t n = DatasetLength(ds.get());
+    ReadColumn(g.get(), "timestamp", H5T_NATIVE_INT64, 0, n, all, path, symbol);
+    for (std::size_t i = 1; i < all.size(); ++i) {
+      if (all[i] <= all[i - 1]) {
+        Fail(ErrorKind::kData, path,
+             fmt::format("{}: timestamp row {} ({}) is not after row {} ({}): dates must strictly increase",
+                         symbol, i, FormatDate(TimestampToDay(all[i])), i - 1,
+                         FormatDate(TimestampToDay(all[i - 1]))));
+      }
+    }
+    const Timestamp lo = from ? DayToTimestamp(*from) : std::numeric_limits<Timestamp>::min();
+    const Timestamp hi = to ? DayToTimestamp(*to) : std::numeric_limits<Timestamp>::max();
+    const auto b = std::lower_bound(all.begin(), all.end(), lo);
+    const auto e = std::upper_bound(all.begin(), all.end(), hi);
+    const hsize_t offset = static_cast<hsize_t>(b - all.begin());
+    const hsize_t count = e > b ? static_cast<hsize_t>(e - b) : 0;
+    s.time.assign(b, b + static_cast<std::ptrdiff_t>(count));
+    for (auto [name, col] : {std::pair{"open", &s.open}, std::pair{"high", &s.high},
+                             std::pair{"low", &s.low}, std::pair{"close", &s.close},
+                             std::pair{"volume", &s.volume}}) {
+      ReadColumn(g.get(), name, H5T_NATIVE_DOUBLE, offset, count, *col, path, symbol);
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      for (auto [name, col] : {std::pair{"open", &s.open}, std::pair{"high", &s.high},
+                               std::pair{"low", &s.low}, std::pair{"close", &s.close}}) {
+        const double v = (*col)[i];
+        if (!std::isfinite(v) || !(v > 0.0)) {
+          Fail(ErrorKind::kData, path,
+               fmt::format("{}: {} at row {} ({}) is {}; expected a finite positive price", symbol,
+                           name, offset + i, FormatDate(TimestampToDay(s.time[i])), v));
+        }
+      }
+      if (!std::isfinite(s.volume[i]) || s.volume[i] < 0.0) {
+        Fail(ErrorKind::kData, path,
+             fmt::format("{}: volume at row {} is {}; expected a finite non-negative number", symbol,
+                         offset + i, s.volume[i]));
+      }
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace ballast::data

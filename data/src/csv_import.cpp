@@ -1,0 +1,349 @@
+#include "ballast/data/csv_import.hpp"
+
+#include <fmt/format.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <optional>
+
+#include "ballast/engine/error.hpp"
+
+namespace ballast::data {
+namespace {
+
+[[noreturn]] void DataError(const std::string& file, std::size_t line, const std::string& what) {
+  if (line == 0) throw Error(ErrorKind::kData, fmt::format("{}: {}", file, what));
+  throw Error(ErrorKind::kData, fmt::format("{}:{}: {}", file, line, what));
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '"' || s.front() == '\r')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '"' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+void Split(std::string_view line, std::vector<std::string_view>& out) {
+  out.clear();
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = line.find(',', start);
+    if (comma == std::string_view::npos) {
+      out.push_back(Trim(line.substr(start)));
+      return;
+    }
+    out.push_back(Trim(line.substr(start, comma - start)));
+    start = comma + 1;
+  }
+}
+
+bool IsMissing(std::string_view s) {
+  if (s.empty()) return true;
+  const std::string l = Lower(s);
+  return l == "null" || l == "nan" || l == "na" || l == "n/a" || l == "none";
+}
+
+enum class NumState { kOk, kMissing, kUnparsable };
+
+NumState ParseNumber(std::string_view s, double& out) {
+  if (IsMissing(s)) return NumState::kMissing;
+  const char* b = s.data();
+  const char* e = s.data() + s.size();
+  if (*b == '+') ++b;
+  auto [ptr, ec] = std::from_chars(b, e, out);
+  if (ec != std::errc() || ptr != e) return NumState::kUnparsable;
+  return NumState::kOk;
+}
+
+struct Columns {
+  int date = -1, open = -1, high = -1, low = -1, close = -1, adj = -1, volume = -1, symbol = -1;
+};
+
+Columns FindColumns(const std::string& file, const std::vector<std::string_view>& header) {
+  Columns c;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    const std::string h = Lower(header[i]);
+    const int idx = static_cast<int>(i);
+    auto set = [&](int& slot) {
+      if (slot >= 0) DataError(file, 1, fmt::format("column '{}' appears twice in the header", header[i]));
+      slot = idx;
+    };
+    if (h == "date" || h == "timestamp") set(c.date);
+    else if (h == "open") set(c.open);
+    else if (h == "high") set(c.high);
+    else if (h == "low") set(c.low);
+    else if (h == "close") set(c.close);
+    else if (h == "adj close" || h == "adj_close" || h == "adjclose" || h == "adjusted close") set(c.adj);
+    else if (h == "volume") set(c.volume);
+    else if (h == "name" || h == "symbol" || h == "ticker") set(c.symbol);
+  }
+  std::string found;
+  for (auto h : header) found += fmt::format("{}{}", found.empty() ? "" : ",", h);
+  if (c.date < 0) DataError(file, 1, fmt::format("missing required column 'Date' (header: {})", found));
+  if (c.close < 0) DataError(file, 1, fmt::format("missing required column 'Close' (header: {})", found));
+  return c;
+}
+
+std::string SymbolFromFileName(const std::string& path) {
+  std::string name = std::filesystem::path(path).filename().string();
+  const std::string lower = Lower(name);
+  if (lower.size() > 3 && lower.ends_with(".gz")) {
+    name.resize(name.size() - 3);
+  }
+  if (Lower(name).ends_with(".csv")) name.resize(name.size() - 4);
+  return name;
+}
+
+void CheckSymbol(const std::string& file, std::size_t line, std::string_view symbol) {
+  if (symbol.empty()) DataError(file, line, "empty symbol");
+  for (char c : symbol) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+                    c == '^' || c == '=';
+    if (!ok) {
+      DataError(file, line,
+                fmt::format("symbol '{}' has character '{}' (allowed: letters, digits, . - _ ^ =)",
+                            symbol, c));
+    }
+  }
+}
+
+struct Builder {
+  SymbolSeries series;
+  std::size_t last_line = 0;
+};
+
+}  // namespace
+
+std::string ReadMaybeGzip(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) {
+    throw Error(ErrorKind::kData, fmt::format("{}: no such file", path));
+  }
+  gzFile f = gzopen(path.c_str(), "rb");  // reads plain files unchanged
+  if (f == nullptr) throw Error(ErrorKind::kIo, fmt::format("{}: cannot open", path));
+  gzbuffer(f, 1 << 17);
+  std::string out;
+  std::string chunk(1 << 17, '\0');
+  while (true) {
+    const int n = gzread(f, chunk.data(), static_cast<unsigned>(chunk.size()));
+    if (n < 0) {
+      int err = 0;
+      const std::string msg = gzerror(f, &err);
+      gzclose(f);
+      throw Error(ErrorKind::kData, fmt::format("{}: cannot decompress ({})", path, msg));
+    }
+    if (n == 0) break;
+    out.append(chunk.data(), static_cast<std::size_t>(n));
+  }
+  gzclose(f);
+  return out;
+}
+
+namespace {
+
+void ImportOne(const std::string& path, const ImportOptions& opt, std::map<std::string, Builder>& out,
+               std::map<std::string, std::string>& owner, std::vector<std::string>& warnings) {
+  const std::string text = ReadMaybeGzip(path);
+  const std::string base = std::filesystem::path(path).filename().string();
+  std::vector<std::string_view> fields;
+  std::size_t pos = 0;
+  std::size_t line_no = 0;
+  auto next_line = [&](std::string_view& line) {
+    while (pos < text.size()) {
+      const auto nl = text.find('\n', pos);
+      const auto end = nl == std::string::npos ? text.size() : nl;
+      line = std::string_view(text).substr(pos, end - pos);
+      pos = end + 1;
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (!Trim(line).empty()) return true;
+    }
+    return false;
+  };
+  std::string_view line;
+  if (!next_line(line)) DataError(path, 0, "empty file (expected a CSV header)");
+  if (line.size() >= 3 && static_cast<unsigned char>(line[0]) == 0xEF) line.remove_prefix(3);  // BOM
+  Split(line, fields);
+  const Columns col = FindColumns(path, fields);
+  const std::size_t width = fields.size();
+  const bool long_format = col.symbol >= 0;
+  const bool use_adj = col.adj >= 0 && opt.price == PriceMode::kAdjusted;
+  const std::string adjustment = col.adj >= 0 ? (use_adj ? "adjusted" : "raw")
+                                              : (opt.assume_adjusted ? "adjusted" : "source");
+  std::string file_symbol;
+  if (!long_format) {
+    file_symbol = SymbolFromFileName(path);
+    CheckSymbol(path, 0, file_symbol);
+  }
+  Builder* current = nullptr;
+  std::string current_symbol;
+
+  auto builder_for = [&](std::string_view symbol) -> Builder& {
+    if (current != nullptr && current_symbol == symbol) return *current;
+    auto [it, inserted] = out.try_emplace(std::string(symbol));
+    if (inserted) {
+      it->second.series.symbol = std::string(symbol);
+      it->second.series.source = base;
+      it->second.series.price_adjustment = adjustment;
+      owner[std::string(symbol)] = path;
+    } else if (owner[std::string(symbol)] != path) {
+      DataError(path, line_no,
+                fmt::format("symbol '{}' was already imported from {}", symbol, owner[std::string(symbol)]));
+    }
+    current = &it->second;
+    current_symbol = std::string(symbol);
+    return *current;
+  };
+
+  while (next_line(line)) {
+    Split(line, fields);
+    auto fail_or_skip = [&](const std::string& what) {
+      if (opt.on_invalid == OnInvalidRow::kSkip) {
+        warnings.push_back(fmt::format("{}:{}: skipped: {}", path, line_no, what));
+        return;
+      }
+      DataError(path, line_no, what);
+    };
+    if (fields.size() != width) {
+      fail_or_skip(fmt::format("expected {} fields like the header, found {}", width, fields.size()));
+      continue;
+    }
+    std::string_view symbol = long_format ? fields[static_cast<std::size_t>(col.symbol)]
+                                          : std::string_view(file_symbol);
+    if (long_format) CheckSymbol(path, line_no, symbol);
+    const std::string_view date_text = fields[static_cast<std::size_t>(col.date)];
+    const auto day = ParseIsoDate(date_text);
+    if (!day) {
+      fail_or_skip(fmt::format("Date '{}' is not a date of the form YYYY-MM-DD", date_text));
+      continue;
+    }
+    auto number = [&](int c, std::string_view name, double& v) -> NumState {
+      if (c < 0) return NumState::kMissing;
+      const auto st = ParseNumber(fields[static_cast<std::size_t>(c)], v);
+      if (st == NumState::kOk && !std::isfinite(v)) return NumState::kUnparsable;
+      (void)name;
+      return st;
+    };
+    double close = 0.0;
+    const auto close_state = number(col.close, "Close", close);
+    if (close_state != NumState::kOk || !(close > 0.0)) {
+      fail_or_skip(fmt::format("Close '{}' is not a positive finite number",
+                               fields[static_cast<std::size_t>(col.close)]));
+      continue;
+    }
+    double factor = 1.0;
+    if (use_adj) {
+      double adj = 0.0;
+      if (number(col.adj, "Adj Close", adj) != NumState::kOk || !(adj > 0.0)) {
+        fail_or_skip(fmt::format("Adj Close '{}' is not a positive finite number",
+                                 fields[static_cast<std::size_t>(col.adj)]));
+        continue;
+      }
+      factor = adj / close;
+      close = adj;
+    }
+    double o = 0.0, h = 0.0, l = 0.0, vol = 0.0;
+    const auto so = number(col.open, "Open", o);
+    const auto sh = number(col.high, "High", h);
+    const auto sl = number(col.low, "Low", l);
+    const auto sv = number(col.volume, "Volume", vol);
+    bool bad = false;
+    for (auto [st, c, name] : {std::tuple{so, col.open, "Open"}, std::tuple{sh, col.high, "High"},
+                               std::tuple{sl, col.low, "Low"}, std::tuple{sv, col.volume, "Volume"}}) {
+      if (st == NumState::kUnparsable) {
+        fail_or_skip(fmt::format("{} '{}' is not a number", name, fields[static_cast<std::size_t>(c)]));
+        bad = true;
+        break;
+      }
+    }
+    if (bad) continue;
+    Builder& b = builder_for(symbol);
+    SymbolSeries& s = b.series;
+    bool repaired = false;
+    if (so == NumState::kMissing || sh == NumState::kMissing || sl == NumState::kMissing) {
+      // The issue's rule: a row with a valid close but a missing open/high/low is kept as a flat bar.
+      o = h = l = close;
+      repaired = col.open >= 0 || col.high >= 0 || col.low >= 0;
+    } else {
+      if (!(o > 0.0) || !(h > 0.0) || !(l > 0.0)) {
+        fail_or_skip(fmt::format("Open/High/Low must be positive (got {}, {}, {})",
+                                 fields[static_cast<std::size_t>(col.open)],
+                                 fields[static_cast<std::size_t>(col.high)],
+                                 fields[static_cast<std::size_t>(col.low)]));
+        continue;
+      }
+      o *= factor;
+      h *= factor;
+      l *= factor;
+    }
+    if (sv == NumState::kMissing) {
+      repaired = repaired || col.volume >= 0;
+      vol = 0.0;
+    } else if (vol < 0.0) {
+      fail_or_skip(fmt::format("Volume '{}' is negative", fields[static_cast<std::size_t>(col.volume)]));
+      continue;
+    }
+    const Timestamp ts = DayToTimestamp(*day);
+    if (!s.time.empty() && ts <= s.time.back()) {
+      const std::string prev = FormatDate(TimestampToDay(s.time.back()));
+      fail_or_skip(ts == s.time.back()
+                       ? fmt::format("duplicate date {} for {} (first seen on line {})", date_text,
+                                     s.symbol, b.last_line)
+                       : fmt::format("date {} for {} is before the previous row's {} (line {}); "
+                                     "dates must increase",
+                                     date_text, s.symbol, prev, b.last_line));
+      continue;
+    }
+    if (repaired) ++s.repaired_rows;
+    if (h < l || h < std::max(o, close) * (1 - 1e-12) || l > std::min(o, close) * (1 + 1e-12)) {
+      ++s.ohlc_warnings;
+    }
+    s.time.push_back(ts);
+    s.open.push_back(o);
+    s.high.push_back(h);
+    s.low.push_back(l);
+    s.close.push_back(close);
+    s.volume.push_back(vol);
+    b.last_line = line_no;
+  }
+}
+
+}  // namespace
+
+ImportResult ImportCsvFiles(const std::vector<std::string>& paths, const ImportOptions& options) {
+  std::map<std::string, Builder> builders;
+  std::map<std::string, std::string> owner;
+  ImportResult result;
+  for (const auto& p : paths) ImportOne(p, options, builders, owner, result.warnings);
+  for (auto& [symbol, b] : builders) {
+    if (b.series.Rows() == 0) {
+      throw Error(ErrorKind::kData, fmt::format("{}: no valid rows for {}", b.series.source, symbol));
+    }
+    if (b.series.repaired_rows > 0) {
+      result.warnings.push_back(fmt::format(
+          "{}: {} row(s) with missing open/high/low/volume kept with open=high=low=close",
+          symbol, b.series.repaired_rows));
+    }
+    if (b.series.ohlc_warnings > 0) {
+      result.warnings.push_back(fmt::format(
+          "{}: {} row(s) whose high/low do not bracket open/close (kept as given)", symbol,
+          b.series.ohlc_warnings));
+    }
+    result.series.push_back(std::move(b.series));
+  }
+  return result;
+}
+
+}  // namespace ballast::data

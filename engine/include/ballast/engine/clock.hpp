@@ -1,0 +1,71 @@
+#pragma once
+/// The clock seam. Nothing outside WallClock reads the system clock: backtests advance a SimClock
+/// with the data, live runs use the wall clock, and timers fire as events in both.
+
+#include <functional>
+#include <memory>
+#include <queue>
+#include <vector>
+
+#include "ballast/engine/time.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace ballast {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  [[nodiscard]] virtual Timestamp Now() const = 0;
+  /// Runs `fn` once when the clock reaches `at` (immediately on the next advance if already past).
+  virtual void ScheduleAt(Timestamp at, std::function<void()> fn) = 0;
+  /// Step 3 of a slice: fire the timers due at the slice's time. A simulated clock also moves to
+  /// it; the wall clock fires its timers from the io_context and does nothing here.
+  virtual void FireDue(Timestamp slice_time) = 0;
+};
+
+/// Advanced by the data: the kernel moves it to each slice's timestamp, firing due timers in time
+/// order (ties in scheduling order).
+class SimClock final : public Clock {
+ public:
+  [[nodiscard]] Timestamp Now() const override { return now_; }
+  void ScheduleAt(Timestamp at, std::function<void()> fn) override;
+  void FireDue(Timestamp slice_time) override { AdvanceTo(slice_time); }
+  /// Moves time forward to `t` and fires every timer due at or before it.
+  void AdvanceTo(Timestamp t);
+  [[nodiscard]] std::size_t PendingTimers() const noexcept { return timers_.size(); }
+
+ private:
+  struct Timer {
+    Timestamp at;
+    std::uint64_t seq;
+    std::function<void()> fn;
+  };
+  struct Later {
+    bool operator()(const Timer& a, const Timer& b) const noexcept {
+      return a.at != b.at ? a.at > b.at : a.seq > b.seq;
+    }
+  };
+  Timestamp now_ = 0;
+  std::uint64_t seq_ = 0;
+  std::priority_queue<Timer, std::vector<Timer>, Later> timers_;
+};
+
+/// The system clock, with timers on the given io_context.
+class WallClock final : public Clock {
+ public:
+  explicit WallClock(boost::asio::io_context& io);
+  ~WallClock() override;
+  [[nodiscard]] Timestamp Now() const override;
+  void ScheduleAt(Timestamp at, std::function<void()> fn) override;
+  void FireDue(Timestamp) override {}
+  /// The system time, for the few callers outside a run (naming an output directory).
+  [[nodiscard]] static Timestamp SystemNow();
+
+ private:
+  boost::asio::io_context& io_;
+};
+
+}  // namespace ballast

@@ -1,0 +1,41 @@
+#pragma once
+/// The project's error type. Thrown only at start-up and shut-down boundaries (config, data load,
+/// output writing), never on the hot path. `main` maps the kind to an exit code.
+
+#include <stdexcept>
+#include <string>
+
+namespace ballast {
+
+enum class ErrorKind : unsigned char {
+  kUsage,   ///< bad command line or config: exit 2
+  kConfig,  ///< bad config: exit 2
+  kData,    ///< bad or missing market data: exit 3
+  kIo,      ///< file system or network: exit 1
+  kInternal ///< a bug: exit 1
+};
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorKind kind, std::string message) : std::runtime_error(std::move(message)), kind_(kind) {}
+  [[nodiscard]] ErrorKind kind() const noexcept { return kind_; }
+
+ private:
+  ErrorKind kind_;
+};
+
+[[nodiscard]] inline int ExitCodeFor(ErrorKind kind) noexcept {
+  switch (kind) {
+    case ErrorKind::kUsage:
+    case ErrorKind::kConfig:
+      return 2;
+    case ErrorKind::kData:
+      return 3;
+    case ErrorKind::kIo:
+    case ErrorKind::kInternal:
+      return 1;
+  }
+  return 1;
+}
+
+}  // namespace ballast

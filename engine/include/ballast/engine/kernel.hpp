@@ -1,0 +1,75 @@
+#pragma once
+/// The kernel: the single writer of portfolio state, driven one time slice at a time by whatever
+/// EventSource `main` chose. Per slice, in a fixed order: (1) the venue fills what is due at the
+/// open, (2) the ledger is marked to market, (3) due timers fire, (4) the strategy sees the slice,
+/// (5) the planner turns its target into orders, (6) the risk gate checks them, (7) they go to the
+/// venue, which fills close orders; then the slice is recorded. It has no idea whether it runs a
+/// backtest or a live session.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ballast/engine/bar_panel.hpp"
+#include "ballast/engine/calendar.hpp"
+#include "ballast/engine/clock.hpp"
+#include "ballast/engine/event_source.hpp"
+#include "ballast/engine/ledger.hpp"
+#include "ballast/engine/order_manager.hpp"
+#include "ballast/engine/planner.hpp"
+#include "ballast/engine/risk.hpp"
+#include "ballast/engine/run_record.hpp"
+#include "ballast/engine/strategy.hpp"
+#include "ballast/engine/venue.hpp"
+
+namespace ballast {
+
+struct KernelParts {
+  const BarPanel& panel;
+  const SessionCalendar& sessions;
+  Clock& clock;
+  Strategy& strategy;
+  const Planner& planner;
+  const RiskGate& risk;
+  Venue& venue;
+  OrderManager& orders;
+  Ledger& ledger;
+  RunRecord& record;
+};
+
+struct KernelOptions {
+  std::size_t tradable = 0;        ///< panel columns [0, tradable) are the portfolio's symbols
+  std::ptrdiff_t benchmark = -1;   ///< panel column of the benchmark, or -1
+  bool check_exchange_calendar = true;  ///< log data gaps against the NYSE calendar
+};
+
+class Kernel final : public SliceSink {
+ public:
+  Kernel(KernelParts parts, KernelOptions options);
+
+  void OnSlice(std::size_t row) override;
+  void OnSourceEnd() override;
+
+  [[nodiscard]] bool Finished() const noexcept { return finished_; }
+  [[nodiscard]] std::span<const double> Marks() const noexcept { return marks_; }
+
+ private:
+  void CheckData(std::size_t row, Days day);
+  void Rebalance(std::size_t row, Timestamp now);
+  void RecordSlice(std::size_t row);
+
+  KernelParts p_;
+  KernelOptions options_;
+  std::vector<double> marks_;  // last close per tradable symbol (NaN before its first bar)
+  double benchmark_mark_;
+  Target target_;
+  Plan plan_;
+  std::vector<RiskDenial> denied_;
+  std::optional<Days> previous_day_;
+  std::uint64_t decisions_ = 0;
+  double pending_flow_ = 0.0;
+  bool finished_ = false;
+};
+
+}  // namespace ballast

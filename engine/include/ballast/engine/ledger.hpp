@@ -1,0 +1,50 @@
+#pragma once
+/// The portfolio ledger: cash, positions, average cost, realized P&L, fees and external flows. It
+/// changes only on fills and external cash flows, and books exactly what the venue reported.
+/// Invariants (finite values, no short positions, cash not below zero beyond rounding in a cash
+/// account) are checked on every change and abort loudly when broken: that is a bug, not input.
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "ballast/engine/orders.hpp"
+
+namespace ballast {
+
+class Ledger {
+ public:
+  Ledger(std::size_t symbols, double initial_cash);
+
+  void ApplyFill(const Fill& fill);
+  /// External cash flow: positive = contribution, negative = withdrawal.
+  void ExternalFlow(double amount);
+
+  [[nodiscard]] double Cash() const noexcept { return cash_; }
+  [[nodiscard]] double Quantity(SymbolIndex s) const noexcept { return qty_[s]; }
+  [[nodiscard]] std::span<const double> Quantities() const noexcept { return qty_; }
+  [[nodiscard]] double AverageCost(SymbolIndex s) const noexcept { return avg_cost_[s]; }
+  [[nodiscard]] double RealizedPnl() const noexcept { return realized_; }
+  [[nodiscard]] double Commissions() const noexcept { return commissions_; }
+  [[nodiscard]] double SlippageCost() const noexcept { return slippage_; }
+  [[nodiscard]] double NetFlows() const noexcept { return net_flows_; }
+  /// Cash plus positions valued at `marks` (one price per symbol; positions with no mark yet must
+  /// be zero).
+  [[nodiscard]] double Equity(std::span<const double> marks) const noexcept;
+  /// Unrealized P&L of all positions at `marks`.
+  [[nodiscard]] double UnrealizedPnl(std::span<const double> marks) const noexcept;
+
+ private:
+  void Check(const Fill& fill) const;
+
+  double cash_;
+  double realized_ = 0.0;
+  double commissions_ = 0.0;
+  double slippage_ = 0.0;
+  double net_flows_ = 0.0;
+  double gross_traded_ = 0.0;
+  std::vector<double> qty_;
+  std::vector<double> avg_cost_;
+};
+
+}  // namespace ballast

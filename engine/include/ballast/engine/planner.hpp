@@ -1,0 +1,68 @@
+#pragma once
+/// The planner turns (holdings, target weights, prices, cash) into orders. It owns the rules every
+/// strategy needs the same way: whole vs fractional shares and lots, minimum trade notional,
+/// sells before buys, and fee- and slippage-aware scaling so buys never take cash below zero.
+/// Its output is also the rebalance preview shown before anything is sent live.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "ballast/engine/costs.hpp"
+#include "ballast/engine/orders.hpp"
+
+namespace ballast {
+
+enum class ShareMode : std::uint8_t { kFractional, kWhole };
+
+struct PlannerOptions {
+  ShareMode shares = ShareMode::kFractional;
+  double lot_size = 1.0;            ///< whole-share mode trades multiples of this
+  double min_trade_notional = 0.0;  ///< skip trades smaller than this (currency)
+  CommissionModel commission;
+  double slippage_bps = 0.0;
+};
+
+struct PlanInput {
+  std::span<const double> quantities;  ///< current holdings per symbol
+  std::span<const double> prices;      ///< tradable price per symbol now; NaN = cannot trade now
+  std::span<const double> marks;       ///< valuation price per symbol (last close)
+  std::span<const double> weights;     ///< target weight per symbol; NaN = no target (keep as is)
+  double cash = 0.0;
+};
+
+struct PlannedOrder {
+  SymbolIndex symbol = 0;
+  Side side = Side::kBuy;
+  double quantity = 0.0;
+  double price = 0.0;    ///< the price it was sized with (before slippage)
+  double est_fee = 0.0;  ///< estimated commission
+};
+
+struct Plan {
+  std::vector<PlannedOrder> orders;  ///< all sells first, then buys, each group by symbol
+  double equity = 0.0;               ///< portfolio value the targets were sized on
+  double buy_scale = 1.0;            ///< < 1 when buys were scaled down to fit the cash
+  std::size_t skipped_min_notional = 0;
+  double buy_notional = 0.0;
+  double sell_notional = 0.0;
+  double est_fees = 0.0;
+  double est_cash_after = 0.0;
+};
+
+class Planner {
+ public:
+  explicit Planner(PlannerOptions options) : options_(options) {}
+  [[nodiscard]] const PlannerOptions& Options() const noexcept { return options_; }
+
+  /// Fills `out` (reusing its storage) with the orders that move the holdings toward the targets.
+  void MakePlan(const PlanInput& in, Plan& out) const;
+
+ private:
+  [[nodiscard]] double RoundQuantity(double raw) const noexcept;
+
+  PlannerOptions options_;
+};
+
+}  // namespace ballast

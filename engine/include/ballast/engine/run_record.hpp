@@ -1,0 +1,84 @@
+#pragma once
+/// Everything a run produces, in memory, in columns. Written out by the backtests layer (CSV,
+/// JSON) and read by metrics. Preallocated at start; the kernel appends one row per slice.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ballast/engine/orders.hpp"
+
+namespace ballast {
+
+struct TradeRecord {
+  Timestamp time = 0;
+  OrderId order = 0;
+  std::uint64_t decision = 0;
+  SymbolIndex symbol = 0;
+  Side side = Side::kBuy;
+  double quantity = 0.0;
+  double price = 0.0;
+  double commission = 0.0;
+  double slippage = 0.0;
+};
+
+/// One line of events.jsonl: `fields_json` is the inside of a JSON object (`"a":1,"b":"x"`).
+struct EventRecord {
+  Timestamp time = 0;
+  std::string type;
+  std::string fields_json;
+};
+
+class RunRecord {
+ public:
+  void Reserve(std::size_t rows, std::size_t symbols);
+
+  // One entry per slice.
+  std::vector<Timestamp> times;
+  std::vector<double> equity;     ///< portfolio value at the close, after the slice's fills
+  std::vector<double> cash;
+  std::vector<double> flows;      ///< external cash flow booked on the slice
+  std::vector<double> benchmark;  ///< benchmark close (last known), NaN without a benchmark
+  std::vector<double> bought;     ///< buy notional filled on the slice
+  std::vector<double> sold;       ///< sell notional filled on the slice
+  std::vector<double> fees;       ///< commissions + slippage cost on the slice
+  std::vector<double> weights;    ///< row-major slices x symbols, after the slice's fills
+  std::size_t symbols = 0;
+
+  std::vector<TradeRecord> trades;
+  std::vector<EventRecord> events;
+  std::uint64_t rebalances = 0;
+
+  void AddEvent(Timestamp t, std::string type, std::string fields_json) {
+    events.push_back({t, std::move(type), std::move(fields_json)});
+  }
+};
+
+/// Builds the inside of a JSON object for an event: `JsonFields().Add("a", 1).Add("s", "x")`.
+/// Doubles print in shortest round-trip form; strings are escaped.
+class JsonFields {
+ public:
+  JsonFields& Add(std::string_view key, std::string_view value);
+  JsonFields& Add(std::string_view key, const char* value) { return Add(key, std::string_view(value)); }
+  JsonFields& Add(std::string_view key, double value);
+  JsonFields& Add(std::string_view key, std::int64_t value);
+  JsonFields& Add(std::string_view key, std::uint64_t value);
+  JsonFields& Add(std::string_view key, int value) { return Add(key, static_cast<std::int64_t>(value)); }
+  JsonFields& Add(std::string_view key, bool value);
+  /// Adds pre-rendered JSON (an object or array) as the value.
+  JsonFields& AddRaw(std::string_view key, std::string_view json);
+  [[nodiscard]] std::string Take() { return std::move(text_); }
+  [[nodiscard]] const std::string& Text() const noexcept { return text_; }
+
+ private:
+  void Key(std::string_view key);
+  std::string text_;
+};
+
+/// Appends `s` as a JSON string literal (with quotes) to `out`.
+void AppendJsonString(std::string& out, std::string_view s);
+/// Shortest round-trip text of a double; non-finite values become `null`.
+std::string JsonNumber(double v);
+
+}  // namespace ballast

@@ -1,0 +1,146 @@
+#include "ballast/engine/kernel.hpp"
+
+#include <cmath>
+
+namespace ballast {
+
+Kernel::Kernel(KernelParts parts, KernelOptions options)
+    : p_(parts), options_(options), marks_(options.tradable, kNaN), benchmark_mark_(kNaN) {
+  target_.weights.assign(options_.tradable, kNaN);
+  plan_.orders.reserve(options_.tradable);
+  p_.record.Reserve(p_.panel.Rows(), options_.tradable);
+}
+
+void Kernel::CheckData(std::size_t row, Days day) {
+  const Timestamp t = p_.panel.Time(row);
+  if (options_.check_exchange_calendar) {
+    if (previous_day_) {
+      for (Days d = NyseCalendar::NextTradingDay(*previous_day_); d < day;
+           d = NyseCalendar::NextTradingDay(d)) {
+        p_.record.AddEvent(DayToTimestamp(d), "market_data_error",
+                           JsonFields()
+                               .Add("kind", "missing_session")
+                               .Add("detail", "NYSE was open but no portfolio symbol has a bar")
+                               .Take());
+      }
+    }
+    if (!NyseCalendar::IsTradingDay(day)) {
+      const auto name = NyseCalendar::HolidayName(day);
+      p_.record.AddEvent(t, "market_data_error",
+                         JsonFields()
+                             .Add("kind", "bar_on_closed_day")
+                             .Add("detail", name.empty() ? std::string_view("weekend") : name)
+                             .Take());
+    }
+  }
+  for (std::size_t c = 0; c < options_.tradable; ++c) {
+    if (!p_.panel.HasBar(row, c) && !std::isnan(marks_[c])) {
+      p_.record.AddEvent(t, "market_data_error",
+                         JsonFields()
+                             .Add("kind", "missing_bar")
+                             .Add("symbol", p_.panel.Symbols()[c])
+                             .Add("valued_at", marks_[c])
+                             .Take());
+    }
+  }
+}
+
+void Kernel::OnSlice(std::size_t row) {
+  const Timestamp now = p_.panel.Time(row);
+  const Days day = p_.panel.Day(row);
+  // (1) fills due at the open.
+  p_.venue.OnSliceOpen(row);
+  // (2) mark to market.
+  CheckData(row, day);
+  const auto closes = p_.panel.CloseRow(row);
+  for (std::size_t c = 0; c < options_.tradable; ++c) {
+    const double px = closes[c];
+    if (!std::isnan(px)) marks_[c] = px;
+  }
+  if (options_.benchmark >= 0) {
+    const double b = closes[static_cast<std::size_t>(options_.benchmark)];
+    if (!std::isnan(b)) benchmark_mark_ = b;
+  }
+  // (3) timers.
+  p_.clock.FireDue(now);
+  // (4) strategy.
+  const bool first = !previous_day_.has_value();
+  const double equity = p_.ledger.Equity(marks_);
+  StrategyContext ctx{p_.panel,
+                      row,
+                      day,
+                      options_.tradable,
+                      first,
+                      previous_day_ ? &*previous_day_ : nullptr,
+                      p_.sessions,
+                      PortfolioView{p_.ledger.Quantities(), marks_, p_.ledger.Cash(), equity}};
+  if (p_.strategy.Decide(ctx, target_)) {
+    // (5)-(7) plan, check, send.
+    Rebalance(row, now);
+  }
+  p_.venue.OnSliceClose(row);
+  RecordSlice(row);
+  previous_day_ = day;
+}
+
+void Kernel::Rebalance(std::size_t row, Timestamp now) {
+  const auto closes = p_.panel.CloseRow(row).first(options_.tradable);
+  PlanInput in{p_.ledger.Quantities(), closes, marks_, target_.weights, p_.ledger.Cash()};
+  p_.planner.MakePlan(in, plan_);
+  p_.risk.Check(p_.ledger.Quantities(), p_.ledger.Cash(), plan_, denied_);
+  ++decisions_;
+  ++p_.record.rebalances;
+  p_.record.AddEvent(now, "portfolio_rebalance",
+                     JsonFields()
+                         .Add("decision", decisions_)
+                         .Add("reason", target_.reason)
+                         .Add("equity", plan_.equity)
+                         .Add("orders", static_cast<std::uint64_t>(plan_.orders.size()))
+                         .Add("buy_notional", plan_.buy_notional)
+                         .Add("sell_notional", plan_.sell_notional)
+                         .Add("est_fees", plan_.est_fees)
+                         .Add("buy_scale", plan_.buy_scale)
+                         .Add("skipped_min_notional",
+                              static_cast<std::uint64_t>(plan_.skipped_min_notional))
+                         .Take());
+  for (const auto& d : denied_) {
+    p_.record.AddEvent(now, "risk_denied",
+                       JsonFields()
+                           .Add("symbol", p_.panel.Symbols()[d.symbol])
+                           .Add("side", ToString(d.side))
+                           .Add("quantity", d.quantity)
+                           .Add("reason", d.reason)
+                           .Take());
+  }
+  p_.orders.Submit(plan_, decisions_, now);
+}
+
+void Kernel::RecordSlice(std::size_t row) {
+  RunRecord& r = p_.record;
+  const double equity = p_.ledger.Equity(marks_);
+  const auto totals = p_.orders.TakeSliceTotals();
+  r.times.push_back(p_.panel.Time(row));
+  r.equity.push_back(equity);
+  r.cash.push_back(p_.ledger.Cash());
+  r.flows.push_back(pending_flow_);
+  pending_flow_ = 0.0;
+  r.benchmark.push_back(benchmark_mark_);
+  r.bought.push_back(totals.bought);
+  r.sold.push_back(totals.sold);
+  r.fees.push_back(totals.fees);
+  const auto q = p_.ledger.Quantities();
+  const double inv = equity != 0.0 ? 1.0 / equity : 0.0;
+  for (std::size_t c = 0; c < options_.tradable; ++c) {
+    r.weights.push_back(q[c] != 0.0 ? q[c] * marks_[c] * inv : 0.0);
+  }
+}
+
+void Kernel::OnSourceEnd() {
+  // Orders still open when the data ends (next-open fills on the last slice) are canceled.
+  for (const auto& s : p_.orders.Orders()) {
+    if (!IsTerminal(s.status)) p_.venue.Cancel(s.order.id);
+  }
+  finished_ = true;
+}
+
+}  // namespace ballast

@@ -1,0 +1,83 @@
+#include "ballast/engine/ledger.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace ballast {
+namespace {
+
+// Rounding tolerance: a fill that sells the whole position may leave 1e-12 shares behind, and a
+// full fractional rebalance may leave cash at -1e-11 of its value.
+constexpr double kQtyTolerance = 1e-9;
+constexpr double kCashRelTolerance = 1e-9;
+
+[[noreturn]] void Abort(const char* what, const Fill& f, double value) {
+  std::fprintf(stderr,
+               "ballast: ledger invariant broken: %s (order %llu, symbol %u, qty %.17g, price "
+               "%.17g, value %.17g)\n",
+               what, static_cast<unsigned long long>(f.order), f.symbol, f.quantity, f.price, value);
+  std::abort();
+}
+
+}  // namespace
+
+Ledger::Ledger(std::size_t symbols, double initial_cash)
+    : cash_(initial_cash), net_flows_(initial_cash), qty_(symbols, 0.0), avg_cost_(symbols, 0.0) {}
+
+void Ledger::Check(const Fill& f) const {
+  if (!(f.quantity > 0.0) || !std::isfinite(f.quantity)) Abort("fill quantity not positive", f, f.quantity);
+  if (!(f.price > 0.0) || !std::isfinite(f.price)) Abort("fill price not positive", f, f.price);
+  if (!(f.commission >= 0.0) || !std::isfinite(f.commission)) Abort("negative commission", f, f.commission);
+  if (f.symbol >= qty_.size()) Abort("unknown symbol", f, 0.0);
+}
+
+void Ledger::ApplyFill(const Fill& f) {
+  Check(f);
+  const SymbolIndex s = f.symbol;
+  const double notional = f.quantity * f.price;
+  if (f.side == Side::kBuy) {
+    const double new_qty = qty_[s] + f.quantity;
+    avg_cost_[s] = (avg_cost_[s] * qty_[s] + notional) / new_qty;
+    qty_[s] = new_qty;
+    cash_ -= notional + f.commission;
+  } else {
+    if (f.quantity > qty_[s] * (1.0 + kQtyTolerance) + kQtyTolerance) {
+      Abort("sell exceeds position (short selling is not supported)", f, qty_[s]);
+    }
+    realized_ += (f.price - avg_cost_[s]) * f.quantity;
+    qty_[s] -= f.quantity;
+    if (std::abs(qty_[s]) <= kQtyTolerance) {
+      qty_[s] = 0.0;
+      avg_cost_[s] = 0.0;
+    }
+    cash_ += notional - f.commission;
+  }
+  commissions_ += f.commission;
+  slippage_ += f.slippage;
+  gross_traded_ += notional;
+  if (cash_ < -kCashRelTolerance * gross_traded_ - 1e-6) Abort("cash below zero", f, cash_);
+}
+
+void Ledger::ExternalFlow(double amount) {
+  cash_ += amount;
+  net_flows_ += amount;
+}
+
+double Ledger::Equity(std::span<const double> marks) const noexcept {
+  double v = cash_;
+  for (std::size_t i = 0; i < qty_.size(); ++i) {
+    if (qty_[i] != 0.0) v += qty_[i] * marks[i];
+  }
+  return v;
+}
+
+double Ledger::UnrealizedPnl(std::span<const double> marks) const noexcept {
+  double u = 0.0;
+  for (std::size_t i = 0; i < qty_.size(); ++i) {
+    if (qty_[i] != 0.0) u += (marks[i] - avg_cost_[i]) * qty_[i];
+  }
+  return u;
+}
+
+}  // namespace ballast

@@ -1,0 +1,141 @@
+#include "ballast/engine/metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace ballast {
+namespace {
+
+constexpr double kPeriods = 252.0;
+
+double Mean(const std::vector<double>& x) {
+  if (x.empty()) return 0.0;
+  double s = 0.0;
+  for (double v : x) s += v;
+  return s / static_cast<double>(x.size());
+}
+
+double Stdev(const std::vector<double>& x) {
+  if (x.size() < 2) return 0.0;
+  const double m = Mean(x);
+  double s = 0.0;
+  for (double v : x) s += (v - m) * (v - m);
+  return std::sqrt(s / static_cast<double>(x.size() - 1));
+}
+
+double Covariance(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() < 2) return 0.0;
+  const double ma = Mean(a);
+  const double mb = Mean(b);
+  double s = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += (a[i] - ma) * (b[i] - mb);
+  return s / static_cast<double>(a.size() - 1);
+}
+
+double Ratio(double num, double den) { return den != 0.0 ? num / den : 0.0; }
+
+double Cagr(double v0, double vt, double days) {
+  if (v0 <= 0.0 || vt <= 0.0 || days <= 0.0) return 0.0;
+  return std::pow(vt / v0, 365.25 / days) - 1.0;
+}
+
+}  // namespace
+
+Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_free_rate,
+                       const std::string& benchmark_symbol) {
+  Summary s;
+  const std::size_t n = r.equity.size();
+  s.initial_value = initial_value;
+  s.risk_free_rate = risk_free_rate;
+  s.rebalances = r.rebalances;
+  s.trades = r.trades.size();
+  for (const auto& t : r.trades) {
+    s.commissions += t.commission;
+    s.slippage += t.slippage;
+  }
+  s.fees = s.commissions + s.slippage;
+  if (n == 0) return s;
+  s.start = r.times.front();
+  s.end = r.times.back();
+  s.sessions = static_cast<std::int64_t>(n);
+  s.calendar_days = static_cast<double>((TimestampToDay(s.end) - TimestampToDay(s.start)).count());
+  s.final_value = r.equity.back();
+  s.total_return = Ratio(s.final_value, initial_value) - 1.0;
+  s.cagr = Cagr(initial_value, s.final_value, s.calendar_days);
+
+  const double rf_d = std::pow(1.0 + risk_free_rate, 1.0 / kPeriods) - 1.0;
+  std::vector<double> ret;
+  ret.reserve(n);
+  for (std::size_t t = 1; t < n; ++t) ret.push_back(r.equity[t] / r.equity[t - 1] - 1.0);
+  std::vector<double> excess(ret);
+  for (double& v : excess) v -= rf_d;
+  const double sd = Stdev(ret);
+  s.volatility = sd * std::sqrt(kPeriods);
+  s.sharpe = Ratio(Mean(excess), Stdev(excess)) * std::sqrt(kPeriods);
+  double downside = 0.0;
+  for (double v : excess) downside += v < 0.0 ? v * v : 0.0;
+  downside = excess.empty() ? 0.0 : std::sqrt(downside / static_cast<double>(excess.size()));
+  s.sortino = Ratio(Mean(excess), downside) * std::sqrt(kPeriods);
+
+  double peak = r.equity[0];
+  std::size_t peak_i = 0;
+  std::size_t trough_i = 0;
+  std::size_t mdd_peak_i = 0;
+  s.max_drawdown = 0.0;
+  for (std::size_t t = 0; t < n; ++t) {
+    if (r.equity[t] > peak) {
+      peak = r.equity[t];
+      peak_i = t;
+    }
+    const double dd = r.equity[t] / peak - 1.0;
+    if (dd < s.max_drawdown) {
+      s.max_drawdown = dd;
+      trough_i = t;
+      mdd_peak_i = peak_i;
+    }
+  }
+  s.max_drawdown_peak = r.times[mdd_peak_i];
+  s.max_drawdown_trough = r.times[trough_i];
+  if (s.max_drawdown < 0.0) {
+    for (std::size_t t = trough_i; t < n; ++t) {
+      if (r.equity[t] >= r.equity[mdd_peak_i]) {
+        s.max_drawdown_recovery = r.times[t];
+        break;
+      }
+    }
+  }
+  s.calmar = s.max_drawdown < 0.0 ? s.cagr / -s.max_drawdown : 0.0;
+
+  const double years = s.calendar_days / 365.25;
+  double turnover = 0.0;
+  for (std::size_t t = 0; t < n; ++t) {
+    if (r.equity[t] > 0.0) turnover += std::min(r.bought[t], r.sold[t]) / r.equity[t];
+  }
+  s.turnover = years > 0.0 ? turnover / years : 0.0;
+
+  if (!benchmark_symbol.empty() && n >= 2 && !std::isnan(r.benchmark.front())) {
+    BenchmarkStats b;
+    b.symbol = benchmark_symbol;
+    std::vector<double> rb;
+    rb.reserve(n);
+    for (std::size_t t = 1; t < n; ++t) rb.push_back(r.benchmark[t] / r.benchmark[t - 1] - 1.0);
+    b.total_return = r.benchmark.back() / r.benchmark.front() - 1.0;
+    b.cagr = Cagr(r.benchmark.front(), r.benchmark.back(), s.calendar_days);
+    b.volatility = Stdev(rb) * std::sqrt(kPeriods);
+    const double var_b = Covariance(rb, rb);
+    b.beta = Ratio(Covariance(ret, rb), var_b);
+    std::vector<double> excess_b(rb);
+    for (double& v : excess_b) v -= rf_d;
+    b.alpha = (Mean(excess) - b.beta * Mean(excess_b)) * kPeriods;
+    b.correlation = Ratio(Covariance(ret, rb), Stdev(ret) * Stdev(rb));
+    std::vector<double> active(ret.size());
+    for (std::size_t i = 0; i < ret.size(); ++i) active[i] = ret[i] - rb[i];
+    b.tracking_error = Stdev(active) * std::sqrt(kPeriods);
+    b.information_ratio = Ratio(Mean(active) * kPeriods, b.tracking_error);
+    s.benchmark = b;
+  }
+  return s;
+}
+
+}  // namespace ballast

@@ -1,0 +1,106 @@
+#include "ballast/engine/order_manager.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace ballast {
+
+OrderManager::OrderManager(Venue& venue, Ledger& ledger, RunRecord& record,
+                           const std::vector<std::string>& symbols, std::string run_tag)
+    : venue_(venue), ledger_(ledger), record_(record), symbols_(symbols), run_tag_(std::move(run_tag)) {
+  venue_.SetListener(this);
+}
+
+std::string OrderManager::ClientOrderId(const Order& order) const {
+  return fmt::format("{}-{}-{}", run_tag_, order.decision, symbols_[order.symbol]);
+}
+
+void OrderManager::Submit(const Plan& plan, std::uint64_t decision, Timestamp now) {
+  for (const auto& p : plan.orders) {
+    Order o;
+    o.id = orders_.size() + 1;
+    o.symbol = p.symbol;
+    o.side = p.side;
+    o.quantity = p.quantity;
+    o.reference_price = p.price;
+    o.decision = decision;
+    o.created = now;
+    orders_.push_back({o, OrderStatus::kNew, 0.0, 0.0});
+    ++open_;
+    venue_.Submit(o);
+  }
+}
+
+OrderState& OrderManager::Get(OrderId id) {
+  if (id == 0 || id > orders_.size()) {
+    std::fprintf(stderr, "ballast: venue reported unknown order %llu\n",
+                 static_cast<unsigned long long>(id));
+    std::abort();
+  }
+  return orders_[id - 1];
+}
+
+void OrderManager::Close(OrderState& s, OrderStatus status) {
+  if (!IsTerminal(s.status)) --open_;
+  s.status = status;
+}
+
+OrderManager::SliceTotals OrderManager::TakeSliceTotals() noexcept {
+  SliceTotals t = totals_;
+  totals_ = {};
+  return t;
+}
+
+void OrderManager::OnOrderAccepted(OrderId id, Timestamp) {
+  auto& s = Get(id);
+  if (s.status == OrderStatus::kNew) s.status = OrderStatus::kAccepted;
+}
+
+void OrderManager::OnFill(const Fill& fill) {
+  auto& s = Get(fill.order);
+  ledger_.ApplyFill(fill);
+  const double before = s.filled;
+  s.filled += fill.quantity;
+  s.avg_fill_price = (s.avg_fill_price * before + fill.price * fill.quantity) / s.filled;
+  if (s.filled >= s.order.quantity * (1.0 - 1e-12)) {
+    Close(s, OrderStatus::kFilled);
+  } else {
+    s.status = OrderStatus::kPartiallyFilled;
+  }
+  record_.trades.push_back({fill.time, fill.order, s.order.decision, fill.symbol, fill.side,
+                            fill.quantity, fill.price, fill.commission, fill.slippage});
+  const double notional = fill.quantity * fill.price;
+  (fill.side == Side::kBuy ? totals_.bought : totals_.sold) += notional;
+  totals_.fees += fill.commission + fill.slippage;
+}
+
+void OrderManager::OnOrderRejected(OrderId id, std::string_view reason, Timestamp t) {
+  auto& s = Get(id);
+  Close(s, OrderStatus::kRejected);
+  record_.AddEvent(t, "order_rejected",
+                   JsonFields()
+                       .Add("client_order_id", ClientOrderId(s.order))
+                       .Add("symbol", symbols_[s.order.symbol])
+                       .Add("side", ToString(s.order.side))
+                       .Add("quantity", s.order.quantity)
+                       .Add("reason", reason)
+                       .Take());
+}
+
+void OrderManager::OnOrderCanceled(OrderId id, std::string_view reason, Timestamp t) {
+  auto& s = Get(id);
+  Close(s, OrderStatus::kCanceled);
+  record_.AddEvent(t, "order_canceled",
+                   JsonFields()
+                       .Add("client_order_id", ClientOrderId(s.order))
+                       .Add("symbol", symbols_[s.order.symbol])
+                       .Add("side", ToString(s.order.side))
+                       .Add("quantity", s.order.quantity)
+                       .Add("filled", s.filled)
+                       .Add("reason", reason)
+                       .Take());
+}
+
+}  // namespace ballast
