@@ -30,24 +30,44 @@ std::string DefaultRunDir(const std::string& name) {
   const std::chrono::hh_mm_ss hms{secs - day};
   std::string stamp = FormatDate(day);
   stamp.erase(std::remove(stamp.begin(), stamp.end(), '-'), stamp.end());
-  const std::string base = fmt::format("runs/{}-{}-{:02}{:02}{:02}", backtests::Slug(name), stamp,
-                                       hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+  const std::string base =
+      fmt::format("runs/{}-{}-{:02}{:02}{:02}", backtests::Slug(name), stamp, hms.hours().count(),
+                  hms.minutes().count(), hms.seconds().count());
   std::string dir = base;
-  for (int i = 2; fs::exists(dir); ++i) dir = fmt::format("{}-{}", base, i);
+  for (int i = 2; fs::exists(dir); ++i)
+    dir = fmt::format("{}-{}", base, i);
   return dir;
 }
 
-int Backtest(const std::string& config, const std::string& out, const std::vector<std::string>& sets,
-             bool force, bool quiet) {
+int Backtest(const std::string& config, const std::string& out,
+             const std::vector<std::string>& sets, bool force, bool quiet) {
   strategies::StrategyRegistry registry;
   strategies::RegisterBuiltinStrategies(registry);
+  using Steady = std::chrono::steady_clock;
+  auto ms = [](Steady::time_point a, Steady::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  };
+  const auto t0 = Steady::now();
   const auto cfg = backtests::LoadBacktestConfig(config, sets, registry);
-  const auto result = backtests::RunBacktest(cfg);
+  const auto t1 = Steady::now();
+  const auto data = backtests::LoadMarketData(cfg);
+  const auto t2 = Steady::now();
+  const auto result = backtests::RunBacktest(cfg, data);
+  const auto t3 = Steady::now();
   const std::string dir = out.empty() ? DefaultRunDir(cfg.name) : out;
   backtests::WriteRunOutputs(result, dir, force);
+  const auto t4 = Steady::now();
+  spdlog::debug(
+      "config {:.1f} ms, load {:.1f} ms ({} symbols x {} sessions), run {:.1f} ms, outputs {:.1f} "
+      "ms",
+      ms(t0, t1), ms(t1, t2), data.tradable, data.panel->Rows() - data.first_row, ms(t2, t3),
+      ms(t3, t4));
   if (!quiet) {
     std::cout << backtests::SummaryTable(result);
-    std::cout << fmt::format("outputs: {}/ (summary.json, equity.csv, trades.csv, weights.csv, events.jsonl, config.json)\n", dir);
+    std::cout << fmt::format(
+        "outputs: {}/ (summary.json, equity.csv, trades.csv, weights.csv, events.jsonl, "
+        "config.json)\n",
+        dir);
   }
   return 0;
 }
@@ -59,10 +79,13 @@ std::vector<std::string> ExpandInputs(const std::vector<std::string>& inputs) {
       std::vector<std::string> found;
       for (const auto& e : fs::directory_iterator(in)) {
         const std::string n = e.path().filename().string();
-        if (e.is_regular_file() && (n.ends_with(".csv") || n.ends_with(".csv.gz"))) found.push_back(e.path().string());
+        if (e.is_regular_file() && (n.ends_with(".csv") || n.ends_with(".csv.gz")))
+          found.push_back(e.path().string());
       }
       std::sort(found.begin(), found.end());
-      if (found.empty()) throw Error(ErrorKind::kUsage, fmt::format("{}: no .csv or .csv.gz files in directory", in));
+      if (found.empty())
+        throw Error(ErrorKind::kUsage,
+                    fmt::format("{}: no .csv or .csv.gz files in directory", in));
       files.insert(files.end(), found.begin(), found.end());
     } else {
       files.push_back(in);
@@ -71,24 +94,28 @@ std::vector<std::string> ExpandInputs(const std::vector<std::string>& inputs) {
   return files;
 }
 
-int DataImport(const std::string& out, const std::vector<std::string>& inputs, const std::string& price,
-               bool assume_adjusted, bool skip_invalid, bool force, bool quiet) {
+int DataImport(const std::string& out, const std::vector<std::string>& inputs,
+               const std::string& price, bool assume_adjusted, bool skip_invalid, bool force,
+               bool quiet) {
   data::ImportOptions opt;
   opt.price = price == "raw" ? data::PriceMode::kRaw : data::PriceMode::kAdjusted;
   opt.assume_adjusted = assume_adjusted;
   opt.on_invalid = skip_invalid ? data::OnInvalidRow::kSkip : data::OnInvalidRow::kError;
   if (fs::exists(out) && !force) {
-    throw Error(ErrorKind::kUsage, fmt::format("{}: already exists (use --force to replace it)", out));
+    throw Error(ErrorKind::kUsage,
+                fmt::format("{}: already exists (use --force to replace it)", out));
   }
   const auto files = ExpandInputs(inputs);
   auto result = data::ImportCsvFiles(files, opt);
-  for (const auto& w : result.warnings) spdlog::warn("{}", w);
+  for (const auto& w : result.warnings)
+    spdlog::warn("{}", w);
   data::WriteStore(out, result.series, force);
   if (!quiet) {
     std::size_t rows = 0;
-    for (const auto& s : result.series) rows += s.Rows();
-    std::cout << fmt::format("wrote {}: {} symbol(s), {} bars from {} file(s)\n", out, result.series.size(), rows,
-                             files.size());
+    for (const auto& s : result.series)
+      rows += s.Rows();
+    std::cout << fmt::format("wrote {}: {} symbol(s), {} bars from {} file(s)\n", out,
+                             result.series.size(), rows, files.size());
   }
   return 0;
 }
@@ -96,26 +123,30 @@ int DataImport(const std::string& out, const std::vector<std::string>& inputs, c
 int DataInfo(const std::string& store, bool json) {
   const auto info = data::ReadStoreInfo(store);
   if (json) {
-    std::string out = fmt::format("{{\"path\":\"{}\",\"format_version\":{},\"price_adjustment\":\"{}\",\"symbols\":[",
-                                  info.path, info.format_version, info.price_adjustment);
+    std::string out = fmt::format(
+        "{{\"path\":\"{}\",\"format_version\":{},\"price_adjustment\":\"{}\",\"symbols\":[",
+        info.path, info.format_version, info.price_adjustment);
     for (std::size_t i = 0; i < info.symbols.size(); ++i) {
       const auto& s = info.symbols[i];
-      out += fmt::format("{}{{\"symbol\":\"{}\",\"first\":\"{}\",\"last\":\"{}\",\"rows\":{},\"price_adjustment\":\"{}\"}}",
-                         i ? "," : "", s.symbol, FormatDate(TimestampToDay(s.first)),
-                         FormatDate(TimestampToDay(s.last)), s.rows, s.price_adjustment);
+      out += fmt::format(
+          "{}{{\"symbol\":\"{}\",\"first\":\"{}\",\"last\":\"{}\",\"rows\":{},\"price_adjustment\":"
+          "\"{}\"}}",
+          i ? "," : "", s.symbol, FormatDate(TimestampToDay(s.first)),
+          FormatDate(TimestampToDay(s.last)), s.rows, s.price_adjustment);
     }
     std::cout << out << "]}\n";
     return 0;
   }
-  std::cout << fmt::format("{}: ballast bar store v{}, {} symbol(s), prices {}\n", info.path, info.format_version,
-                           info.symbols.size(), info.price_adjustment);
-  std::cout << fmt::format("{:<10} {:<10} {:<10} {:>7}  {:<9} {}\n", "symbol", "first", "last", "rows", "prices",
-                           "notes");
+  std::cout << fmt::format("{}: ballast bar store v{}, {} symbol(s), prices {}\n", info.path,
+                           info.format_version, info.symbols.size(), info.price_adjustment);
+  std::cout << fmt::format("{:<10} {:<10} {:<10} {:>7}  {:<9} {}\n", "symbol", "first", "last",
+                           "rows", "prices", "notes");
   for (const auto& s : info.symbols) {
     std::string notes;
     if (s.repaired_rows) notes += fmt::format("{} repaired row(s) ", s.repaired_rows);
     if (s.ohlc_warnings) notes += fmt::format("{} OHLC warning(s)", s.ohlc_warnings);
-    std::cout << fmt::format("{:<10} {:<10} {:<10} {:>7}  {:<9} {}\n", s.symbol, FormatDate(TimestampToDay(s.first)),
+    std::cout << fmt::format("{:<10} {:<10} {:<10} {:>7}  {:<9} {}\n", s.symbol,
+                             FormatDate(TimestampToDay(s.first)),
                              FormatDate(TimestampToDay(s.last)), s.rows, s.price_adjustment, notes);
   }
   return 0;
@@ -124,8 +155,10 @@ int DataInfo(const std::string& store, bool json) {
 int CalendarCmd(const std::string& from_text, const std::string& to_text) {
   const auto from = ParseIsoDate(from_text);
   const auto to = ParseIsoDate(to_text);
-  if (!from) throw Error(ErrorKind::kUsage, fmt::format("--from {}: expected a date YYYY-MM-DD", from_text));
-  if (!to) throw Error(ErrorKind::kUsage, fmt::format("--to {}: expected a date YYYY-MM-DD", to_text));
+  if (!from)
+    throw Error(ErrorKind::kUsage, fmt::format("--from {}: expected a date YYYY-MM-DD", from_text));
+  if (!to)
+    throw Error(ErrorKind::kUsage, fmt::format("--to {}: expected a date YYYY-MM-DD", to_text));
   int sessions = 0;
   for (Days d = *from; d <= *to; d += std::chrono::days{1}) {
     const auto name = NyseCalendar::HolidayName(d);
@@ -133,10 +166,13 @@ int CalendarCmd(const std::string& from_text, const std::string& to_text) {
     const auto close = NyseCalendar::CloseMinutes(d);
     if (close) {
       ++sessions;
-      if (*close != 16 * 60) std::cout << fmt::format("{}  early close  {:02}:{:02} New York\n", FormatDate(d), *close / 60, *close % 60);
+      if (*close != 16 * 60)
+        std::cout << fmt::format("{}  early close  {:02}:{:02} New York\n", FormatDate(d),
+                                 *close / 60, *close % 60);
     }
   }
-  std::cout << fmt::format("{} NYSE sessions from {} to {}\n", sessions, FormatDate(*from), FormatDate(*to));
+  std::cout << fmt::format("{} NYSE sessions from {} to {}\n", sessions, FormatDate(*from),
+                           FormatDate(*to));
   return 0;
 }
 
@@ -151,13 +187,17 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "Log more detail");
   app.add_flag("-q,--quiet", quiet, "Print only errors");
 
+  // Subcommands pass options they do not know (-v, -q) up to the app, so they work anywhere.
+  app.fallthrough();
   auto* bt = app.add_subcommand("backtest", "Run one backtest from a JSON config");
   std::string bt_config, bt_out;
   std::vector<std::string> bt_sets;
   bool bt_force = false;
-  bt->add_option("CONFIG", bt_config, "Backtest config (JSON; paths inside are relative to it)")->required();
+  bt->add_option("CONFIG", bt_config, "Backtest config (JSON; paths inside are relative to it)")
+      ->required();
   bt->add_option("--out", bt_out, "Output directory (default: runs/<name>-<UTC timestamp>)");
-  bt->add_option("--set", bt_sets, "Override a config key: key.path=value (value as JSON, else a string); repeatable")
+  bt->add_option("--set", bt_sets,
+                 "Override a config key: key.path=value (value as JSON, else a string); repeatable")
       ->allow_extra_args(false);
   bt->add_flag("--force", bt_force, "Replace the output directory if it exists");
 
@@ -168,16 +208,22 @@ int main(int argc, char** argv) {
   std::vector<std::string> imp_inputs;
   bool imp_assume = false, imp_skip = false, imp_force = false;
   imp->add_option("--out", imp_out, "Store to write (HDF5)")->required();
-  imp->add_option("INPUT", imp_inputs, "CSV files or directories of them: SYMBOL.csv[.gz] (Yahoo style) or long files with a Name/symbol/ticker column")
+  imp->add_option("INPUT", imp_inputs,
+                  "CSV files or directories of them: SYMBOL.csv[.gz] (Yahoo style) or long files "
+                  "with a Name/symbol/ticker column")
       ->required();
-  imp->add_option("--price", imp_price, "With an Adj Close column: keep adjusted prices (O/H/L scaled by adj/close) or raw ones")
+  imp->add_option(
+         "--price", imp_price,
+         "With an Adj Close column: keep adjusted prices (O/H/L scaled by adj/close) or raw ones")
       ->check(CLI::IsMember({"adjusted", "raw"}))
       ->capture_default_str();
-  imp->add_flag("--assume-adjusted", imp_assume, "Label files without Adj Close as adjusted (e.g. yfinance auto_adjust downloads)");
+  imp->add_flag("--assume-adjusted", imp_assume,
+                "Label files without Adj Close as adjusted (e.g. yfinance auto_adjust downloads)");
   imp->add_flag("--skip-invalid", imp_skip, "Skip invalid rows with a warning instead of failing");
   imp->add_flag("--force", imp_force, "Replace the store if it exists");
 
-  auto* info = data->add_subcommand("info", "List a store's symbols, date ranges, row counts and price adjustment");
+  auto* info = data->add_subcommand(
+      "info", "List a store's symbols, date ranges, row counts and price adjustment");
   std::string info_store;
   bool info_json = false;
   info->add_option("STORE", info_store, "HDF5 store")->required();
@@ -194,10 +240,12 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   spdlog::set_pattern("%^%l%$: %v");
-  spdlog::set_level(verbose ? spdlog::level::debug : (quiet ? spdlog::level::err : spdlog::level::info));
+  spdlog::set_level(verbose ? spdlog::level::debug
+                            : (quiet ? spdlog::level::err : spdlog::level::info));
   try {
     if (*bt) return Backtest(bt_config, bt_out, bt_sets, bt_force, quiet);
-    if (*imp) return DataImport(imp_out, imp_inputs, imp_price, imp_assume, imp_skip, imp_force, quiet);
+    if (*imp)
+      return DataImport(imp_out, imp_inputs, imp_price, imp_assume, imp_skip, imp_force, quiet);
     if (*info) return DataInfo(info_store, info_json);
     if (*cal) return CalendarCmd(cal_from, cal_to);
   } catch (const Error& e) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
 
@@ -19,42 +20,41 @@
 namespace ballast::backtests {
 namespace {
 
-[[noreturn]] void ConfigError(const BacktestConfig& c, std::string_view path, const std::string& what) {
+[[noreturn]] void ConfigError(const BacktestConfig& c, std::string_view path,
+                              const std::string& what) {
   throw Error(ErrorKind::kConfig, fmt::format("{}: {}: {}", c.origin, path, what));
-}
-
-std::string RunTag(const std::string& resolved_json) {
-  // FNV-1a of the resolved config: the same config always yields the same client order ids.
-  std::uint32_t h = 2166136261u;
-  for (unsigned char ch : resolved_json) {
-    h ^= ch;
-    h *= 16777619u;
-  }
-  return fmt::format("bt{:08x}", h);
 }
 
 }  // namespace
 
 MarketData LoadMarketData(const BacktestConfig& c) {
-  const data::StoreInfo info = data::ReadStoreInfo(c.store_path);
+  const auto names = data::ListStoreSymbols(c.store_path);
+  auto in_store = [&](const std::string& s) {
+    return std::binary_search(names.begin(), names.end(), s);
+  };
   for (const auto& s : c.strategy.symbols) {
-    if (info.Find(s) == nullptr) {
+    if (!in_store(s)) {
       ConfigError(c, fmt::format("strategy.targets.{}", s),
-                  fmt::format("symbol '{}' is not in the store {} (see `ballast data info`)", s, c.store_path));
+                  fmt::format("symbol '{}' is not in the store {} (see `ballast data info`)", s,
+                              c.store_path));
     }
   }
-  if (!c.benchmark.empty() && info.Find(c.benchmark) == nullptr) {
+  if (!c.benchmark.empty() && !in_store(c.benchmark)) {
     ConfigError(c, "benchmark",
                 fmt::format("symbol '{}' is not in the store {}", c.benchmark, c.store_path));
   }
-  const auto tradable = data::LoadSeries(c.store_path, c.strategy.symbols, c.start, c.end);
+  // Backtests need closes, and opens for next-open fills; other columns are not read.
+  data::LoadColumns columns = data::LoadColumns::CloseOnly();
+  columns.open = c.fill == sim::FillModel::kNextOpen;
+  const auto tradable = data::LoadSeries(c.store_path, c.strategy.symbols, c.start, c.end, columns);
   std::vector<data::SymbolSeries> extra;
   std::ptrdiff_t bench_col = -1;
   for (std::size_t i = 0; i < c.strategy.symbols.size(); ++i) {
     if (c.strategy.symbols[i] == c.benchmark) bench_col = static_cast<std::ptrdiff_t>(i);
   }
   if (!c.benchmark.empty() && bench_col < 0) {
-    extra = data::LoadSeries(c.store_path, {c.benchmark}, c.start, c.end);
+    extra = data::LoadSeries(c.store_path, {c.benchmark}, c.start, c.end,
+                             data::LoadColumns::CloseOnly());
     bench_col = static_cast<std::ptrdiff_t>(tradable.size());
   }
   const Timestamp from = c.start ? DayToTimestamp(*c.start) : std::numeric_limits<Timestamp>::min();
@@ -64,25 +64,30 @@ MarketData LoadMarketData(const BacktestConfig& c) {
   std::size_t first = panel->Rows();
   for (std::size_t r = 0; r < panel->Rows() && first == panel->Rows(); ++r) {
     bool all = true;
-    for (std::size_t col = 0; col < tradable.size() && all; ++col) all = panel->HasBar(r, col);
+    for (std::size_t col = 0; col < tradable.size() && all; ++col)
+      all = panel->HasBar(r, col);
     if (all) first = r;
   }
   if (first == panel->Rows()) {
+    const data::StoreInfo info = data::ReadStoreInfo(c.store_path);
     std::string ranges;
     for (const auto& s : c.strategy.symbols) {
       const auto* si = info.Find(s);
-      ranges += fmt::format("{}{} {}..{}", ranges.empty() ? "" : ", ", s, FormatDate(TimestampToDay(si->first)),
-                            FormatDate(TimestampToDay(si->last)));
+      ranges +=
+          fmt::format("{}{} {}..{}", ranges.empty() ? "" : ", ", s,
+                      FormatDate(TimestampToDay(si->first)), FormatDate(TimestampToDay(si->last)));
     }
-    ConfigError(c, "data.start",
-                fmt::format("no date in [{}, {}] on which every target symbol has a bar (store has {})",
-                            c.start ? FormatDate(*c.start) : "start", c.end ? FormatDate(*c.end) : "end",
-                            ranges));
+    ConfigError(
+        c, "data.start",
+        fmt::format("no date in [{}, {}] on which every target symbol has a bar (store has {})",
+                    c.start ? FormatDate(*c.start) : "start", c.end ? FormatDate(*c.end) : "end",
+                    ranges));
   }
   if (bench_col >= 0 && std::isnan(panel->Close(first, static_cast<std::size_t>(bench_col)))) {
-    ConfigError(c, "benchmark",
-                fmt::format("'{}' has no bar on the run's first date {}; choose another benchmark or start",
-                            c.benchmark, FormatDate(panel->Day(first))));
+    ConfigError(
+        c, "benchmark",
+        fmt::format("'{}' has no bar on the run's first date {}; choose another benchmark or start",
+                    c.benchmark, FormatDate(panel->Day(first))));
   }
   return MarketData{panel, first, tradable.size(), bench_col};
 }
@@ -95,25 +100,28 @@ BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md) {
   result.tradable = md.tradable;
   result.symbols.assign(md.panel->Symbols().begin(),
                         md.panel->Symbols().begin() + static_cast<std::ptrdiff_t>(md.tradable));
-  result.run_tag = RunTag(c.resolved_json);
+  result.run_tag = c.run_tag;
   const BarPanel& panel = *md.panel;
 
   std::vector<Days> days;
   days.reserve(panel.Rows() - md.first_row);
-  for (std::size_t r = md.first_row; r < panel.Rows(); ++r) days.push_back(panel.Day(r));
+  for (std::size_t r = md.first_row; r < panel.Rows(); ++r)
+    days.push_back(panel.Day(r));
   DataSessions sessions(std::move(days));
   SimClock clock;
   Ledger ledger(md.tradable, c.initial_cash);
   RunRecord& record = result.record;
-  sim::SimVenue venue(panel,
-                      sim::SimVenueOptions{c.fill, c.commission, c.slippage_bps, c.shares, c.lot_size},
-                      [&ledger] { return ledger.Cash(); });
+  sim::SimVenue venue(
+      panel, sim::SimVenueOptions{c.fill, c.commission, c.slippage_bps, c.shares, c.lot_size},
+      [&ledger] { return ledger.Cash(); });
   OrderManager orders(venue, ledger, record, result.symbols, result.run_tag);
-  Planner planner(PlannerOptions{c.shares, c.lot_size, c.min_trade_notional, c.commission, c.slippage_bps});
+  Planner planner(
+      PlannerOptions{c.shares, c.lot_size, c.min_trade_notional, c.commission, c.slippage_bps});
   RiskGate risk(c.slippage_bps, c.commission);
   auto strategy = c.strategy.make();
-  Kernel kernel(KernelParts{panel, sessions, clock, *strategy, planner, risk, venue, orders, ledger, record},
-                KernelOptions{md.tradable, md.benchmark, true});
+  Kernel kernel(
+      KernelParts{panel, sessions, clock, *strategy, planner, risk, venue, orders, ledger, record},
+      KernelOptions{md.tradable, md.benchmark, true});
   data::ReplaySource source(md.first_row, panel.Rows());
   boost::asio::io_context io;
   source.Start(io, kernel);
@@ -122,6 +130,8 @@ BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md) {
   return result;
 }
 
-BacktestResult RunBacktest(const BacktestConfig& config) { return RunBacktest(config, LoadMarketData(config)); }
+BacktestResult RunBacktest(const BacktestConfig& config) {
+  return RunBacktest(config, LoadMarketData(config));
+}
 
 }  // namespace ballast::backtests

@@ -56,9 +56,11 @@ CommissionModel ParseCommission(const ConfigNode& node) {
 
 }  // namespace
 
-BacktestConfig ParseBacktestConfig(const ConfigDocument& doc, const strategies::StrategyRegistry& registry) {
+BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
+                                   const strategies::StrategyRegistry& registry) {
   const ConfigNode root = doc.Root();
-  root.ExpectKeys({"name", "description", "data", "portfolio", "strategy", "execution", "benchmark", "metrics"});
+  root.ExpectKeys({"name", "description", "data", "portfolio", "strategy", "execution", "benchmark",
+                   "metrics"});
   BacktestConfig c;
   c.origin = doc.Origin();
   c.name = root.StringOr("name", std::filesystem::path(doc.Origin()).stem().string());
@@ -98,8 +100,9 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc, const strategies::
 
   if (auto ex = root.Find("execution")) {
     ex->ExpectKeys({"fill", "commission", "slippage_bps", "min_trade_notional"});
-    c.fill = ex->EnumOr("fill", {"close", "next_open"}, "close") == "close" ? sim::FillModel::kClose
-                                                                           : sim::FillModel::kNextOpen;
+    c.fill = ex->EnumOr("fill", {"close", "next_open"}, "close") == "close"
+                 ? sim::FillModel::kClose
+                 : sim::FillModel::kNextOpen;
     if (auto com = ex->Find("commission")) c.commission = ParseCommission(*com);
     c.slippage_bps = NonNegative(*ex, "slippage_bps", 0.0);
     c.min_trade_notional = NonNegative(*ex, "min_trade_notional", 0.0);
@@ -112,17 +115,28 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc, const strategies::
     m->ExpectKeys({"risk_free_rate"});
     if (auto rf = m->Find("risk_free_rate")) {
       c.risk_free_rate = rf->Number();
-      if (c.risk_free_rate <= -1.0 || c.risk_free_rate > 1.0) rf->Fail("an annual rate as a fraction, e.g. 0.02");
+      if (c.risk_free_rate <= -1.0 || c.risk_free_rate > 1.0)
+        rf->Fail("an annual rate as a fraction, e.g. 0.02");
     }
   }
   c.resolved_json = doc.Pretty();
+  ConfigDocument identity = doc.Clone();
+  identity.SetString("data.store", std::filesystem::path(c.store_path).filename().string());
+  // FNV-1a: the same config always yields the same client order ids.
+  std::uint32_t h = 2166136261u;
+  for (unsigned char ch : identity.Pretty()) {
+    h ^= ch;
+    h *= 16777619u;
+  }
+  c.run_tag = fmt::format("bt{:08x}", h);
   return c;
 }
 
 BacktestConfig LoadBacktestConfig(const std::string& path, const std::vector<std::string>& sets,
                                   const strategies::StrategyRegistry& registry) {
   ConfigDocument doc = ConfigDocument::FromFile(path);
-  for (const auto& s : sets) doc.ApplySet(s);
+  for (const auto& s : sets)
+    doc.ApplySet(s);
   return ParseBacktestConfig(doc, registry);
 }
 

@@ -57,7 +57,8 @@ Handle Check(hid_t id, herr_t (*close)(hid_t), const std::string& path, const st
   return Handle(id, close);
 }
 
-void WriteStringAttr(hid_t obj, const char* name, const std::string& value, const std::string& path) {
+void WriteStringAttr(hid_t obj, const char* name, const std::string& value,
+                     const std::string& path) {
   Handle type = Check(H5Tcopy(H5T_C_S1), H5Tclose, path, "H5Tcopy");
   H5Tset_size(type.get(), std::max<std::size_t>(value.size(), 1));
   H5Tset_strpad(type.get(), H5T_STR_NULLPAD);
@@ -113,8 +114,9 @@ void WriteColumn(hid_t group, const char* name, hid_t file_type, hid_t mem_type,
   const hsize_t dims[1] = {static_cast<hsize_t>(data.size())};
   Handle space = Check(H5Screate_simple(1, dims, nullptr), H5Sclose, path, "H5Screate_simple");
   Handle dcpl = NoTimesPlist(H5P_DATASET_CREATE, path);
-  Handle ds = Check(H5Dcreate2(group, name, file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
-                    H5Dclose, path, fmt::format("cannot create dataset {}", name));
+  Handle ds =
+      Check(H5Dcreate2(group, name, file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+            H5Dclose, path, fmt::format("cannot create dataset {}", name));
   if (H5Dwrite(ds.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0) {
     Fail(ErrorKind::kIo, path, fmt::format("cannot write dataset {}", name));
   }
@@ -122,7 +124,8 @@ void WriteColumn(hid_t group, const char* name, hid_t file_type, hid_t mem_type,
 
 std::string StoreAdjustment(const std::vector<SymbolSeries>& series) {
   std::set<std::string> kinds;
-  for (const auto& s : series) kinds.insert(s.price_adjustment);
+  for (const auto& s : series)
+    kinds.insert(s.price_adjustment);
   if (kinds.size() == 1) return *kinds.begin();
   return kinds.empty() ? "source" : "mixed";
 }
@@ -136,8 +139,9 @@ Handle OpenStore(const std::string& path) {
   Handle root(H5Gopen2(f.get(), "/", H5P_DEFAULT), H5Gclose);
   const auto format = ReadStringAttr(root.get(), "format");
   if (!format || *format != kStoreFormatName) {
-    Fail(ErrorKind::kData, path, fmt::format("not a ballast bar store (root attribute 'format' is not '{}')",
-                                             kStoreFormatName));
+    Fail(ErrorKind::kData, path,
+         fmt::format("not a ballast bar store (root attribute 'format' is not '{}')",
+                     kStoreFormatName));
   }
   const auto version = ReadIntAttr(root.get(), "format_version");
   if (!version) Fail(ErrorKind::kData, path, "missing root attribute 'format_version'");
@@ -151,15 +155,18 @@ Handle OpenStore(const std::string& path) {
 
 std::vector<std::string> ListSymbols(hid_t file) {
   std::vector<std::string> names;
-  if (H5Lexists(file, "/bars", H5P_DEFAULT) <= 0 || H5Lexists(file, kBarsGroup, H5P_DEFAULT) <= 0) return names;
+  if (H5Lexists(file, "/bars", H5P_DEFAULT) <= 0 || H5Lexists(file, kBarsGroup, H5P_DEFAULT) <= 0)
+    return names;
   Handle g(H5Gopen2(file, kBarsGroup, H5P_DEFAULT), H5Gclose);
   H5G_info_t info;
   if (!g.ok() || H5Gget_info(g.get(), &info) < 0) return names;
   for (hsize_t i = 0; i < info.nlinks; ++i) {
-    const ssize_t len = H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    const ssize_t len =
+        H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
     if (len < 0) continue;
     std::string name(static_cast<std::size_t>(len) + 1, '\0');
-    H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(), H5P_DEFAULT);
+    H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(),
+                       H5P_DEFAULT);
     name.resize(static_cast<std::size_t>(len));
     names.push_back(std::move(name));
   }
@@ -195,8 +202,9 @@ void ReadColumn(hid_t group, const char* name, hid_t mem_type, hsize_t offset, h
 }  // namespace
 
 const StoreSymbolInfo* StoreInfo::Find(std::string_view symbol) const noexcept {
-  auto it = std::lower_bound(symbols.begin(), symbols.end(), symbol,
-                             [](const StoreSymbolInfo& a, std::string_view b) { return a.symbol < b; });
+  auto it =
+      std::lower_bound(symbols.begin(), symbols.end(), symbol,
+                       [](const StoreSymbolInfo& a, std::string_view b) { return a.symbol < b; });
   return it != symbols.end() && it->symbol == symbol ? &*it : nullptr;
 }
 
@@ -204,7 +212,8 @@ void WriteStore(const std::string& path, const std::vector<SymbolSeries>& series
   QuietHdf5();
   namespace fs = std::filesystem;
   if (fs::exists(path) && !overwrite) {
-    throw Error(ErrorKind::kUsage, fmt::format("{}: already exists (use --force to replace it)", path));
+    throw Error(ErrorKind::kUsage,
+                fmt::format("{}: already exists (use --force to replace it)", path));
   }
   const fs::path target(path);
   if (target.has_parent_path() && !fs::exists(target.parent_path())) {
@@ -220,22 +229,27 @@ void WriteStore(const std::string& path, const std::vector<SymbolSeries>& series
     WriteIntAttr(root.get(), "format_version", kStoreFormatVersion, tmp);
     WriteStringAttr(root.get(), "price_adjustment", StoreAdjustment(series), tmp);
     WriteStringAttr(root.get(), "created_by", "ballast " BALLAST_VERSION, tmp);
-    WriteStringAttr(root.get(), "timestamp_unit", "ns since 1970-01-01 UTC; daily bars at 00:00 UTC of the session date", tmp);
+    WriteStringAttr(root.get(), "timestamp_unit",
+                    "ns since 1970-01-01 UTC; daily bars at 00:00 UTC of the session date", tmp);
     Handle gcpl = NoTimesPlist(H5P_GROUP_CREATE, tmp);
     Handle lcpl = Check(H5Pcreate(H5P_LINK_CREATE), H5Pclose, tmp, "H5Pcreate");
     H5Pset_create_intermediate_group(lcpl.get(), 1);
-    Handle bars = Check(H5Gcreate2(f.get(), kBarsGroup, lcpl.get(), gcpl.get(), H5P_DEFAULT), H5Gclose,
-                        tmp, "cannot create /bars/1d");
+    Handle bars = Check(H5Gcreate2(f.get(), kBarsGroup, lcpl.get(), gcpl.get(), H5P_DEFAULT),
+                        H5Gclose, tmp, "cannot create /bars/1d");
     for (const auto& s : series) {
       if (s.symbol.find('/') != std::string::npos || s.symbol.empty()) {
-        throw Error(ErrorKind::kData, fmt::format("symbol '{}' cannot be stored (empty or has '/')", s.symbol));
+        throw Error(ErrorKind::kData,
+                    fmt::format("symbol '{}' cannot be stored (empty or has '/')", s.symbol));
       }
-      Handle g = Check(H5Gcreate2(bars.get(), s.symbol.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT),
-                       H5Gclose, tmp, fmt::format("cannot create group for {}", s.symbol));
+      Handle g =
+          Check(H5Gcreate2(bars.get(), s.symbol.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT),
+                H5Gclose, tmp, fmt::format("cannot create group for {}", s.symbol));
       WriteStringAttr(g.get(), "price_adjustment", s.price_adjustment, tmp);
       WriteStringAttr(g.get(), "source", s.source, tmp);
-      WriteStringAttr(g.get(), "first_date", s.Rows() ? FormatDate(TimestampToDay(s.time.front())) : "", tmp);
-      WriteStringAttr(g.get(), "last_date", s.Rows() ? FormatDate(TimestampToDay(s.time.back())) : "", tmp);
+      WriteStringAttr(g.get(), "first_date",
+                      s.Rows() ? FormatDate(TimestampToDay(s.time.front())) : "", tmp);
+      WriteStringAttr(g.get(), "last_date",
+                      s.Rows() ? FormatDate(TimestampToDay(s.time.back())) : "", tmp);
       WriteIntAttr(g.get(), "rows", static_cast<long long>(s.Rows()), tmp);
       WriteIntAttr(g.get(), "repaired_rows", static_cast<long long>(s.repaired_rows), tmp);
       WriteIntAttr(g.get(), "ohlc_warnings", static_cast<long long>(s.ohlc_warnings), tmp);
@@ -260,6 +274,11 @@ void WriteStore(const std::string& path, const std::vector<SymbolSeries>& series
   }
 }
 
+std::vector<std::string> ListStoreSymbols(const std::string& path) {
+  Handle f = OpenStore(path);
+  return ListSymbols(f.get());
+}
+
 StoreInfo ReadStoreInfo(const std::string& path) {
   Handle f = OpenStore(path);
   StoreInfo info;
@@ -278,8 +297,23 @@ StoreInfo ReadStoreInfo(const std::string& path) {
     s.source = ReadStringAttr(g.get(), "source").value_or("");
     s.repaired_rows = static_cast<std::size_t>(ReadIntAttr(g.get(), "repaired_rows").value_or(0));
     s.ohlc_warnings = static_cast<std::size_t>(ReadIntAttr(g.get(), "ohlc_warnings").value_or(0));
+    // The group's attributes carry rows and first/last dates; read the timestamps only when a
+    // store written by another tool lacks them.
+    const auto rows = ReadIntAttr(g.get(), "rows");
+    const auto first = ReadStringAttr(g.get(), "first_date");
+    const auto last = ReadStringAttr(g.get(), "last_date");
+    const auto first_day = first ? ParseIsoDate(*first) : std::nullopt;
+    const auto last_day = last ? ParseIsoDate(*last) : std::nullopt;
+    if (rows && first_day && last_day) {
+      s.rows = static_cast<std::size_t>(*rows);
+      s.first = DayToTimestamp(*first_day);
+      s.last = DayToTimestamp(*last_day);
+      info.symbols.push_back(std::move(s));
+      continue;
+    }
     Handle ds(H5Dopen2(g.get(), "timestamp", H5P_DEFAULT), H5Dclose);
-    if (!ds.ok()) Fail(ErrorKind::kData, path, fmt::format("{}: missing dataset 'timestamp'", name));
+    if (!ds.ok())
+      Fail(ErrorKind::kData, path, fmt::format("{}: missing dataset 'timestamp'", name));
     s.rows = static_cast<std::size_t>(DatasetLength(ds.get()));
     if (s.rows > 0) {
       std::vector<Timestamp> ends;
@@ -293,15 +327,18 @@ StoreInfo ReadStoreInfo(const std::string& path) {
   return info;
 }
 
-std::vector<SymbolSeries> LoadSeries(const std::string& path, const std::vector<std::string>& symbols,
-                                     std::optional<Days> from, std::optional<Days> to) {
+std::vector<SymbolSeries> LoadSeries(const std::string& path,
+                                     const std::vector<std::string>& symbols,
+                                     std::optional<Days> from, std::optional<Days> to,
+                                     LoadColumns columns) {
   Handle f = OpenStore(path);
   std::vector<SymbolSeries> out;
   out.reserve(symbols.size());
   for (const auto& symbol : symbols) {
     const std::string gpath = fmt::format("{}/{}", kBarsGroup, symbol);
     if (symbol.empty() || symbol.find('/') != std::string::npos ||
-        H5Lexists(f.get(), "/bars", H5P_DEFAULT) <= 0 || H5Lexists(f.get(), kBarsGroup, H5P_DEFAULT) <= 0 ||
+        H5Lexists(f.get(), "/bars", H5P_DEFAULT) <= 0 ||
+        H5Lexists(f.get(), kBarsGroup, H5P_DEFAULT) <= 0 ||
         H5Lexists(f.get(), gpath.c_str(), H5P_DEFAULT) <= 0) {
       Fail(ErrorKind::kData, path, fmt::format("symbol '{}' is not in the store", symbol));
     }
@@ -312,15 +349,17 @@ std::vector<SymbolSeries> LoadSeries(const std::string& path, const std::vector<
     s.source = ReadStringAttr(g.get(), "source").value_or("");
     std::vector<Timestamp> all;
     Handle ds(H5Dopen2(g.get(), "timestamp", H5P_DEFAULT), H5Dclose);
-    if (!ds.ok()) Fail(ErrorKind::kData, path, fmt::format("{}: missing dataset 'timestamp'", symbol));
+    if (!ds.ok())
+      Fail(ErrorKind::kData, path, fmt::format("{}: missing dataset 'timestamp'", symbol));
     const hsize_t n = DatasetLength(ds.get());
     ReadColumn(g.get(), "timestamp", H5T_NATIVE_INT64, 0, n, all, path, symbol);
     for (std::size_t i = 1; i < all.size(); ++i) {
       if (all[i] <= all[i - 1]) {
         Fail(ErrorKind::kData, path,
-             fmt::format("{}: timestamp row {} ({}) is not after row {} ({}): dates must strictly increase",
-                         symbol, i, FormatDate(TimestampToDay(all[i])), i - 1,
-                         FormatDate(TimestampToDay(all[i - 1]))));
+             fmt::format(
+                 "{}: timestamp row {} ({}) is not after row {} ({}): dates must strictly increase",
+                 symbol, i, FormatDate(TimestampToDay(all[i])), i - 1,
+                 FormatDate(TimestampToDay(all[i - 1]))));
       }
     }
     const Timestamp lo = from ? DayToTimestamp(*from) : std::numeric_limits<Timestamp>::min();
@@ -330,14 +369,15 @@ std::vector<SymbolSeries> LoadSeries(const std::string& path, const std::vector<
     const hsize_t offset = static_cast<hsize_t>(b - all.begin());
     const hsize_t count = e > b ? static_cast<hsize_t>(e - b) : 0;
     s.time.assign(b, b + static_cast<std::ptrdiff_t>(count));
-    for (auto [name, col] : {std::pair{"open", &s.open}, std::pair{"high", &s.high},
-                             std::pair{"low", &s.low}, std::pair{"close", &s.close},
-                             std::pair{"volume", &s.volume}}) {
+    const std::pair<const char*, std::vector<double>*> prices[] = {
+        {"close", &s.close},
+        {"open", columns.open ? &s.open : nullptr},
+        {"high", columns.high ? &s.high : nullptr},
+        {"low", columns.low ? &s.low : nullptr}};
+    for (auto [name, col] : prices) {
+      if (col == nullptr) continue;
       ReadColumn(g.get(), name, H5T_NATIVE_DOUBLE, offset, count, *col, path, symbol);
-    }
-    for (std::size_t i = 0; i < count; ++i) {
-      for (auto [name, col] : {std::pair{"open", &s.open}, std::pair{"high", &s.high},
-                               std::pair{"low", &s.low}, std::pair{"close", &s.close}}) {
+      for (std::size_t i = 0; i < count; ++i) {
         const double v = (*col)[i];
         if (!std::isfinite(v) || !(v > 0.0)) {
           Fail(ErrorKind::kData, path,
@@ -345,10 +385,14 @@ std::vector<SymbolSeries> LoadSeries(const std::string& path, const std::vector<
                            name, offset + i, FormatDate(TimestampToDay(s.time[i])), v));
         }
       }
+    }
+    if (columns.volume)
+      ReadColumn(g.get(), "volume", H5T_NATIVE_DOUBLE, offset, count, s.volume, path, symbol);
+    for (std::size_t i = 0; i < s.volume.size(); ++i) {
       if (!std::isfinite(s.volume[i]) || s.volume[i] < 0.0) {
         Fail(ErrorKind::kData, path,
-             fmt::format("{}: volume at row {} is {}; expected a finite non-negative number", symbol,
-                         offset + i, s.volume[i]));
+             fmt::format("{}: volume at row {} is {}; expected a finite non-negative number",
+                         symbol, offset + i, s.volume[i]));
       }
     }
     out.push_back(std::move(s));

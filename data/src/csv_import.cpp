@@ -22,15 +22,18 @@ namespace {
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '"' || s.front() == '\r')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '"' || s.front() == '\r')) {
     s.remove_prefix(1);
   }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '"' || s.back() == '\r')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '"' || s.back() == '\r')) {
     s.remove_suffix(1);
   }
   return s;
@@ -78,22 +81,34 @@ Columns FindColumns(const std::string& file, const std::vector<std::string_view>
     const std::string h = Lower(header[i]);
     const int idx = static_cast<int>(i);
     auto set = [&](int& slot) {
-      if (slot >= 0) DataError(file, 1, fmt::format("column '{}' appears twice in the header", header[i]));
+      if (slot >= 0)
+        DataError(file, 1, fmt::format("column '{}' appears twice in the header", header[i]));
       slot = idx;
     };
-    if (h == "date" || h == "timestamp") set(c.date);
-    else if (h == "open") set(c.open);
-    else if (h == "high") set(c.high);
-    else if (h == "low") set(c.low);
-    else if (h == "close") set(c.close);
-    else if (h == "adj close" || h == "adj_close" || h == "adjclose" || h == "adjusted close") set(c.adj);
-    else if (h == "volume") set(c.volume);
-    else if (h == "name" || h == "symbol" || h == "ticker") set(c.symbol);
+    if (h == "date" || h == "timestamp")
+      set(c.date);
+    else if (h == "open")
+      set(c.open);
+    else if (h == "high")
+      set(c.high);
+    else if (h == "low")
+      set(c.low);
+    else if (h == "close")
+      set(c.close);
+    else if (h == "adj close" || h == "adj_close" || h == "adjclose" || h == "adjusted close")
+      set(c.adj);
+    else if (h == "volume")
+      set(c.volume);
+    else if (h == "name" || h == "symbol" || h == "ticker")
+      set(c.symbol);
   }
   std::string found;
-  for (auto h : header) found += fmt::format("{}{}", found.empty() ? "" : ",", h);
-  if (c.date < 0) DataError(file, 1, fmt::format("missing required column 'Date' (header: {})", found));
-  if (c.close < 0) DataError(file, 1, fmt::format("missing required column 'Close' (header: {})", found));
+  for (auto h : header)
+    found += fmt::format("{}{}", found.empty() ? "" : ",", h);
+  if (c.date < 0)
+    DataError(file, 1, fmt::format("missing required column 'Date' (header: {})", found));
+  if (c.close < 0)
+    DataError(file, 1, fmt::format("missing required column 'Close' (header: {})", found));
   return c;
 }
 
@@ -110,8 +125,8 @@ std::string SymbolFromFileName(const std::string& path) {
 void CheckSymbol(const std::string& file, std::size_t line, std::string_view symbol) {
   if (symbol.empty()) DataError(file, line, "empty symbol");
   for (char c : symbol) {
-    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
-                    c == '^' || c == '=';
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
+                    c == '_' || c == '^' || c == '=';
     if (!ok) {
       DataError(file, line,
                 fmt::format("symbol '{}' has character '{}' (allowed: letters, digits, . - _ ^ =)",
@@ -153,8 +168,9 @@ std::string ReadMaybeGzip(const std::string& path) {
 
 namespace {
 
-void ImportOne(const std::string& path, const ImportOptions& opt, std::map<std::string, Builder>& out,
-               std::map<std::string, std::string>& owner, std::vector<std::string>& warnings) {
+void ImportOne(const std::string& path, const ImportOptions& opt,
+               std::map<std::string, Builder>& out, std::map<std::string, std::string>& owner,
+               std::vector<std::string>& warnings) {
   const std::string text = ReadMaybeGzip(path);
   const std::string base = std::filesystem::path(path).filename().string();
   std::vector<std::string_view> fields;
@@ -174,14 +190,15 @@ void ImportOne(const std::string& path, const ImportOptions& opt, std::map<std::
   };
   std::string_view line;
   if (!next_line(line)) DataError(path, 0, "empty file (expected a CSV header)");
-  if (line.size() >= 3 && static_cast<unsigned char>(line[0]) == 0xEF) line.remove_prefix(3);  // BOM
+  if (line.size() >= 3 && static_cast<unsigned char>(line[0]) == 0xEF)
+    line.remove_prefix(3);  // BOM
   Split(line, fields);
   const Columns col = FindColumns(path, fields);
   const std::size_t width = fields.size();
   const bool long_format = col.symbol >= 0;
   const bool use_adj = col.adj >= 0 && opt.price == PriceMode::kAdjusted;
-  const std::string adjustment = col.adj >= 0 ? (use_adj ? "adjusted" : "raw")
-                                              : (opt.assume_adjusted ? "adjusted" : "source");
+  const std::string adjustment =
+      col.adj >= 0 ? (use_adj ? "adjusted" : "raw") : (opt.assume_adjusted ? "adjusted" : "source");
   std::string file_symbol;
   if (!long_format) {
     file_symbol = SymbolFromFileName(path);
@@ -200,7 +217,8 @@ void ImportOne(const std::string& path, const ImportOptions& opt, std::map<std::
       owner[std::string(symbol)] = path;
     } else if (owner[std::string(symbol)] != path) {
       DataError(path, line_no,
-                fmt::format("symbol '{}' was already imported from {}", symbol, owner[std::string(symbol)]));
+                fmt::format("symbol '{}' was already imported from {}", symbol,
+                            owner[std::string(symbol)]));
     }
     current = &it->second;
     current_symbol = std::string(symbol);
@@ -217,11 +235,12 @@ void ImportOne(const std::string& path, const ImportOptions& opt, std::map<std::
       DataError(path, line_no, what);
     };
     if (fields.size() != width) {
-      fail_or_skip(fmt::format("expected {} fields like the header, found {}", width, fields.size()));
+      fail_or_skip(
+          fmt::format("expected {} fields like the header, found {}", width, fields.size()));
       continue;
     }
-    std::string_view symbol = long_format ? fields[static_cast<std::size_t>(col.symbol)]
-                                          : std::string_view(file_symbol);
+    std::string_view symbol =
+        long_format ? fields[static_cast<std::size_t>(col.symbol)] : std::string_view(file_symbol);
     if (long_format) CheckSymbol(path, line_no, symbol);
     const std::string_view date_text = fields[static_cast<std::size_t>(col.date)];
     const auto day = ParseIsoDate(date_text);
@@ -260,10 +279,12 @@ void ImportOne(const std::string& path, const ImportOptions& opt, std::map<std::
     const auto sl = number(col.low, "Low", l);
     const auto sv = number(col.volume, "Volume", vol);
     bool bad = false;
-    for (auto [st, c, name] : {std::tuple{so, col.open, "Open"}, std::tuple{sh, col.high, "High"},
-                               std::tuple{sl, col.low, "Low"}, std::tuple{sv, col.volume, "Volume"}}) {
+    for (auto [st, c, name] :
+         {std::tuple{so, col.open, "Open"}, std::tuple{sh, col.high, "High"},
+          std::tuple{sl, col.low, "Low"}, std::tuple{sv, col.volume, "Volume"}}) {
       if (st == NumState::kUnparsable) {
-        fail_or_skip(fmt::format("{} '{}' is not a number", name, fields[static_cast<std::size_t>(c)]));
+        fail_or_skip(
+            fmt::format("{} '{}' is not a number", name, fields[static_cast<std::size_t>(c)]));
         bad = true;
         break;
       }
@@ -273,7 +294,8 @@ void ImportOne(const std::string& path, const ImportOptions& opt, std::map<std::
     SymbolSeries& s = b.series;
     bool repaired = false;
     if (so == NumState::kMissing || sh == NumState::kMissing || sl == NumState::kMissing) {
-      // The issue's rule: a row with a valid close but a missing open/high/low is kept as a flat bar.
+      // The issue's rule: a row with a valid close but a missing open/high/low is kept as a flat
+      // bar.
       o = h = l = close;
       repaired = col.open >= 0 || col.high >= 0 || col.low >= 0;
     } else {
@@ -292,7 +314,8 @@ void ImportOne(const std::string& path, const ImportOptions& opt, std::map<std::
       repaired = repaired || col.volume >= 0;
       vol = 0.0;
     } else if (vol < 0.0) {
-      fail_or_skip(fmt::format("Volume '{}' is negative", fields[static_cast<std::size_t>(col.volume)]));
+      fail_or_skip(
+          fmt::format("Volume '{}' is negative", fields[static_cast<std::size_t>(col.volume)]));
       continue;
     }
     const Timestamp ts = DayToTimestamp(*day);
@@ -326,20 +349,22 @@ ImportResult ImportCsvFiles(const std::vector<std::string>& paths, const ImportO
   std::map<std::string, Builder> builders;
   std::map<std::string, std::string> owner;
   ImportResult result;
-  for (const auto& p : paths) ImportOne(p, options, builders, owner, result.warnings);
+  for (const auto& p : paths)
+    ImportOne(p, options, builders, owner, result.warnings);
   for (auto& [symbol, b] : builders) {
     if (b.series.Rows() == 0) {
-      throw Error(ErrorKind::kData, fmt::format("{}: no valid rows for {}", b.series.source, symbol));
+      throw Error(ErrorKind::kData,
+                  fmt::format("{}: no valid rows for {}", b.series.source, symbol));
     }
     if (b.series.repaired_rows > 0) {
       result.warnings.push_back(fmt::format(
-          "{}: {} row(s) with missing open/high/low/volume kept with open=high=low=close",
-          symbol, b.series.repaired_rows));
+          "{}: {} row(s) with missing open/high/low/volume kept with open=high=low=close", symbol,
+          b.series.repaired_rows));
     }
     if (b.series.ohlc_warnings > 0) {
-      result.warnings.push_back(fmt::format(
-          "{}: {} row(s) whose high/low do not bracket open/close (kept as given)", symbol,
-          b.series.ohlc_warnings));
+      result.warnings.push_back(
+          fmt::format("{}: {} row(s) whose high/low do not bracket open/close (kept as given)",
+                      symbol, b.series.ohlc_warnings));
     }
     result.series.push_back(std::move(b.series));
   }

@@ -15,13 +15,15 @@ std::ptrdiff_t BarPanel::IndexOf(std::string_view symbol) const noexcept {
 
 void BarPanel::Reserve(std::size_t rows) {
   times_.reserve(rows);
-  for (auto* v : {&open_, &high_, &low_, &close_, &volume_}) v->reserve(rows * Cols());
+  for (auto* v : {&open_, &high_, &low_, &close_, &volume_})
+    v->reserve(rows * Cols());
 }
 
 std::size_t BarPanel::AppendRow(Timestamp ts) {
   assert(times_.empty() || ts > times_.back());
   times_.push_back(ts);
-  for (auto* v : {&open_, &high_, &low_, &close_}) v->resize(v->size() + Cols(), kNaN);
+  for (auto* v : {&open_, &high_, &low_, &close_})
+    v->resize(v->size() + Cols(), kNaN);
   volume_.resize(volume_.size() + Cols(), 0.0);
   return times_.size() - 1;
 }

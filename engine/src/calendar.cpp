@@ -31,14 +31,18 @@ constexpr std::array kSpecialClosures{
     SpecialClosure{2025, 1, 9, "National day of mourning (Jimmy Carter)"},
 };
 
-Days Ymd(int y, unsigned m, unsigned d) { return sys_days{year{y} / month{m} / day{d}}; }
+Days Ymd(int y, unsigned m, unsigned d) {
+  return sys_days{year{y} / month{m} / day{d}};
+}
 
 // n-th (1-based) weekday `wd` of a month.
 Days NthWeekday(int y, unsigned m, weekday wd, unsigned n) {
   return sys_days{year{y} / month{m} / wd[n]};
 }
 
-Days LastWeekday(int y, unsigned m, weekday wd) { return sys_days{year{y} / month{m} / wd[last]}; }
+Days LastWeekday(int y, unsigned m, weekday wd) {
+  return sys_days{year{y} / month{m} / wd[last]};
+}
 
 // Saturday holidays are observed the Friday before, Sunday ones the Monday after.
 Days Observed(Days d) {
@@ -131,13 +135,15 @@ std::optional<int> NyseCalendar::CloseMinutes(Days day) noexcept {
 
 Days NyseCalendar::NextTradingDay(Days day) noexcept {
   Days d = day + days{1};
-  while (!IsTradingDay(d)) d += days{1};
+  while (!IsTradingDay(d))
+    d += days{1};
   return d;
 }
 
 Days NyseCalendar::PreviousTradingDay(Days day) noexcept {
   Days d = day - days{1};
-  while (!IsTradingDay(d)) d -= days{1};
+  while (!IsTradingDay(d))
+    d -= days{1};
   return d;
 }
 

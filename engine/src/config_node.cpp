@@ -19,7 +19,9 @@ struct ConfigDocument::Impl {
 
 namespace {
 
-const Json& J(const void* p) { return *static_cast<const Json*>(p); }
+const Json& J(const void* p) {
+  return *static_cast<const Json*>(p);
+}
 
 std::string TypeName(const Json& j) {
   switch (j.type()) {
@@ -55,12 +57,24 @@ std::string ConfigNode::ChildPath(std::string_view key) const {
   return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
 }
 
-bool ConfigNode::IsObject() const { return J(value_).is_object(); }
-bool ConfigNode::IsArray() const { return J(value_).is_array(); }
-bool ConfigNode::IsString() const { return J(value_).is_string(); }
-bool ConfigNode::IsNumber() const { return J(value_).is_number(); }
-bool ConfigNode::IsBool() const { return J(value_).is_boolean(); }
-bool ConfigNode::IsNull() const { return J(value_).is_null(); }
+bool ConfigNode::IsObject() const {
+  return J(value_).is_object();
+}
+bool ConfigNode::IsArray() const {
+  return J(value_).is_array();
+}
+bool ConfigNode::IsString() const {
+  return J(value_).is_string();
+}
+bool ConfigNode::IsNumber() const {
+  return J(value_).is_number();
+}
+bool ConfigNode::IsBool() const {
+  return J(value_).is_boolean();
+}
+bool ConfigNode::IsNull() const {
+  return J(value_).is_null();
+}
 
 std::optional<ConfigNode> ConfigNode::Find(std::string_view key) const {
   const Json& j = J(value_);
@@ -83,7 +97,8 @@ std::vector<std::string> ConfigNode::Keys() const {
   const Json& j = J(value_);
   if (!j.is_object()) Fail("an object");
   std::vector<std::string> keys;
-  for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+  for (auto it = j.begin(); it != j.end(); ++it)
+    keys.push_back(it.key());
   return keys;
 }
 
@@ -144,7 +159,8 @@ bool ConfigNode::BoolOr(std::string_view key, bool fallback) const {
   return child ? child->Bool() : fallback;
 }
 
-std::string ConfigNode::EnumOr(std::string_view key, std::initializer_list<std::string_view> allowed,
+std::string ConfigNode::EnumOr(std::string_view key,
+                               std::initializer_list<std::string_view> allowed,
                                std::string_view fallback) const {
   auto child = Find(key);
   if (!child) return std::string(fallback);
@@ -173,24 +189,27 @@ void ConfigNode::ExpectKeys(const std::vector<std::string_view>& allowed) const 
   if (!j.is_object()) Fail("an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
-    for (auto a : allowed) known = known || it.key() == a;
+    for (auto a : allowed)
+      known = known || it.key() == a;
     if (!known) {
       std::string list;
-      for (auto a : allowed) list += fmt::format("{}{}", list.empty() ? "" : ", ", a);
-      throw Error(ErrorKind::kConfig,
-                  fmt::format("{}: {}: unknown key (allowed here: {})", doc_->Origin(),
-                              ChildPath(it.key()), list));
+      for (auto a : allowed)
+        list += fmt::format("{}{}", list.empty() ? "" : ", ", a);
+      throw Error(ErrorKind::kConfig, fmt::format("{}: {}: unknown key (allowed here: {})",
+                                                  doc_->Origin(), ChildPath(it.key()), list));
     }
   }
 }
 
 void ConfigNode::Fail(std::string_view expected) const {
-  throw Error(ErrorKind::kConfig, fmt::format("{}: {}: expected {}, got {}", doc_->Origin(),
-                                              path_.empty() ? "(root)" : path_, expected,
-                                              Shown(J(value_))));
+  throw Error(ErrorKind::kConfig,
+              fmt::format("{}: {}: expected {}, got {}", doc_->Origin(),
+                          path_.empty() ? "(root)" : path_, expected, Shown(J(value_))));
 }
 
-std::string ConfigNode::Dump() const { return J(value_).dump(); }
+std::string ConfigNode::Dump() const {
+  return J(value_).dump();
+}
 
 ConfigDocument::ConfigDocument() : impl_(std::make_unique<Impl>()) {}
 ConfigDocument::ConfigDocument(ConfigDocument&&) noexcept = default;
@@ -206,11 +225,13 @@ ConfigDocument ConfigDocument::FromText(std::string_view text, std::string origi
     // nlohmann's message carries "line L, column C"; keep only that part.
     std::string what = e.what();
     auto pos = what.find("line ");
-    throw Error(ErrorKind::kConfig, fmt::format("{}: not valid JSON ({})", doc.origin_,
-                                                pos == std::string::npos ? what : what.substr(pos)));
+    throw Error(ErrorKind::kConfig,
+                fmt::format("{}: not valid JSON ({})", doc.origin_,
+                            pos == std::string::npos ? what : what.substr(pos)));
   }
   if (!doc.impl_->root.is_object()) {
-    throw Error(ErrorKind::kConfig, fmt::format("{}: expected a JSON object at the top level", doc.origin_));
+    throw Error(ErrorKind::kConfig,
+                fmt::format("{}: expected a JSON object at the top level", doc.origin_));
   }
   return doc;
 }
@@ -230,9 +251,11 @@ Json& Walk(Json& root, std::string_view dotted, const std::string& origin) {
   std::size_t start = 0;
   while (true) {
     const auto dot = dotted.find('.', start);
-    const std::string key(dotted.substr(start, dot == std::string_view::npos ? dotted.npos : dot - start));
+    const std::string key(
+        dotted.substr(start, dot == std::string_view::npos ? dotted.npos : dot - start));
     if (key.empty()) {
-      throw Error(ErrorKind::kUsage, fmt::format("{}: --set {}: empty key in path", origin, dotted));
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("{}: --set {}: empty key in path", origin, dotted));
     }
     if (node->is_null()) *node = Json::object();
     if (!node->is_object()) {
@@ -259,8 +282,7 @@ void ConfigDocument::SetString(std::string_view dotted_path, std::string_view va
 void ConfigDocument::ApplySet(std::string_view assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos || eq == 0) {
-    throw Error(ErrorKind::kUsage,
-                fmt::format("--set {}: expected key.path=value", assignment));
+    throw Error(ErrorKind::kUsage, fmt::format("--set {}: expected key.path=value", assignment));
   }
   const auto key = assignment.substr(0, eq);
   const auto value = assignment.substr(eq + 1);
@@ -273,8 +295,19 @@ void ConfigDocument::ApplySet(std::string_view assignment) {
   }
 }
 
-ConfigNode ConfigDocument::Root() const { return ConfigNode(this, &impl_->root, ""); }
+ConfigDocument ConfigDocument::Clone() const {
+  ConfigDocument copy;
+  copy.origin_ = origin_;
+  copy.impl_->root = impl_->root;
+  return copy;
+}
 
-std::string ConfigDocument::Pretty() const { return impl_->root.dump(2) + "\n"; }
+ConfigNode ConfigDocument::Root() const {
+  return ConfigNode(this, &impl_->root, "");
+}
+
+std::string ConfigDocument::Pretty() const {
+  return impl_->root.dump(2) + "\n";
+}
 
 }  // namespace ballast

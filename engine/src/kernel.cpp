@@ -66,14 +66,11 @@ void Kernel::OnSlice(std::size_t row) {
   // (4) strategy.
   const bool first = !previous_day_.has_value();
   const double equity = p_.ledger.Equity(marks_);
-  StrategyContext ctx{p_.panel,
-                      row,
-                      day,
-                      options_.tradable,
-                      first,
-                      previous_day_ ? &*previous_day_ : nullptr,
-                      p_.sessions,
-                      PortfolioView{p_.ledger.Quantities(), marks_, p_.ledger.Cash(), equity}};
+  StrategyContext ctx{
+      p_.panel,    row,
+      day,         options_.tradable,
+      first,       previous_day_ ? &*previous_day_ : nullptr,
+      p_.sessions, PortfolioView{p_.ledger.Quantities(), marks_, p_.ledger.Cash(), equity}};
   if (p_.strategy.Decide(ctx, target_)) {
     // (5)-(7) plan, check, send.
     Rebalance(row, now);
@@ -90,19 +87,19 @@ void Kernel::Rebalance(std::size_t row, Timestamp now) {
   p_.risk.Check(p_.ledger.Quantities(), p_.ledger.Cash(), plan_, denied_);
   ++decisions_;
   ++p_.record.rebalances;
-  p_.record.AddEvent(now, "portfolio_rebalance",
-                     JsonFields()
-                         .Add("decision", decisions_)
-                         .Add("reason", target_.reason)
-                         .Add("equity", plan_.equity)
-                         .Add("orders", static_cast<std::uint64_t>(plan_.orders.size()))
-                         .Add("buy_notional", plan_.buy_notional)
-                         .Add("sell_notional", plan_.sell_notional)
-                         .Add("est_fees", plan_.est_fees)
-                         .Add("buy_scale", plan_.buy_scale)
-                         .Add("skipped_min_notional",
-                              static_cast<std::uint64_t>(plan_.skipped_min_notional))
-                         .Take());
+  p_.record.AddEvent(
+      now, "portfolio_rebalance",
+      JsonFields()
+          .Add("decision", decisions_)
+          .Add("reason", target_.reason)
+          .Add("equity", plan_.equity)
+          .Add("orders", static_cast<std::uint64_t>(plan_.orders.size()))
+          .Add("buy_notional", plan_.buy_notional)
+          .Add("sell_notional", plan_.sell_notional)
+          .Add("est_fees", plan_.est_fees)
+          .Add("buy_scale", plan_.buy_scale)
+          .Add("skipped_min_notional", static_cast<std::uint64_t>(plan_.skipped_min_notional))
+          .Take());
   for (const auto& d : denied_) {
     p_.record.AddEvent(now, "risk_denied",
                        JsonFields()
@@ -138,7 +135,7 @@ void Kernel::RecordSlice(std::size_t row) {
 void Kernel::OnSourceEnd() {
   // Orders still open when the data ends (next-open fills on the last slice) are canceled.
   for (const auto& s : p_.orders.Orders()) {
-    if (!IsTerminal(s.status)) p_.venue.Cancel(s.order.id);
+    if (!IsTerminal(s.status)) p_.venue.Cancel(s.order.id, "end_of_data");
   }
   finished_ = true;
 }

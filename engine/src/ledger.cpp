@@ -16,7 +16,8 @@ constexpr double kCashRelTolerance = 1e-9;
   std::fprintf(stderr,
                "ballast: ledger invariant broken: %s (order %llu, symbol %u, qty %.17g, price "
                "%.17g, value %.17g)\n",
-               what, static_cast<unsigned long long>(f.order), f.symbol, f.quantity, f.price, value);
+               what, static_cast<unsigned long long>(f.order), f.symbol, f.quantity, f.price,
+               value);
   std::abort();
 }
 
@@ -26,9 +27,11 @@ Ledger::Ledger(std::size_t symbols, double initial_cash)
     : cash_(initial_cash), net_flows_(initial_cash), qty_(symbols, 0.0), avg_cost_(symbols, 0.0) {}
 
 void Ledger::Check(const Fill& f) const {
-  if (!(f.quantity > 0.0) || !std::isfinite(f.quantity)) Abort("fill quantity not positive", f, f.quantity);
+  if (!(f.quantity > 0.0) || !std::isfinite(f.quantity))
+    Abort("fill quantity not positive", f, f.quantity);
   if (!(f.price > 0.0) || !std::isfinite(f.price)) Abort("fill price not positive", f, f.price);
-  if (!(f.commission >= 0.0) || !std::isfinite(f.commission)) Abort("negative commission", f, f.commission);
+  if (!(f.commission >= 0.0) || !std::isfinite(f.commission))
+    Abort("negative commission", f, f.commission);
   if (f.symbol >= qty_.size()) Abort("unknown symbol", f, 0.0);
 }
 

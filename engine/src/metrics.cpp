@@ -12,7 +12,8 @@ constexpr double kPeriods = 252.0;
 double Mean(const std::vector<double>& x) {
   if (x.empty()) return 0.0;
   double s = 0.0;
-  for (double v : x) s += v;
+  for (double v : x)
+    s += v;
   return s / static_cast<double>(x.size());
 }
 
@@ -20,7 +21,8 @@ double Stdev(const std::vector<double>& x) {
   if (x.size() < 2) return 0.0;
   const double m = Mean(x);
   double s = 0.0;
-  for (double v : x) s += (v - m) * (v - m);
+  for (double v : x)
+    s += (v - m) * (v - m);
   return std::sqrt(s / static_cast<double>(x.size() - 1));
 }
 
@@ -29,11 +31,14 @@ double Covariance(const std::vector<double>& a, const std::vector<double>& b) {
   const double ma = Mean(a);
   const double mb = Mean(b);
   double s = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) s += (a[i] - ma) * (b[i] - mb);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    s += (a[i] - ma) * (b[i] - mb);
   return s / static_cast<double>(a.size() - 1);
 }
 
-double Ratio(double num, double den) { return den != 0.0 ? num / den : 0.0; }
+double Ratio(double num, double den) {
+  return den != 0.0 ? num / den : 0.0;
+}
 
 double Cagr(double v0, double vt, double days) {
   if (v0 <= 0.0 || vt <= 0.0 || days <= 0.0) return 0.0;
@@ -67,14 +72,17 @@ Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_fre
   const double rf_d = std::pow(1.0 + risk_free_rate, 1.0 / kPeriods) - 1.0;
   std::vector<double> ret;
   ret.reserve(n);
-  for (std::size_t t = 1; t < n; ++t) ret.push_back(r.equity[t] / r.equity[t - 1] - 1.0);
+  for (std::size_t t = 1; t < n; ++t)
+    ret.push_back(r.equity[t] / r.equity[t - 1] - 1.0);
   std::vector<double> excess(ret);
-  for (double& v : excess) v -= rf_d;
+  for (double& v : excess)
+    v -= rf_d;
   const double sd = Stdev(ret);
   s.volatility = sd * std::sqrt(kPeriods);
   s.sharpe = Ratio(Mean(excess), Stdev(excess)) * std::sqrt(kPeriods);
   double downside = 0.0;
-  for (double v : excess) downside += v < 0.0 ? v * v : 0.0;
+  for (double v : excess)
+    downside += v < 0.0 ? v * v : 0.0;
   downside = excess.empty() ? 0.0 : std::sqrt(downside / static_cast<double>(excess.size()));
   s.sortino = Ratio(Mean(excess), downside) * std::sqrt(kPeriods);
 
@@ -119,18 +127,21 @@ Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_fre
     b.symbol = benchmark_symbol;
     std::vector<double> rb;
     rb.reserve(n);
-    for (std::size_t t = 1; t < n; ++t) rb.push_back(r.benchmark[t] / r.benchmark[t - 1] - 1.0);
+    for (std::size_t t = 1; t < n; ++t)
+      rb.push_back(r.benchmark[t] / r.benchmark[t - 1] - 1.0);
     b.total_return = r.benchmark.back() / r.benchmark.front() - 1.0;
     b.cagr = Cagr(r.benchmark.front(), r.benchmark.back(), s.calendar_days);
     b.volatility = Stdev(rb) * std::sqrt(kPeriods);
     const double var_b = Covariance(rb, rb);
     b.beta = Ratio(Covariance(ret, rb), var_b);
     std::vector<double> excess_b(rb);
-    for (double& v : excess_b) v -= rf_d;
+    for (double& v : excess_b)
+      v -= rf_d;
     b.alpha = (Mean(excess) - b.beta * Mean(excess_b)) * kPeriods;
     b.correlation = Ratio(Covariance(ret, rb), Stdev(ret) * Stdev(rb));
     std::vector<double> active(ret.size());
-    for (std::size_t i = 0; i < ret.size(); ++i) active[i] = ret[i] - rb[i];
+    for (std::size_t i = 0; i < ret.size(); ++i)
+      active[i] = ret[i] - rb[i];
     b.tracking_error = Stdev(active) * std::sqrt(kPeriods);
     b.information_ratio = Ratio(Mean(active) * kPeriods, b.tracking_error);
     s.benchmark = b;

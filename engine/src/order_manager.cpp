@@ -9,7 +9,11 @@ namespace ballast {
 
 OrderManager::OrderManager(Venue& venue, Ledger& ledger, RunRecord& record,
                            const std::vector<std::string>& symbols, std::string run_tag)
-    : venue_(venue), ledger_(ledger), record_(record), symbols_(symbols), run_tag_(std::move(run_tag)) {
+    : venue_(venue),
+      ledger_(ledger),
+      record_(record),
+      symbols_(symbols),
+      run_tag_(std::move(run_tag)) {
   venue_.SetListener(this);
 }
 

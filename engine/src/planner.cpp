@@ -76,11 +76,17 @@ void Planner::MakePlan(const PlanInput& in, Plan& out) const {
   if (first_buy < out.orders.size() && buy_cost > available * (1.0 + kCashSlack) + kCashSlack) {
     // Find the largest scale k in [0, 1] whose buys (rounded, with fees) fit the cash. Cost is
     // monotone in k, so bisection converges; 64 steps reach double precision.
+    // Scaled quantities round strictly down (no tolerance), so a quantity that was scaled to fit
+    // can never round back up to the unscaled one.
+    auto scaled = [&](double q) {
+      if (options_.shares == ShareMode::kFractional) return q;
+      return std::floor(q / options_.lot_size) * options_.lot_size;
+    };
     auto cost_at = [&](double k) {
       double total = 0.0;
       for (std::size_t j = first_buy; j < out.orders.size(); ++j) {
         const auto& o = out.orders[j];
-        const double q = RoundQuantity(o.quantity * k);
+        const double q = scaled(o.quantity * k);
         if (q <= 0.0) continue;
         const double fp = SlippedPrice(o.price, true, slip);
         total += q * fp + options_.commission.Fee(q, fp);
@@ -101,7 +107,7 @@ void Planner::MakePlan(const PlanInput& in, Plan& out) const {
     std::size_t keep = first_buy;
     for (std::size_t j = first_buy; j < out.orders.size(); ++j) {
       PlannedOrder o = out.orders[j];
-      o.quantity = RoundQuantity(o.quantity * lo);
+      o.quantity = scaled(o.quantity * lo);
       if (o.quantity <= 0.0 || o.quantity * o.price < options_.min_trade_notional) continue;
       o.est_fee = options_.commission.Fee(o.quantity, SlippedPrice(o.price, true, slip));
       out.orders[keep++] = o;

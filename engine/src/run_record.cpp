@@ -2,13 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 
 namespace ballast {
 
 void RunRecord::Reserve(std::size_t rows, std::size_t n_symbols) {
   symbols = n_symbols;
-  for (auto* v : {&equity, &cash, &flows, &benchmark, &bought, &sold, &fees}) v->reserve(rows);
+  for (auto* v : {&equity, &cash, &flows, &benchmark, &bought, &sold, &fees})
+    v->reserve(rows);
   times.reserve(rows);
   weights.reserve(rows * n_symbols);
 }
@@ -43,10 +45,24 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+char* FormatShortest(char* buf, double v) noexcept {
+  if (v == 0.0) {  // also folds -0
+    *buf = '0';
+    return buf + 1;
+  }
+  const double a = std::abs(v);
+  // std::to_chars is the shortest round-trip representation (Ryu) and several times faster than
+  // fmt's runtime-formatted path, which matters for 600k-cell weights files.
+  const auto res = (a >= 1e-4 && a < 1e16)
+                       ? std::to_chars(buf, buf + 32, v, std::chars_format::fixed)
+                       : std::to_chars(buf, buf + 32, v);
+  return res.ptr;
+}
+
 std::string JsonNumber(double v) {
   if (!std::isfinite(v)) return "null";
-  if (v == 0.0) return "0";  // also folds -0
-  return fmt::format("{}", v);
+  char buf[32];
+  return std::string(buf, FormatShortest(buf, v));
 }
 
 void JsonFields::Key(std::string_view key) {

@@ -16,7 +16,8 @@ std::optional<Days> ParseIsoDate(std::string_view text) noexcept {
     auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
     return ec == std::errc() && ptr == part.data() + part.size();
   };
-  if (!parse(text.substr(0, 4), y) || !parse(text.substr(5, 2), m) || !parse(text.substr(8, 2), d)) {
+  if (!parse(text.substr(0, 4), y) || !parse(text.substr(5, 2), m) ||
+      !parse(text.substr(8, 2), d)) {
     return std::nullopt;
   }
   const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m},

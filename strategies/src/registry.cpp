@@ -13,7 +13,8 @@ void StrategyRegistry::Register(std::string type, StrategyParser parser) {
 
 std::vector<std::string> StrategyRegistry::Types() const {
   std::vector<std::string> out;
-  for (const auto& [k, v] : parsers_) out.push_back(k);
+  for (const auto& [k, v] : parsers_)
+    out.push_back(k);
   return out;
 }
 
@@ -24,7 +25,8 @@ StrategySpec StrategyRegistry::Parse(const ConfigNode& strategy) const {
   auto it = parsers_.find(name);
   if (it == parsers_.end()) {
     std::string known;
-    for (const auto& t : Types()) known += fmt::format("{}\"{}\"", known.empty() ? "" : ", ", t);
+    for (const auto& t : Types())
+      known += fmt::format("{}\"{}\"", known.empty() ? "" : ", ", t);
     type.Fail(fmt::format("a strategy type, one of {}", known));
   }
   StrategySpec spec = it->second(strategy);
@@ -36,13 +38,15 @@ namespace {
 
 std::vector<double> WeightsOf(const std::vector<TargetWeight>& targets) {
   std::vector<double> w;
-  for (const auto& t : targets) w.push_back(t.weight);
+  for (const auto& t : targets)
+    w.push_back(t.weight);
   return w;
 }
 
 std::vector<std::string> SymbolsOf(const std::vector<TargetWeight>& targets) {
   std::vector<std::string> s;
-  for (const auto& t : targets) s.push_back(t.symbol);
+  for (const auto& t : targets)
+    s.push_back(t.symbol);
   return s;
 }
 

@@ -31,7 +31,8 @@ bool Schedule::IsDue(Days today, const Days* previous, const SessionCalendar& se
 
 Schedule Schedule::Parse(const ConfigNode& node) {
   Schedule s;
-  const auto f = node.EnumOr("frequency", {"daily", "weekly", "monthly", "quarterly", "annually"}, "monthly");
+  const auto f =
+      node.EnumOr("frequency", {"daily", "weekly", "monthly", "quarterly", "annually"}, "monthly");
   s.frequency = f == "daily"       ? Frequency::kDaily
                 : f == "weekly"    ? Frequency::kWeekly
                 : f == "monthly"   ? Frequency::kMonthly

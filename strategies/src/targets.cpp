@@ -9,7 +9,8 @@
 namespace ballast::strategies {
 
 std::vector<TargetWeight> ParseTargets(const ConfigNode& targets) {
-  if (!targets.IsObject()) targets.Fail("an object of symbol: weight, e.g. {\"SPY\": 0.6, \"TLT\": 0.4}");
+  if (!targets.IsObject())
+    targets.Fail("an object of symbol: weight, e.g. {\"SPY\": 0.6, \"TLT\": 0.4}");
   std::vector<TargetWeight> out;
   double sum = 0.0;
   for (const auto& key : targets.Keys()) {

@@ -4,7 +4,8 @@
 
 namespace ballast::sim {
 
-SimVenue::SimVenue(const BarPanel& panel, SimVenueOptions options, std::function<double()> available_cash)
+SimVenue::SimVenue(const BarPanel& panel, SimVenueOptions options,
+                   std::function<double()> available_cash)
     : panel_(panel), options_(options), available_cash_(std::move(available_cash)) {}
 
 void SimVenue::Submit(const Order& order) {
@@ -12,11 +13,11 @@ void SimVenue::Submit(const Order& order) {
   listener_->OnOrderAccepted(order.id, panel_.Time(row_));
 }
 
-void SimVenue::Cancel(OrderId id) {
+void SimVenue::Cancel(OrderId id, std::string_view reason) {
   for (std::size_t i = 0; i < pending_.size(); ++i) {
     if (pending_[i].order.id == id) {
       pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
-      listener_->OnOrderCanceled(id, "cancel_requested", panel_.Time(row_));
+      listener_->OnOrderCanceled(id, reason, panel_.Time(row_));
       return;
     }
   }
@@ -40,7 +41,8 @@ bool SimVenue::Execute(const PendingOrder& p, double price, Timestamp t) {
       }
       if (options_.shares == ShareMode::kWhole) {
         lo = std::floor(lo / options_.lot_size + 1e-9) * options_.lot_size;
-        while (lo > 0.0 && cost(lo) > cash) lo -= options_.lot_size;
+        while (lo > 0.0 && cost(lo) > cash)
+          lo -= options_.lot_size;
       }
       if (lo <= 0.0) {
         listener_->OnOrderRejected(o.id, "insufficient_buying_power", t);

@@ -31,6 +31,9 @@ struct BacktestConfig {
   std::string benchmark;  ///< empty = none
   double risk_free_rate = 0.0;
   std::string resolved_json;  ///< the config after --set, as run
+  /// Identity of the run for client order ids: the resolved config with the store reduced to its
+  /// file name, so the same config gives the same ids wherever the store lives.
+  std::string run_tag;
 };
 
 /// Parses `doc` (already carrying any --set overrides).
@@ -38,7 +41,8 @@ struct BacktestConfig {
                                                  const strategies::StrategyRegistry& registry);
 
 /// Loads a config file, applies `--set` assignments and parses it.
-[[nodiscard]] BacktestConfig LoadBacktestConfig(const std::string& path, const std::vector<std::string>& sets,
+[[nodiscard]] BacktestConfig LoadBacktestConfig(const std::string& path,
+                                                const std::vector<std::string>& sets,
                                                 const strategies::StrategyRegistry& registry);
 
 }  // namespace ballast::backtests

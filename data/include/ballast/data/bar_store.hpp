@@ -40,10 +40,24 @@ void WriteStore(const std::string& path, const std::vector<SymbolSeries>& series
 /// Reads the store's metadata; a data error naming the file if it is not a ballast store.
 [[nodiscard]] StoreInfo ReadStoreInfo(const std::string& path);
 
+/// Symbols in the store (names only; cheap), sorted.
+[[nodiscard]] std::vector<std::string> ListStoreSymbols(const std::string& path);
+
+/// Which columns to read besides timestamp and close (each costs one dataset read per symbol).
+struct LoadColumns {
+  bool open = true;
+  bool high = true;
+  bool low = true;
+  bool volume = true;
+  static LoadColumns CloseOnly() { return {false, false, false, false}; }
+};
+
 /// Loads the bars of `symbols` with dates in [from, to] (inclusive; nullopt = unbounded),
-/// validating them (strictly increasing dates, finite positive prices). Order of `symbols` kept.
+/// validating them (strictly increasing dates, finite positive prices, non-negative volume).
+/// Columns not requested are left empty. Order of `symbols` kept.
 [[nodiscard]] std::vector<SymbolSeries> LoadSeries(const std::string& path,
                                                    const std::vector<std::string>& symbols,
-                                                   std::optional<Days> from, std::optional<Days> to);
+                                                   std::optional<Days> from, std::optional<Days> to,
+                                                   LoadColumns columns = {});
 
 }  // namespace ballast::data

@@ -22,8 +22,8 @@ struct ImportOptions {
 };
 
 struct ImportResult {
-  std::vector<SymbolSeries> series;  ///< sorted by symbol
-  std::vector<std::string> warnings; ///< skipped rows and similar, one line each
+  std::vector<SymbolSeries> series;   ///< sorted by symbol
+  std::vector<std::string> warnings;  ///< skipped rows and similar, one line each
 };
 
 /// Reads and validates all `paths` (plain or gzip). Throws ballast::Error(kData) on the first

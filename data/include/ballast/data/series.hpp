@@ -16,9 +16,9 @@ struct SymbolSeries {
   /// "adjusted" (Adj Close applied), "raw" (Adj Close present, ignored by --price raw) or
   /// "source" (no Adj Close column: prices as the file gives them).
   std::string price_adjustment = "source";
-  std::string source;               ///< file it came from (base name)
-  std::size_t repaired_rows = 0;    ///< rows with missing open/high/low/volume filled from close
-  std::size_t ohlc_warnings = 0;    ///< rows whose high/low do not bracket open/close
+  std::string source;             ///< file it came from (base name)
+  std::size_t repaired_rows = 0;  ///< rows with missing open/high/low/volume filled from close
+  std::size_t ohlc_warnings = 0;  ///< rows whose high/low do not bracket open/close
   [[nodiscard]] std::size_t Rows() const noexcept { return time.size(); }
 };
 

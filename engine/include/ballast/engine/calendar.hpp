@@ -18,7 +18,8 @@ class NyseCalendar final {
  public:
   /// True on weekdays that are not holidays or special closures.
   [[nodiscard]] static bool IsTradingDay(Days day) noexcept;
-  /// Name of the holiday or closure on `day`, or empty when the exchange is open or it is a weekend.
+  /// Name of the holiday or closure on `day`, or empty when the exchange is open or it is a
+  /// weekend.
   [[nodiscard]] static std::string_view HolidayName(Days day) noexcept;
   /// Close time in minutes after midnight New York time: 960 (16:00) normally, 780 (13:00) on
   /// early-close days; nullopt when the exchange is closed.
@@ -39,7 +40,9 @@ class SessionCalendar {
 /// Live sessions straight from the NYSE calendar.
 class NyseSessions final : public SessionCalendar {
  public:
-  [[nodiscard]] Days NextSession(Days day) const override { return NyseCalendar::NextTradingDay(day); }
+  [[nodiscard]] Days NextSession(Days day) const override {
+    return NyseCalendar::NextTradingDay(day);
+  }
 };
 
 /// Backtest sessions: the data's own dates (sorted, unique), falling back to the NYSE calendar

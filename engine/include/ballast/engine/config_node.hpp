@@ -46,7 +46,8 @@ class ConfigNode {
   [[nodiscard]] double NumberOr(std::string_view key, double fallback) const;
   [[nodiscard]] bool BoolOr(std::string_view key, bool fallback) const;
   /// The string at `key`, which must be one of `allowed`; `fallback` when absent.
-  [[nodiscard]] std::string EnumOr(std::string_view key, std::initializer_list<std::string_view> allowed,
+  [[nodiscard]] std::string EnumOr(std::string_view key,
+                                   std::initializer_list<std::string_view> allowed,
                                    std::string_view fallback) const;
 
   /// Errors on any key of this object not in `allowed` (unknown keys are config errors).
@@ -87,6 +88,8 @@ class ConfigDocument {
   void SetString(std::string_view dotted_path, std::string_view value);
 
   [[nodiscard]] ConfigNode Root() const;
+  /// An independent copy (same origin).
+  [[nodiscard]] ConfigDocument Clone() const;
   /// Origin (file path) used in error messages.
   [[nodiscard]] const std::string& Origin() const noexcept { return origin_; }
   /// Pretty JSON (2-space indent, keys in document order).

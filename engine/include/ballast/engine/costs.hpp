@@ -9,7 +9,8 @@ namespace ballast {
 
 /// Commission per order. Models (config `execution.commission.model`):
 /// - none
-/// - per_share: max(per_share * qty, min), capped at max_pct * notional (IBKR fixed pricing; the cap
+/// - per_share: max(per_share * qty, min), capped at max_pct * notional (IBKR fixed pricing; the
+/// cap
 ///   wins over the minimum, as on IBKR's schedule)
 /// - bps: bps / 1e4 * notional
 /// - fixed: per_order per order

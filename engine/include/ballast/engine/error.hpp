@@ -8,16 +8,17 @@
 namespace ballast {
 
 enum class ErrorKind : unsigned char {
-  kUsage,   ///< bad command line or config: exit 2
-  kConfig,  ///< bad config: exit 2
-  kData,    ///< bad or missing market data: exit 3
-  kIo,      ///< file system or network: exit 1
-  kInternal ///< a bug: exit 1
+  kUsage,    ///< bad command line or config: exit 2
+  kConfig,   ///< bad config: exit 2
+  kData,     ///< bad or missing market data: exit 3
+  kIo,       ///< file system or network: exit 1
+  kInternal  ///< a bug: exit 1
 };
 
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, std::string message) : std::runtime_error(std::move(message)), kind_(kind) {}
+  Error(ErrorKind kind, std::string message)
+      : std::runtime_error(std::move(message)), kind_(kind) {}
   [[nodiscard]] ErrorKind kind() const noexcept { return kind_; }
 
  private:

@@ -39,8 +39,8 @@ struct KernelParts {
 };
 
 struct KernelOptions {
-  std::size_t tradable = 0;        ///< panel columns [0, tradable) are the portfolio's symbols
-  std::ptrdiff_t benchmark = -1;   ///< panel column of the benchmark, or -1
+  std::size_t tradable = 0;             ///< panel columns [0, tradable) are the portfolio's symbols
+  std::ptrdiff_t benchmark = -1;        ///< panel column of the benchmark, or -1
   bool check_exchange_calendar = true;  ///< log data gaps against the NYSE calendar
 };
 

@@ -36,7 +36,7 @@ class RunRecord {
 
   // One entry per slice.
   std::vector<Timestamp> times;
-  std::vector<double> equity;     ///< portfolio value at the close, after the slice's fills
+  std::vector<double> equity;  ///< portfolio value at the close, after the slice's fills
   std::vector<double> cash;
   std::vector<double> flows;      ///< external cash flow booked on the slice
   std::vector<double> benchmark;  ///< benchmark close (last known), NaN without a benchmark
@@ -60,11 +60,15 @@ class RunRecord {
 class JsonFields {
  public:
   JsonFields& Add(std::string_view key, std::string_view value);
-  JsonFields& Add(std::string_view key, const char* value) { return Add(key, std::string_view(value)); }
+  JsonFields& Add(std::string_view key, const char* value) {
+    return Add(key, std::string_view(value));
+  }
   JsonFields& Add(std::string_view key, double value);
   JsonFields& Add(std::string_view key, std::int64_t value);
   JsonFields& Add(std::string_view key, std::uint64_t value);
-  JsonFields& Add(std::string_view key, int value) { return Add(key, static_cast<std::int64_t>(value)); }
+  JsonFields& Add(std::string_view key, int value) {
+    return Add(key, static_cast<std::int64_t>(value));
+  }
   JsonFields& Add(std::string_view key, bool value);
   /// Adds pre-rendered JSON (an object or array) as the value.
   JsonFields& AddRaw(std::string_view key, std::string_view json);
@@ -80,5 +84,9 @@ class JsonFields {
 void AppendJsonString(std::string& out, std::string_view s);
 /// Shortest round-trip text of a double; non-finite values become `null`.
 std::string JsonNumber(double v);
+/// Writes the shortest round-trip text of finite `v` into `buf` (>= 32 chars), returning the end:
+/// plain decimal for 1e-4 <= |v| < 1e16 ("100000", "0.25"), exponent form otherwise ("1e-07"),
+/// "0" for zero. Same text as JsonNumber.
+char* FormatShortest(char* buf, double v) noexcept;
 
 }  // namespace ballast

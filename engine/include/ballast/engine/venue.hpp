@@ -23,7 +23,8 @@ class Venue {
   virtual ~Venue() = default;
   virtual void SetListener(VenueListener* listener) = 0;
   virtual void Submit(const Order& order) = 0;
-  virtual void Cancel(OrderId id) = 0;
+  /// Asks the venue to cancel; it reports OnOrderCanceled with `reason` (a short label).
+  virtual void Cancel(OrderId id, std::string_view reason) = 0;
   /// Step 1 of a time slice: fill what is due at this slice's open.
   virtual void OnSliceOpen(std::size_t row) = 0;
   /// Last step of a time slice, after orders were sent: fill what is due at the close.

@@ -2,8 +2,8 @@
 /// The simulated venue for backtests and local paper trading. Fill models: `close` fills an order
 /// at the close of the bar on which it was decided; `next_open` fills it at the open of the next
 /// bar of its symbol. Commission and slippage come from the configured models. Like a broker, it
-/// checks buying power when a buy fills: a buy that no longer fits the cash (next_open prices moved)
-/// is reduced to what fits, and the rest canceled with reason `insufficient_buying_power`.
+/// checks buying power when a buy fills: a buy that no longer fits the cash (next_open prices
+/// moved) is reduced to what fits, and the rest canceled with reason `insufficient_buying_power`.
 
 #include <functional>
 #include <vector>
@@ -32,7 +32,7 @@ class SimVenue final : public Venue {
 
   void SetListener(VenueListener* listener) override { listener_ = listener; }
   void Submit(const Order& order) override;
-  void Cancel(OrderId id) override;
+  void Cancel(OrderId id, std::string_view reason) override;
   void OnSliceOpen(std::size_t row) override;
   void OnSliceClose(std::size_t row) override;
 

@@ -1,0 +1,134 @@
+// Hot-path benchmarks. The panel is the S&P 500 store named by BALLAST_BENCH_STORE (see
+// bench/whole_run.sh, which builds it from all_stocks_5yr), or else a synthetic random-walk store
+// of the same shape (470 symbols x 1,259 days) written to a temp file.
+//
+//   BM_Backtest/<freq>: replay + strategy + planner + SimVenue + ledger + recording of one
+//     equal-weight calendar backtest over data loaded once (no file output). Counter `bars/s` =
+//     symbols x sessions / time.
+//   BM_PlannerFullRebalance: one 470-symbol plan from scratch.
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+#include "ballast/backtests/backtest.hpp"
+#include "ballast/data/bar_store.hpp"
+#include "ballast/engine/planner.hpp"
+
+namespace {
+
+using namespace ballast;
+
+constexpr std::size_t kSymbols = 470;
+constexpr std::size_t kDays = 1259;
+
+std::string SyntheticStore() {
+  const auto path =
+      (std::filesystem::temp_directory_path() / "ballast-bench-synthetic.h5").string();
+  if (std::filesystem::exists(path)) return path;
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> ret(0.0003, 0.015);
+  std::vector<data::SymbolSeries> series(kSymbols);
+  std::vector<Days> days;
+  for (Days d = *ParseIsoDate("2013-02-08"); days.size() < kDays; d += std::chrono::days{1}) {
+    if (NyseCalendar::IsTradingDay(d)) days.push_back(d);
+  }
+  for (std::size_t s = 0; s < kSymbols; ++s) {
+    auto& x = series[s];
+    x.symbol = fmt::format("S{:03}", s);
+    double p = 20.0 + static_cast<double>(s % 100);
+    for (const Days d : days) {
+      p *= 1.0 + ret(rng);
+      x.time.push_back(DayToTimestamp(d));
+      x.open.push_back(p);
+      x.high.push_back(p);
+      x.low.push_back(p);
+      x.close.push_back(p);
+      x.volume.push_back(1e6);
+    }
+  }
+  data::WriteStore(path, series, true);
+  return path;
+}
+
+struct Fixture {
+  backtests::BacktestConfig config;
+  backtests::MarketData data;
+};
+
+const Fixture& Get(const char* frequency) {
+  static std::map<std::string, Fixture> cache;
+  auto it = cache.find(frequency);
+  if (it != cache.end()) return it->second;
+  const char* env = std::getenv("BALLAST_BENCH_STORE");
+  const std::string store = env ? env : SyntheticStore();
+  const auto info = data::ReadStoreInfo(store);
+  std::size_t max_rows = 0;
+  for (const auto& s : info.symbols)
+    max_rows = std::max(max_rows, s.rows);
+  std::string targets;
+  std::vector<std::string> symbols;
+  for (const auto& s : info.symbols) {
+    if (s.rows == max_rows) symbols.push_back(s.symbol);
+  }
+  for (std::size_t i = 0; i < symbols.size(); ++i) {
+    targets += fmt::format("{}\"{}\": {}", i ? ", " : "", symbols[i],
+                           1.0 / static_cast<double>(symbols.size()));
+  }
+  auto doc = ConfigDocument::FromText(
+      fmt::format(
+          R"({{"data": {{"store": "{}"}}, "strategy": {{"type": "calendar", "frequency": "{}",
+          "targets": {{{}}}}}}})",
+          store, frequency, targets),
+      "bench.json");
+  strategies::StrategyRegistry reg;
+  strategies::RegisterBuiltinStrategies(reg);
+  Fixture f{backtests::ParseBacktestConfig(doc, reg), {}};
+  f.data = backtests::LoadMarketData(f.config);
+  return cache.emplace(frequency, std::move(f)).first->second;
+}
+
+void BM_Backtest(benchmark::State& state, const char* frequency) {
+  const Fixture& f = Get(frequency);
+  const double bars =
+      static_cast<double>(f.data.tradable * (f.data.panel->Rows() - f.data.first_row));
+  double final_value = 0;
+  for (auto _ : state) {
+    const auto r = backtests::RunBacktest(f.config, f.data);
+    final_value = r.summary.final_value;
+    benchmark::DoNotOptimize(final_value);
+  }
+  state.counters["symbols"] = static_cast<double>(f.data.tradable);
+  state.counters["sessions"] = static_cast<double>(f.data.panel->Rows() - f.data.first_row);
+  state.counters["bars/s"] =
+      benchmark::Counter(bars, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK_CAPTURE(BM_Backtest, monthly, "monthly")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Backtest, daily, "daily")->Unit(benchmark::kMillisecond);
+
+void BM_PlannerFullRebalance(benchmark::State& state) {
+  std::mt19937_64 rng(1);
+  std::uniform_real_distribution<double> u(10, 500);
+  std::vector<double> qty(kSymbols), price(kSymbols), weights(kSymbols, 1.0 / kSymbols);
+  for (std::size_t i = 0; i < kSymbols; ++i) {
+    price[i] = u(rng);
+    qty[i] = 1000.0 / price[i] * (0.8 + 0.4 * u(rng) / 500);
+  }
+  Planner planner({});
+  Plan plan;
+  for (auto _ : state) {
+    planner.MakePlan(PlanInput{qty, price, price, weights, 1000.0}, plan);
+    benchmark::DoNotOptimize(plan.orders.data());
+  }
+  state.counters["symbols/s"] = benchmark::Counter(static_cast<double>(kSymbols),
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_PlannerFullRebalance);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what ballast needs from Debian's packages (only what is missing; needs root or sudo),
+# configures and builds with CMake + Ninja, and imports the bundled sample store.
+#   BALLAST_PRESET=release|dev|asan   (default release: optimised, warnings as errors)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+preset="${BALLAST_PRESET:-release}"
+
+packages=(g++ cmake ninja-build ccache git libboost-dev libhdf5-dev hdf5-tools libsimdjson-dev
+  libeigen3-dev libtbb-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "setup: configuring and building (preset $preset)"
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset"
+
+store=data/samples/etfs.h5
+if [ ! -f "$store" ] || [ -n "$(find data/samples/etfs -newer "$store" -print -quit)" ]; then
+  "./build/$preset/cli/ballast" data import --force --assume-adjusted --out "$store" data/samples/etfs
+fi

@@ -1,0 +1,165 @@
+// The `ballast` binary as a user runs it: exit codes, one-line errors naming the key path, and no
+// output written when anything is wrong.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "testkit.hpp"
+
+namespace ballast {
+namespace {
+
+namespace fs = std::filesystem;
+using testkit::RunCli;
+using testkit::TempDir;
+
+constexpr const char* kGood = R"({
+  "name": "cli test",
+  "data": {"store": "STORE", "start": "2015-01-01", "end": "2016-12-31"},
+  "portfolio": {"initial_cash": 50000, "shares": "whole"},
+  "strategy": {"type": "calendar", "frequency": "quarterly", "on": "last",
+               "targets": {"SPY": 0.7, "AGG": 0.3}},
+  "execution": {"fill": "next_open", "commission": {"model": "per_share", "per_share": 0.005, "min": 1.0, "max_pct": 0.01},
+                "slippage_bps": 2},
+  "benchmark": "SPY"
+})";
+
+std::string WriteConfig(const TempDir& dir, std::string json) {
+  json.replace(json.find("STORE"), 5, testkit::SampleStore());
+  const std::string path = dir / "config.json";
+  testkit::WriteFile(path, json);
+  return path;
+}
+
+TEST(CliTest, BacktestWritesAllOutputsAndPrintsASummary) {
+  TempDir dir;
+  const auto cfg = WriteConfig(dir, kGood);
+  const auto r = RunCli({"backtest", cfg, "--out", dir / "run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("cli test"), std::string::npos);
+  EXPECT_NE(r.out.find("Sharpe"), std::string::npos);
+  for (const char* f :
+       {"config.json", "equity.csv", "trades.csv", "weights.csv", "events.jsonl", "summary.json"}) {
+    EXPECT_TRUE(fs::exists(dir.path() / "run" / f)) << f;
+  }
+  const auto equity = testkit::ReadCsv(dir.path() / "run/equity.csv");
+  EXPECT_EQ(equity[0][0], "date");
+  EXPECT_EQ(equity[1][0], "2015-01-02");
+  // Refuses to overwrite without --force; replaces with it.
+  EXPECT_EQ(RunCli({"backtest", cfg, "--out", dir / "run"}).exit_code, 2);
+  EXPECT_EQ(RunCli({"backtest", cfg, "--out", dir / "run", "--force"}).exit_code, 0);
+}
+
+TEST(CliTest, SetOverridesAnyKeyAndIsRecordedInTheResolvedConfig) {
+  TempDir dir;
+  const auto cfg = WriteConfig(dir, kGood);
+  const auto r = RunCli({"backtest", cfg, "--out", dir / "run", "--set",
+                         "strategy.frequency=monthly", "--set", "execution.slippage_bps=0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto resolved = testkit::ReadFile(dir.path() / "run/config.json");
+  EXPECT_NE(resolved.find("\"frequency\": \"monthly\""), std::string::npos) << resolved;
+  EXPECT_NE(resolved.find("\"slippage_bps\": 0"), std::string::npos) << resolved;
+}
+
+struct BadCase {
+  const char* set;
+  const char* expected;  // part of the one-line error
+};
+
+TEST(CliTest, ConfigErrorsExitTwoWithOneLineNamingTheKeyAndWriteNothing) {
+  TempDir dir;
+  const auto cfg = WriteConfig(dir, kGood);
+  const std::vector<BadCase> cases{
+      {"strategy.colour=red", "strategy.colour: unknown key"},
+      {"strategy.targets={\"SPY\": 60, \"AGG\": 40}", "look like percentages"},
+      {"strategy.targets={\"SPY\": 1.1, \"AGG\": -0.1}",
+       "strategy.targets.AGG: expected a weight >= 0"},
+      {"strategy.targets={\"SPY\": 0.5, \"NOPE\": 0.5}",
+       "strategy.targets.NOPE: symbol 'NOPE' is not in the store"},
+      {"data.end=2014-01-01", "data.end: expected a date after data.start"},
+      {"data.start=2015-13-01", "data.start: expected a date YYYY-MM-DD"},
+      {"portfolio.initial_cash=\"lots\"", "portfolio.initial_cash: expected a number"},
+      {"execution.fill=vwap", "execution.fill: expected one of \"close\", \"next_open\""},
+      {"execution.commission.model=tiered", "execution.commission.model: expected one of"},
+      {"strategy.type=magic", "strategy.type: expected a strategy type"},
+      {"benchmark=ZZZ", "benchmark: symbol 'ZZZ' is not in the store"},
+      {"data.start=2030-01-01", "data.end: expected a date after data.start"},
+      {"strategy.frequency=fortnightly", "strategy.frequency: expected one of"},
+  };
+  for (const auto& c : cases) {
+    const auto r = RunCli({"backtest", cfg, "--out", dir / "never", "--set", c.set});
+    EXPECT_EQ(r.exit_code, 2) << c.set << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.expected), std::string::npos) << c.set << "\n" << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(cfg), std::string::npos) << "error should name the file: " << r.err;
+    EXPECT_FALSE(fs::exists(dir.path() / "never")) << c.set;
+  }
+}
+
+TEST(CliTest, DataImportAndInfo) {
+  TempDir dir;
+  const auto r = RunCli({"data", "import", "--out", dir / "y.h5",
+                         (testkit::SourceDir() / "tests/data/yahoo").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 symbol(s), 1008 bars"), std::string::npos) << r.out;
+  const auto info = RunCli({"data", "info", dir / "y.h5"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("QQQ        2015-01-02 2016-12-30     504  adjusted"), std::string::npos)
+      << info.out;
+  const auto json = RunCli({"data", "info", "--json", dir / "y.h5"});
+  EXPECT_NE(
+      json.out.find(
+          R"({"symbol":"TLT","first":"2015-01-02","last":"2016-12-30","rows":504,"price_adjustment":"adjusted"})"),
+      std::string::npos)
+      << json.out;
+  // Raw prices on request.
+  const auto raw = RunCli({"data", "import", "--price", "raw", "--out", dir / "raw.h5",
+                           (testkit::SourceDir() / "tests/data/yahoo/QQQ.csv").string()});
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  EXPECT_NE(RunCli({"data", "info", dir / "raw.h5"}).out.find("prices raw"), std::string::npos);
+}
+
+TEST(CliTest, BadDataExitsThreeAndWritesNoStore) {
+  TempDir dir;
+  testkit::WriteFile(dir.path() / "in/GOOD.csv", "Date,Close\n2020-01-02,1\n");
+  testkit::WriteFile(dir.path() / "in/BAD.csv", "Date,Close\n2020-01-02,1\n2020-01-03,abc\n");
+  const auto r = RunCli({"data", "import", "--out", dir / "s.h5", dir / "in"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("BAD.csv:3: Close 'abc' is not a positive finite number"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir.path() / "s.h5"));
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path()))
+    ++files;
+  EXPECT_EQ(files, 1u);  // only in/: no temp file left behind
+  // A store that is not one.
+  testkit::WriteFile(dir.path() / "fake.h5", "x");
+  const auto info = RunCli({"data", "info", dir / "fake.h5"});
+  EXPECT_EQ(info.exit_code, 3);
+}
+
+TEST(CliTest, HelpAndUsageErrors) {
+  const auto help = RunCli({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("backtest"), std::string::npos);
+  EXPECT_NE(help.out.find("data"), std::string::npos);
+  const auto bt_help = RunCli({"backtest", "--help"});
+  EXPECT_NE(bt_help.out.find("--set"), std::string::npos);
+  EXPECT_EQ(RunCli({}).exit_code, 2);
+  EXPECT_EQ(RunCli({"backtest"}).exit_code, 2);
+  EXPECT_EQ(RunCli({"backtest", "/nonexistent.json"}).exit_code, 2);
+}
+
+TEST(CliTest, CalendarListsHolidaysAndEarlyCloses) {
+  const auto r = RunCli({"calendar", "--from", "2025-01-01", "--to", "2025-01-31"});
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("2025-01-09  closed       National day of mourning (Jimmy Carter)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("2025-01-20  closed       Martin Luther King Jr. Day"), std::string::npos);
+  EXPECT_NE(r.out.find("20 NYSE sessions"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace ballast

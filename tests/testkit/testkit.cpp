@@ -1,0 +1,120 @@
+#include "testkit.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "ballast/data/bar_store.hpp"
+#include "ballast/data/csv_import.hpp"
+
+namespace ballast::testkit {
+namespace fs = std::filesystem;
+
+fs::path SourceDir() {
+  return fs::path(BALLAST_SOURCE_DIR);
+}
+
+TempDir::TempDir() {
+  static std::atomic<int> counter{0};
+  path_ = fs::temp_directory_path() /
+          ("ballast-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  fs::remove_all(path_);
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+namespace {
+
+std::string BuildStore(const std::string& name, const std::vector<std::string>& inputs,
+                       bool assume_adjusted) {
+  static TempDir dir;
+  const std::string out = dir / name;
+  data::ImportOptions opt;
+  opt.assume_adjusted = assume_adjusted;
+  auto result = data::ImportCsvFiles(inputs, opt);
+  data::WriteStore(out, result.series, true);
+  return out;
+}
+
+std::vector<std::string> FilesIn(const fs::path& dir) {
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+const std::string& SampleStore() {
+  static const std::string path =
+      BuildStore("etfs.h5", FilesIn(SourceDir() / "data/samples/etfs"), true);
+  return path;
+}
+
+const std::string& YahooStore() {
+  static const std::string path =
+      BuildStore("yahoo.h5", FilesIn(SourceDir() / "tests/data/yahoo"), false);
+  return path;
+}
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + p.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const fs::path& p, const std::string& text) {
+  if (p.has_parent_path()) fs::create_directories(p.parent_path());
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+std::vector<std::vector<std::string>> ReadCsv(const fs::path& p) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(ReadFile(p));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::string cell;
+    std::istringstream ls(line);
+    while (std::getline(ls, cell, ','))
+      cells.push_back(cell);
+    if (!line.empty() && line.back() == ',') cells.emplace_back();
+    rows.push_back(std::move(cells));
+  }
+  return rows;
+}
+
+CliResult RunCli(const std::vector<std::string>& args) {
+  TempDir dir;
+  std::string cmd = "'" + std::string(BALLAST_CLI) + "'";
+  for (const auto& a : args) {
+    std::string q;
+    for (char c : a)
+      q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    cmd += " '" + q + "'";
+  }
+  cmd += " >'" + (dir / "out") + "' 2>'" + (dir / "err") + "' </dev/null";
+  const int status = std::system(cmd.c_str());
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = ReadFile(dir.path() / "out");
+  r.err = ReadFile(dir.path() / "err");
+  return r;
+}
+
+}  // namespace ballast::testkit

@@ -1,0 +1,50 @@
+#pragma once
+// Shared test helpers: temporary directories, stores built from the repository's CSV files, and
+// running the real `ballast` binary.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ballast::testkit {
+
+/// Repository root (compile-time).
+[[nodiscard]] std::filesystem::path SourceDir();
+
+/// A fresh directory under the system temp dir, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+  [[nodiscard]] std::string operator/(const std::string& name) const {
+    return (path_ / name).string();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// The bundled sample store (data/samples/etfs/*.csv.gz imported with --assume-adjusted), built
+/// once per test process into a temp directory.
+[[nodiscard]] const std::string& SampleStore();
+/// QQQ and TLT 2015-2016 with real OHLC (tests/data/yahoo), adjusted.
+[[nodiscard]] const std::string& YahooStore();
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+/// Runs the built `ballast` binary with `args` (each shell-quoted).
+[[nodiscard]] CliResult RunCli(const std::vector<std::string>& args);
+
+[[nodiscard]] std::string ReadFile(const std::filesystem::path& p);
+void WriteFile(const std::filesystem::path& p, const std::string& text);
+
+/// Parses a CSV (header + rows) into string cells.
+[[nodiscard]] std::vector<std::vector<std::string>> ReadCsv(const std::filesystem::path& p);
+
+}  // namespace ballast::testkit

@@ -1,0 +1,167 @@
+#include "ballast/data/csv_import.hpp"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include "ballast/engine/error.hpp"
+#include "testkit.hpp"
+
+namespace ballast::data {
+namespace {
+
+using testkit::TempDir;
+using testkit::WriteFile;
+
+std::string ErrorOf(const std::vector<std::string>& files, ImportOptions opt = {}) {
+  try {
+    (void)ImportCsvFiles(files, opt);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kData);
+    return e.what();
+  }
+  return "";
+}
+
+TEST(CsvImportTest, YahooStyleFileWithAdjClose) {
+  TempDir dir;
+  WriteFile(dir / "ABC.csv",
+            "Date,Open,High,Low,Close,Adj Close,Volume\n"
+            "2020-01-02,10,12,9,11,5.5,100\n"
+            "2020-01-03,11,11,10,10,5,200\n");
+  const auto r = ImportCsvFiles({dir / "ABC.csv"}, {});
+  ASSERT_EQ(r.series.size(), 1u);
+  const auto& s = r.series[0];
+  EXPECT_EQ(s.symbol, "ABC");
+  EXPECT_EQ(s.price_adjustment, "adjusted");
+  ASSERT_EQ(s.Rows(), 2u);
+  EXPECT_DOUBLE_EQ(s.close[0], 5.5);  // adjusted close
+  EXPECT_DOUBLE_EQ(s.open[0], 5.0);   // 10 * 5.5 / 11
+  EXPECT_DOUBLE_EQ(s.high[0], 6.0);
+  EXPECT_DOUBLE_EQ(s.low[0], 4.5);
+  EXPECT_DOUBLE_EQ(s.volume[1], 200);
+  EXPECT_EQ(FormatDate(TimestampToDay(s.time[1])), "2020-01-03");
+
+  ImportOptions raw;
+  raw.price = PriceMode::kRaw;
+  const auto rr = ImportCsvFiles({dir / "ABC.csv"}, raw);
+  EXPECT_EQ(rr.series[0].price_adjustment, "raw");
+  EXPECT_DOUBLE_EQ(rr.series[0].close[0], 11.0);
+  EXPECT_DOUBLE_EQ(rr.series[0].open[0], 10.0);
+}
+
+TEST(CsvImportTest, HeadersAreCaseInsensitiveAndCloseOnlyFilesWork) {
+  TempDir dir;
+  WriteFile(dir / "xyz.CSV", "DATE,close\n2020-01-02,3.5\n");
+  const auto r = ImportCsvFiles({dir / "xyz.CSV"}, {});
+  ASSERT_EQ(r.series.size(), 1u);
+  EXPECT_EQ(r.series[0].symbol, "xyz");
+  EXPECT_EQ(r.series[0].price_adjustment, "source");
+  EXPECT_DOUBLE_EQ(r.series[0].open[0], 3.5);
+  ImportOptions assume;
+  assume.assume_adjusted = true;
+  EXPECT_EQ(ImportCsvFiles({dir / "xyz.CSV"}, assume).series[0].price_adjustment, "adjusted");
+}
+
+TEST(CsvImportTest, ReadsGzipFiles) {
+  TempDir dir;
+  const std::string path = dir / "GZ.csv.gz";
+  gzFile f = gzopen(path.c_str(), "wb");
+  const std::string text = "Date,Close\n2020-01-02,1.25\n2020-01-03,1.5\n";
+  gzwrite(f, text.data(), static_cast<unsigned>(text.size()));
+  gzclose(f);
+  const auto r = ImportCsvFiles({path}, {});
+  ASSERT_EQ(r.series.size(), 1u);
+  EXPECT_EQ(r.series[0].symbol, "GZ");
+  EXPECT_EQ(r.series[0].Rows(), 2u);
+}
+
+TEST(CsvImportTest, LongKaggleFileKeepsMissingOhlcRowsAsFlatBars) {
+  const auto path = (testkit::SourceDir() / "tests/data/kaggle/sample_long.csv.gz").string();
+  const auto r = ImportCsvFiles({path}, {});
+  ASSERT_EQ(r.series.size(), 3u);
+  EXPECT_EQ(r.series[0].symbol, "AOS");
+  EXPECT_EQ(r.series[1].symbol, "DHR");
+  EXPECT_EQ(r.series[2].symbol, "O");
+  const auto& dhr = r.series[1];
+  EXPECT_EQ(dhr.repaired_rows, 2u);  // 2015-07-17 (open missing) and 2016-01-12 (O/H/L missing)
+  // Find 2016-01-12: close 88.55, O=H=L=C.
+  const Timestamp t = DayToTimestamp(*ParseIsoDate("2016-01-12"));
+  bool found = false;
+  for (std::size_t i = 0; i < dhr.Rows(); ++i) {
+    if (dhr.time[i] == t) {
+      found = true;
+      EXPECT_DOUBLE_EQ(dhr.close[i], 88.55);
+      EXPECT_DOUBLE_EQ(dhr.open[i], 88.55);
+      EXPECT_DOUBLE_EQ(dhr.high[i], 88.55);
+      EXPECT_DOUBLE_EQ(dhr.low[i], 88.55);
+      EXPECT_DOUBLE_EQ(dhr.volume[i], 0);
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(CsvImportTest, InvalidCloseNamesFileAndLine) {
+  TempDir dir;
+  WriteFile(dir / "BAD.csv", "Date,Close\n2020-01-02,1.0\n2020-01-03,null\n");
+  EXPECT_EQ(ErrorOf({dir / "BAD.csv"}),
+            (dir / "BAD.csv") + ":3: Close 'null' is not a positive finite number");
+  WriteFile(dir / "NEG.csv", "Date,Close\n2020-01-02,-1.0\n");
+  EXPECT_NE(ErrorOf({dir / "NEG.csv"}).find("NEG.csv:2: Close '-1.0'"), std::string::npos);
+  WriteFile(dir / "INF.csv", "Date,Close\n2020-01-02,inf\n");
+  EXPECT_NE(ErrorOf({dir / "INF.csv"}).find("INF.csv:2:"), std::string::npos);
+}
+
+TEST(CsvImportTest, UnparsableNumbersAndDates) {
+  TempDir dir;
+  WriteFile(dir / "U.csv", "Date,Open,Close\n2020-01-02,1.x,1.0\n");
+  EXPECT_EQ(ErrorOf({dir / "U.csv"}), (dir / "U.csv") + ":2: Open '1.x' is not a number");
+  WriteFile(dir / "D.csv", "Date,Close\n01/02/2020,1.0\n");
+  EXPECT_EQ(ErrorOf({dir / "D.csv"}),
+            (dir / "D.csv") + ":2: Date '01/02/2020' is not a date of the form YYYY-MM-DD");
+}
+
+TEST(CsvImportTest, DatesMustStrictlyIncrease) {
+  TempDir dir;
+  WriteFile(dir / "DUP.csv", "Date,Close\n2020-01-02,1\n2020-01-03,1\n2020-01-03,1\n");
+  EXPECT_EQ(ErrorOf({dir / "DUP.csv"}),
+            (dir / "DUP.csv") + ":4: duplicate date 2020-01-03 for DUP (first seen on line 3)");
+  WriteFile(dir / "ORD.csv", "Date,Close\n2020-01-03,1\n2020-01-02,1\n");
+  EXPECT_NE(ErrorOf({dir / "ORD.csv"}).find(":3: date 2020-01-02 for ORD is before"),
+            std::string::npos);
+}
+
+TEST(CsvImportTest, MissingRequiredColumn) {
+  TempDir dir;
+  WriteFile(dir / "M.csv", "Date,Open\n2020-01-02,1\n");
+  EXPECT_EQ(ErrorOf({dir / "M.csv"}),
+            (dir / "M.csv") + ":1: missing required column 'Close' (header: Date,Open)");
+}
+
+TEST(CsvImportTest, SameSymbolInTwoFilesIsAnError) {
+  TempDir dir;
+  WriteFile(dir / "a/SPY.csv", "Date,Close\n2020-01-02,1\n");
+  WriteFile(dir / "b/SPY.csv", "Date,Close\n2020-01-03,1\n");
+  EXPECT_NE(ErrorOf({dir / "a/SPY.csv", dir / "b/SPY.csv"})
+                .find("symbol 'SPY' was already imported from"),
+            std::string::npos);
+}
+
+TEST(CsvImportTest, SkipInvalidKeepsGoodRowsAndWarns) {
+  TempDir dir;
+  WriteFile(dir / "S.csv", "Date,Close\n2020-01-02,1\n2020-01-03,NaN\n2020-01-06,2\n");
+  ImportOptions opt;
+  opt.on_invalid = OnInvalidRow::kSkip;
+  const auto r = ImportCsvFiles({dir / "S.csv"}, opt);
+  EXPECT_EQ(r.series[0].Rows(), 2u);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("S.csv:3: skipped"), std::string::npos);
+}
+
+TEST(CsvImportTest, CrlfAndBlankLinesAreTolerated) {
+  TempDir dir;
+  WriteFile(dir / "W.csv", "Date,Close\r\n2020-01-02,1\r\n\r\n2020-01-03,2\r\n");
+  EXPECT_EQ(ImportCsvFiles({dir / "W.csv"}, {}).series[0].Rows(), 2u);
+}
+
+}  // namespace
+}  // namespace ballast::data

@@ -1,0 +1,63 @@
+#include "ballast/engine/config_node.hpp"
+
+#include <gtest/gtest.h>
+
+#include "ballast/engine/error.hpp"
+
+namespace ballast {
+namespace {
+
+std::string ErrorOf(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigNodeTest, ErrorsNameFilePathAndExpectation) {
+  auto doc =
+      ConfigDocument::FromText(R"({"strategy": {"frequency": "montly", "n": "x"}})", "cfg.json");
+  const auto root = doc.Root();
+  EXPECT_EQ(ErrorOf([&] {
+              (void)root.At("strategy").EnumOr("frequency", {"daily", "monthly"}, "daily");
+            }),
+            R"(cfg.json: strategy.frequency: expected one of "daily", "monthly", got "montly")");
+  EXPECT_EQ(ErrorOf([&] { (void)root.At("strategy").At("n").Number(); }),
+            R"(cfg.json: strategy.n: expected a number, got "x")");
+  EXPECT_EQ(ErrorOf([&] { (void)root.At("data"); }), "cfg.json: data: missing required key");
+  EXPECT_EQ(ErrorOf([&] { root.At("strategy").ExpectKeys({"frequency"}); }),
+            "cfg.json: strategy.n: unknown key (allowed here: frequency)");
+}
+
+TEST(ConfigNodeTest, RejectsInvalidJsonWithPosition) {
+  const auto msg = ErrorOf([] { (void)ConfigDocument::FromText("{\"a\": 1,,}", "bad.json"); });
+  EXPECT_NE(msg.find("bad.json: not valid JSON"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("line 1"), std::string::npos) << msg;
+}
+
+TEST(ConfigNodeTest, SetParsesJsonOrFallsBackToString) {
+  auto doc = ConfigDocument::FromText(R"({"a": {"b": 1, "c": {"d": 2}}})", "x");
+  doc.ApplySet("a.b=2.5");
+  doc.ApplySet("a.s=monthly");
+  doc.ApplySet("new.path.deep=true");
+  doc.ApplySet(R"(a.c={"e": 3})");
+  const auto root = doc.Root();
+  EXPECT_EQ(root.At("a").At("b").Number(), 2.5);
+  EXPECT_EQ(root.At("a").At("s").String(), "monthly");
+  EXPECT_TRUE(root.At("new").At("path").At("deep").Bool());
+  EXPECT_FALSE(root.At("a").At("c").Has("d"));  // an object value replaces the subtree
+  EXPECT_EQ(root.At("a").At("c").At("e").Integer(), 3);
+  EXPECT_THROW(doc.ApplySet("novalue"), Error);
+  EXPECT_THROW(doc.ApplySet("a.b.x=1"), Error);  // a.b is a number, not an object
+}
+
+TEST(ConfigNodeTest, KeysKeepDocumentOrder) {
+  auto doc = ConfigDocument::FromText(R"({"z": 1, "a": 2, "m": 3})", "x");
+  EXPECT_EQ(doc.Root().Keys(), (std::vector<std::string>{"z", "a", "m"}));
+  EXPECT_EQ(doc.Pretty(), "{\n  \"z\": 1,\n  \"a\": 2,\n  \"m\": 3\n}\n");
+}
+
+}  // namespace
+}  // namespace ballast

@@ -1,0 +1,68 @@
+#include "ballast/engine/metrics.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace ballast {
+namespace {
+
+RunRecord Curve(const std::vector<double>& equity, const std::vector<double>& bench = {}) {
+  RunRecord r;
+  for (std::size_t i = 0; i < equity.size(); ++i) {
+    r.times.push_back(static_cast<Timestamp>(i) * kNanosPerDay);
+    r.equity.push_back(equity[i]);
+    r.cash.push_back(0.0);
+    r.flows.push_back(0.0);
+    r.bought.push_back(0.0);
+    r.sold.push_back(0.0);
+    r.fees.push_back(0.0);
+    r.benchmark.push_back(bench.empty() ? std::nan("") : bench[i]);
+  }
+  return r;
+}
+
+// Hand-computed: returns +10%, -10%, +10%: mean 1/30, sample stdev sqrt(1/75), downside deviation
+// sqrt(0.01/3); Sharpe = sqrt(75)/30*sqrt(252) = sqrt(18900)/30; Sortino = sqrt(300)/30*sqrt(252).
+TEST(MetricsTest, HandComputedThreeReturns) {
+  const auto s = ComputeSummary(Curve({100, 110, 99, 108.9}), 100.0, 0.0, "");
+  EXPECT_NEAR(s.total_return, 0.089, 1e-12);
+  EXPECT_NEAR(s.volatility, std::sqrt(1.0 / 75.0) * std::sqrt(252.0), 1e-12);
+  EXPECT_NEAR(s.sharpe, std::sqrt(18900.0) / 30.0, 1e-12);
+  EXPECT_NEAR(s.sortino, std::sqrt(75600.0) / 30.0, 1e-12);
+  EXPECT_NEAR(s.max_drawdown, -0.1, 1e-12);
+  EXPECT_EQ(s.max_drawdown_peak, 1 * kNanosPerDay);
+  EXPECT_EQ(s.max_drawdown_trough, 2 * kNanosPerDay);
+  EXPECT_FALSE(s.max_drawdown_recovery.has_value());  // 108.9 < 110
+  // 3 calendar days: cagr = 1.089^(365.25/3) - 1
+  EXPECT_NEAR(s.cagr, std::pow(1.089, 365.25 / 3.0) - 1.0, 1e-9);
+  EXPECT_NEAR(s.calmar, s.cagr / 0.1, 1e-9);
+}
+
+TEST(MetricsTest, BenchmarkStatisticsOfALeveragedCopy) {
+  // Portfolio returns are exactly twice the benchmark's: beta 2, correlation 1.
+  std::vector<double> rb{0.01, -0.02, 0.015, 0.005, -0.01};
+  std::vector<double> b{100}, p{100};
+  for (double r : rb) {
+    b.push_back(b.back() * (1 + r));
+    p.push_back(p.back() * (1 + 2 * r));
+  }
+  const auto s = ComputeSummary(Curve(p, b), 100.0, 0.0, "SPY");
+  ASSERT_TRUE(s.benchmark.has_value());
+  EXPECT_NEAR(s.benchmark->beta, 2.0, 1e-12);
+  EXPECT_NEAR(s.benchmark->correlation, 1.0, 1e-12);
+  // alpha = (mean(2 rb) - 2 mean(rb)) * 252 = 0
+  EXPECT_NEAR(s.benchmark->alpha, 0.0, 1e-12);
+  // active returns = rb, so tracking error = stdev(rb) * sqrt(252)
+  EXPECT_NEAR(s.benchmark->tracking_error, s.benchmark->volatility, 1e-12);
+}
+
+TEST(MetricsTest, RiskFreeRateLowersSharpe) {
+  const auto s0 = ComputeSummary(Curve({100, 101, 100.5, 102, 103}), 100.0, 0.0, "");
+  const auto s1 = ComputeSummary(Curve({100, 101, 100.5, 102, 103}), 100.0, 0.05, "");
+  EXPECT_LT(s1.sharpe, s0.sharpe);
+  EXPECT_NEAR(s0.volatility, s1.volatility, 1e-15);
+}
+
+}  // namespace
+}  // namespace ballast

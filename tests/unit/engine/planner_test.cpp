@@ -1,0 +1,203 @@
+#include "ballast/engine/planner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "ballast/engine/bar_panel.hpp"
+#include "ballast/engine/ledger.hpp"
+
+namespace ballast {
+namespace {
+
+struct Book {
+  std::vector<double> qty, price, weights;
+  double cash;
+};
+
+Plan MakePlanFor(const Planner& p, const Book& b) {
+  Plan out;
+  p.MakePlan(PlanInput{b.qty, b.price, b.price, b.weights, b.cash}, out);
+  return out;
+}
+
+// Applies a plan at its own prices (with the planner's cost models) to a ledger.
+Ledger Execute(const Planner& p, const Book& b, const Plan& plan) {
+  Ledger l(b.qty.size(), b.cash);
+  for (std::size_t i = 0; i < b.qty.size(); ++i) {
+    if (b.qty[i] > 0) {
+      // Seed holdings without touching cash: buy then add back the cost.
+      Fill f{0, static_cast<SymbolIndex>(i), Side::kBuy, b.qty[i], b.price[i], 0, 0, 0};
+      l.ExternalFlow(b.qty[i] * b.price[i]);
+      l.ApplyFill(f);
+    }
+  }
+  const auto& o = p.Options();
+  for (const auto& po : plan.orders) {
+    const double fp = SlippedPrice(po.price, po.side == Side::kBuy, o.slippage_bps);
+    Fill f{1, po.symbol, po.side, po.quantity, fp, o.commission.Fee(po.quantity, fp), 0, 0};
+    l.ApplyFill(f);
+  }
+  return l;
+}
+
+TEST(PlannerTest, FractionalHitsTargetsExactly) {
+  Planner p({});
+  Book b{{0, 0, 0}, {84.5, 55.5, 109.8}, {0.6, 0.3, 0.1}, 100'000};
+  const auto plan = MakePlanFor(p, b);
+  ASSERT_EQ(plan.orders.size(), 3u);
+  for (const auto& o : plan.orders) {
+    EXPECT_EQ(o.side, Side::kBuy);
+    EXPECT_DOUBLE_EQ(o.quantity, b.weights[o.symbol] * 100'000 / b.price[o.symbol]);
+  }
+  EXPECT_EQ(plan.buy_scale, 1.0);
+}
+
+TEST(PlannerTest, WholeSharesFloorTargets) {
+  PlannerOptions o;
+  o.shares = ShareMode::kWhole;
+  Planner p(o);
+  Book b{{0, 0}, {300.0, 70.0}, {0.5, 0.5}, 1000};
+  const auto plan = MakePlanFor(p, b);
+  ASSERT_EQ(plan.orders.size(), 2u);
+  EXPECT_EQ(plan.orders[0].quantity, 1.0);  // floor(500 / 300)
+  EXPECT_EQ(plan.orders[1].quantity, 7.0);  // floor(500 / 70)
+}
+
+TEST(PlannerTest, LotSizeRoundsDownToLots) {
+  PlannerOptions o;
+  o.shares = ShareMode::kWhole;
+  o.lot_size = 10;
+  Planner p(o);
+  Book b{{0}, {7.0}, {1.0}, 1000};
+  const auto plan = MakePlanFor(p, b);
+  ASSERT_EQ(plan.orders.size(), 1u);
+  EXPECT_EQ(plan.orders[0].quantity, 140.0);  // 142.8 -> 140
+}
+
+TEST(PlannerTest, SellsComeBeforeBuys) {
+  Planner p({});
+  Book b{{0, 10, 0, 10}, {10, 10, 10, 10}, {0.5, 0.0, 0.5, 0.0}, 0};
+  const auto plan = MakePlanFor(p, b);
+  ASSERT_EQ(plan.orders.size(), 4u);
+  EXPECT_EQ(plan.orders[0].side, Side::kSell);
+  EXPECT_EQ(plan.orders[1].side, Side::kSell);
+  EXPECT_EQ(plan.orders[2].side, Side::kBuy);
+  EXPECT_EQ(plan.orders[3].side, Side::kBuy);
+}
+
+TEST(PlannerTest, SkipsTradesBelowMinNotional) {
+  PlannerOptions o;
+  o.min_trade_notional = 50;
+  Planner p(o);
+  Book b{{5, 5}, {100, 100}, {0.52, 0.48}, 0};  // +20 / -20 currency: both skipped
+  const auto plan = MakePlanFor(p, b);
+  EXPECT_TRUE(plan.orders.empty());
+  EXPECT_EQ(plan.skipped_min_notional, 2u);
+}
+
+TEST(PlannerTest, KeepsPositionsWithoutTargetOrPrice) {
+  Planner p({});
+  Book b{{10, 10}, {100, kNaN}, {kNaN, 0.2}, 1000};
+  // symbol 0 has no target, symbol 1 cannot trade now: nothing to do.
+  EXPECT_TRUE(MakePlanFor(p, b).orders.empty());
+}
+
+TEST(PlannerTest, ScalesBuysSoFeesFitTheCash) {
+  PlannerOptions o;
+  o.commission.kind = CommissionModel::Kind::kFixed;
+  o.commission.per_order = 5.0;
+  o.slippage_bps = 10;
+  Planner p(o);
+  Book b{{0, 0}, {50, 20}, {0.7, 0.3}, 10'000};
+  const auto plan = MakePlanFor(p, b);
+  EXPECT_LT(plan.buy_scale, 1.0);
+  const Ledger l = Execute(p, b, plan);
+  EXPECT_GE(l.Cash(), 0.0);
+  EXPECT_LT(l.Cash(), 1.0);  // and it spends nearly all of it
+}
+
+TEST(PlannerTest, WholeShareBuyThatCannotFitIsDroppedNotRoundedUp) {
+  PlannerOptions o;
+  o.shares = ShareMode::kWhole;
+  o.commission.kind = CommissionModel::Kind::kFixed;
+  o.commission.per_order = 1.0;
+  Planner p(o);
+  // Target is 1 share at 100 but only 100.5 cash: 100 + $1 fee does not fit.
+  Book b{{0}, {100.0}, {1.0}, 100.5};
+  const auto plan = MakePlanFor(p, b);
+  EXPECT_TRUE(plan.orders.empty());
+  EXPECT_GE(plan.est_cash_after, 0.0);
+}
+
+// Property: for random books and targets in fractional mode with zero costs, executing the plan
+// conserves value and leaves weights + cash = 1 at exactly the targets.
+TEST(PlannerTest, PropertyFractionalZeroCostConservesValueAndHitsWeights) {
+  const unsigned seed = 20261123;
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> price(1.0, 500.0), qty(0.0, 100.0), u(0.0, 1.0);
+  Planner p({});
+  for (int trial = 0; trial < 500; ++trial) {
+    const std::size_t n = 1 + rng() % 12;
+    Book b;
+    b.cash = u(rng) * 10'000;
+    double wsum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      b.price.push_back(price(rng));
+      b.qty.push_back(u(rng) < 0.3 ? 0.0 : qty(rng));
+      b.weights.push_back(u(rng));
+      wsum += b.weights.back();
+    }
+    for (auto& w : b.weights)
+      w /= wsum * (u(rng) < 0.5 ? 1.0 : 1.25);  // sometimes keep cash
+    double v0 = b.cash;
+    for (std::size_t i = 0; i < n; ++i)
+      v0 += b.qty[i] * b.price[i];
+    const auto plan = MakePlanFor(p, b);
+    const Ledger l = Execute(p, b, plan);
+    const double v1 = l.Equity(b.price);
+    ASSERT_NEAR(v1, v0, 1e-9 * v0) << "seed " << seed << " trial " << trial;
+    double weights_plus_cash = l.Cash() / v1;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double w = l.Quantity(static_cast<SymbolIndex>(i)) * b.price[i] / v1;
+      ASSERT_NEAR(w, b.weights[i], 1e-12) << "seed " << seed << " trial " << trial;
+      weights_plus_cash += w;
+    }
+    ASSERT_NEAR(weights_plus_cash, 1.0, 1e-12) << "seed " << seed << " trial " << trial;
+  }
+}
+
+// Property: whatever the costs, a cash account never goes below zero after the plan executes.
+TEST(PlannerTest, PropertyCashNeverNegativeWithCosts) {
+  const unsigned seed = 77;
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> price(1.0, 900.0), u(0.0, 1.0);
+  for (int trial = 0; trial < 300; ++trial) {
+    PlannerOptions o;
+    o.shares = u(rng) < 0.5 ? ShareMode::kWhole : ShareMode::kFractional;
+    o.slippage_bps = u(rng) * 50;
+    o.commission.kind = static_cast<CommissionModel::Kind>(rng() % 4);
+    o.commission.per_order = 1 + u(rng) * 10;
+    o.commission.bps = u(rng) * 30;
+    Planner p(o);
+    const std::size_t n = 1 + rng() % 8;
+    Book b;
+    b.cash = 100 + u(rng) * 50'000;
+    double wsum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      b.price.push_back(price(rng));
+      b.qty.push_back(u(rng) < 0.5 ? 0.0 : std::floor(u(rng) * 50));
+      b.weights.push_back(u(rng));
+      wsum += b.weights.back();
+    }
+    for (auto& w : b.weights)
+      w /= wsum;
+    const auto plan = MakePlanFor(p, b);
+    const Ledger l = Execute(p, b, plan);
+    ASSERT_GE(l.Cash(), -1e-9) << "seed " << seed << " trial " << trial;
+  }
+}
+
+}  // namespace
+}  // namespace ballast

@@ -1,0 +1,60 @@
+#include "ballast/strategies/targets.hpp"
+
+#include <gtest/gtest.h>
+
+#include "ballast/engine/error.hpp"
+#include "ballast/strategies/registry.hpp"
+
+namespace ballast::strategies {
+namespace {
+
+std::string ErrorOf(const std::string& json) {
+  auto doc = ConfigDocument::FromText(json, "c.json");
+  try {
+    (void)ParseTargets(doc.Root().At("targets"));
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kConfig);
+    return e.what();
+  }
+  return "";
+}
+
+TEST(TargetsTest, ParsesInDocumentOrder) {
+  auto doc = ConfigDocument::FromText(R"({"targets": {"TLT": 0.4, "SPY": 0.6}})", "c.json");
+  const auto t = ParseTargets(doc.Root().At("targets"));
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].symbol, "TLT");
+  EXPECT_EQ(t[1].weight, 0.6);
+}
+
+TEST(TargetsTest, RejectsBadWeightsWithPathAndHint) {
+  EXPECT_NE(ErrorOf(R"({"targets": {"SPY": 60, "TLT": 40}})").find("they look like percentages"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"targets": {"SPY": 0.5, "TLT": 0.4}})")
+                .find("c.json: targets: expected weights summing to 1"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"targets": {"SPY": 1.2, "TLT": -0.2}})")
+                .find("c.json: targets.TLT: expected a weight >= 0"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"targets": {"SPY": "0.6"}})").find("targets.SPY: expected a number"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"targets": {}})").find("expected at least one symbol"), std::string::npos);
+  EXPECT_EQ(ErrorOf(R"({"targets": {"A": 0.1, "B": 0.2, "C": 0.7000000000000001}})"), "");
+}
+
+TEST(RegistryTest, UnknownTypeListsKnownOnes) {
+  StrategyRegistry r;
+  RegisterBuiltinStrategies(r);
+  auto doc = ConfigDocument::FromText(R"({"strategy": {"type": "momentum"}})", "c.json");
+  try {
+    (void)r.Parse(doc.Root().At("strategy"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(
+        std::string(e.what()),
+        R"(c.json: strategy.type: expected a strategy type, one of "buy_and_hold", "calendar", got "momentum")");
+  }
+}
+
+}  // namespace
+}  // namespace ballast::strategies
