@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
 
 #include <boost/asio/io_context.hpp>
@@ -28,6 +29,12 @@ namespace {
 }  // namespace
 
 MarketData LoadMarketData(const BacktestConfig& c) {
+  if (!std::filesystem::is_regular_file(c.store_path)) {
+    ConfigError(
+        c, "data.store",
+        fmt::format("no store at {} (create one with `ballast data import --out {} CSV...`)",
+                    c.store_path, c.store_path));
+  }
   const auto names = data::ListStoreSymbols(c.store_path);
   auto in_store = [&](const std::string& s) {
     return std::binary_search(names.begin(), names.end(), s);

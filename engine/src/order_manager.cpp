@@ -80,31 +80,26 @@ void OrderManager::OnFill(const Fill& fill) {
   totals_.fees += fill.commission + fill.slippage;
 }
 
+JsonFields OrderManager::OrderFields(const OrderState& s) const {
+  JsonFields f;
+  f.Add("client_order_id", ClientOrderId(s.order))
+      .Add("symbol", symbols_[s.order.symbol])
+      .Add("side", ToString(s.order.side))
+      .Add("quantity", s.order.quantity);
+  return f;
+}
+
 void OrderManager::OnOrderRejected(OrderId id, std::string_view reason, Timestamp t) {
   auto& s = Get(id);
   Close(s, OrderStatus::kRejected);
-  record_.AddEvent(t, "order_rejected",
-                   JsonFields()
-                       .Add("client_order_id", ClientOrderId(s.order))
-                       .Add("symbol", symbols_[s.order.symbol])
-                       .Add("side", ToString(s.order.side))
-                       .Add("quantity", s.order.quantity)
-                       .Add("reason", reason)
-                       .Take());
+  record_.AddEvent(t, "order_rejected", OrderFields(s).Add("reason", reason).Take());
 }
 
 void OrderManager::OnOrderCanceled(OrderId id, std::string_view reason, Timestamp t) {
   auto& s = Get(id);
   Close(s, OrderStatus::kCanceled);
   record_.AddEvent(t, "order_canceled",
-                   JsonFields()
-                       .Add("client_order_id", ClientOrderId(s.order))
-                       .Add("symbol", symbols_[s.order.symbol])
-                       .Add("side", ToString(s.order.side))
-                       .Add("quantity", s.order.quantity)
-                       .Add("filled", s.filled)
-                       .Add("reason", reason)
-                       .Take());
+                   OrderFields(s).Add("filled", s.filled).Add("reason", reason).Take());
 }
 
 }  // namespace ballast

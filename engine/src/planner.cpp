@@ -31,21 +31,28 @@ void Planner::MakePlan(const PlanInput& in, Plan& out) const {
   }
   out.equity = equity;
 
-  const double slip = options_.slippage_bps;
-  double cash = in.cash;
-  // Sells first: they fund the buys.
+  // One pass sizes every target; trades below the minimum notional are dropped here.
+  out.deltas.assign(n, 0.0);
   for (std::size_t i = 0; i < n; ++i) {
     const double w = in.weights[i];
     const double p = in.prices[i];
     if (std::isnan(w) || std::isnan(p)) continue;
-    const double target = RoundQuantity(w * equity / p);
-    const double delta = target - in.quantities[i];
-    if (delta >= 0.0) continue;
-    const double qty = -delta;
-    if (qty * p < options_.min_trade_notional) {
+    const double delta = RoundQuantity(w * equity / p) - in.quantities[i];
+    if (delta == 0.0) continue;
+    if (std::abs(delta) * p < options_.min_trade_notional) {
       ++out.skipped_min_notional;
       continue;
     }
+    out.deltas[i] = delta;
+  }
+
+  const double slip = options_.slippage_bps;
+  double cash = in.cash;
+  // Sells first: they fund the buys.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (out.deltas[i] >= 0.0) continue;
+    const double qty = -out.deltas[i];
+    const double p = in.prices[i];
     const double fill_price = SlippedPrice(p, false, slip);
     const double fee = options_.commission.Fee(qty, fill_price);
     out.orders.push_back({static_cast<SymbolIndex>(i), Side::kSell, qty, p, fee});
@@ -56,20 +63,13 @@ void Planner::MakePlan(const PlanInput& in, Plan& out) const {
   const std::size_t first_buy = out.orders.size();
   double buy_cost = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
-    const double w = in.weights[i];
+    if (out.deltas[i] <= 0.0) continue;
+    const double qty = out.deltas[i];
     const double p = in.prices[i];
-    if (std::isnan(w) || std::isnan(p)) continue;
-    const double target = RoundQuantity(w * equity / p);
-    const double delta = target - in.quantities[i];
-    if (delta <= 0.0) continue;
-    if (delta * p < options_.min_trade_notional) {
-      ++out.skipped_min_notional;
-      continue;
-    }
     const double fill_price = SlippedPrice(p, true, slip);
-    const double fee = options_.commission.Fee(delta, fill_price);
-    out.orders.push_back({static_cast<SymbolIndex>(i), Side::kBuy, delta, p, fee});
-    buy_cost += delta * fill_price + fee;
+    const double fee = options_.commission.Fee(qty, fill_price);
+    out.orders.push_back({static_cast<SymbolIndex>(i), Side::kBuy, qty, p, fee});
+    buy_cost += qty * fill_price + fee;
   }
 
   const double available = std::max(cash, 0.0);

@@ -86,6 +86,8 @@ TEST(CliTest, ConfigErrorsExitTwoWithOneLineNamingTheKeyAndWriteNothing) {
       {"benchmark=ZZZ", "benchmark: symbol 'ZZZ' is not in the store"},
       {"data.start=2030-01-01", "data.end: expected a date after data.start"},
       {"strategy.frequency=fortnightly", "strategy.frequency: expected one of"},
+      {"data.store=missing.h5", "data.store: no store at"},
+      {"data.extra=1", "data.extra: unknown key (allowed here: store, start, end)"},
   };
   for (const auto& c : cases) {
     const auto r = RunCli({"backtest", cfg, "--out", dir / "never", "--set", c.set});

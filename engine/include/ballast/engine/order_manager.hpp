@@ -48,6 +48,8 @@ class OrderManager final : public VenueListener {
  private:
   OrderState& Get(OrderId id);
   void Close(OrderState& s, OrderStatus status);
+  /// The fields every order event carries.
+  [[nodiscard]] JsonFields OrderFields(const OrderState& s) const;
 
   Venue& venue_;
   Ledger& ledger_;

@@ -49,6 +49,7 @@ struct Plan {
   double sell_notional = 0.0;
   double est_fees = 0.0;
   double est_cash_after = 0.0;
+  std::vector<double> deltas;  ///< scratch: share change per symbol (reused between plans)
 };
 
 class Planner {
