@@ -51,6 +51,67 @@ TEST(CliTest, BacktestWritesAllOutputsAndPrintsASummary) {
   EXPECT_EQ(RunCli({"backtest", cfg, "--out", dir / "run", "--force"}).exit_code, 0);
 }
 
+TEST(CliTest, DefaultOutputDirectoryIsRunsNameTimestamp) {
+  TempDir dir;
+  const auto cfg = WriteConfig(dir, kGood);
+  const auto r = RunCli({"backtest", cfg}, dir.path().string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> runs;
+  for (const auto& e : fs::directory_iterator(dir.path() / "runs"))
+    runs.push_back(e.path().filename().string());
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].rfind("cli-test-", 0), 0u) << runs[0];  // slug of "cli test" + UTC timestamp
+  EXPECT_EQ(runs[0].size(), std::string("cli-test-20261123-184500").size()) << runs[0];
+  EXPECT_TRUE(fs::exists(dir.path() / "runs" / runs[0] / "summary.json"));
+  // A second run in the same second gets its own directory rather than overwriting.
+  ASSERT_EQ(RunCli({"backtest", cfg}, dir.path().string()).exit_code, 0);
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path() / "runs"))
+    ++n;
+  EXPECT_EQ(n, 2u);
+}
+
+// Data gaps are events the engine logs, not crashes: a session every symbol misses, a symbol
+// missing a session the other trades (valued at its last close, not traded), and a bar on a
+// Saturday.
+TEST(CliTest, DataGapsAreLoggedAsMarketDataErrors) {
+  TempDir dir;
+  testkit::WriteFile(
+      dir.path() / "csv/AAA.csv",
+      "Date,Close\n2024-01-02,10\n2024-01-03,11\n2024-01-05,12\n2024-01-06,12.5\n2024-01-08,13\n");
+  testkit::WriteFile(dir.path() / "csv/BBB.csv",
+                     "Date,Close\n2024-01-02,20\n2024-01-03,21\n2024-01-08,22\n");
+  ASSERT_EQ(RunCli({"data", "import", "--out", dir / "gaps.h5", dir / "csv"}).exit_code, 0);
+  testkit::WriteFile(dir.path() / "gaps.json", R"({"data": {"store": "gaps.h5"},
+      "strategy": {"type": "calendar", "frequency": "daily", "targets": {"AAA": 0.5, "BBB": 0.5}}})");
+  const auto r = RunCli({"backtest", dir / "gaps.json", "--out", dir / "run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string events = testkit::ReadFile(dir.path() / "run/events.jsonl");
+  // 2024-01-04: NYSE open, no bars at all.
+  EXPECT_NE(
+      events.find(R"({"date":"2024-01-04","type":"market_data_error","kind":"missing_session")"),
+      std::string::npos)
+      << events;
+  // 2024-01-05: BBB has no bar; valued at its last close 21.
+  EXPECT_NE(
+      events.find(
+          R"({"date":"2024-01-05","type":"market_data_error","kind":"missing_bar","symbol":"BBB","valued_at":21})"),
+      std::string::npos)
+      << events;
+  // 2024-01-06 is a Saturday.
+  EXPECT_NE(
+      events.find(
+          R"({"date":"2024-01-06","type":"market_data_error","kind":"bar_on_closed_day","detail":"weekend"})"),
+      std::string::npos)
+      << events;
+  // BBB is not traded on the days it has no bar.
+  for (const auto& row : testkit::ReadCsv(dir.path() / "run/trades.csv")) {
+    if (row[0] == "2024-01-05" || row[0] == "2024-01-06") {
+      EXPECT_NE(row[3], "BBB");
+    }
+  }
+}
+
 TEST(CliTest, SetOverridesAnyKeyAndIsRecordedInTheResolvedConfig) {
   TempDir dir;
   const auto cfg = WriteConfig(dir, kGood);

@@ -99,9 +99,10 @@ std::vector<std::vector<std::string>> ReadCsv(const fs::path& p) {
   return rows;
 }
 
-CliResult RunCli(const std::vector<std::string>& args) {
+CliResult RunCli(const std::vector<std::string>& args, const std::string& cwd) {
   TempDir dir;
-  std::string cmd = "'" + std::string(BALLAST_CLI) + "'";
+  std::string cmd = cwd.empty() ? "" : "cd '" + cwd + "' && ";
+  cmd += "'" + std::string(BALLAST_CLI) + "'";
   for (const auto& a : args) {
     std::string q;
     for (char c : a)

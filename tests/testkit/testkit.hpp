@@ -38,8 +38,8 @@ struct CliResult {
   std::string out;
   std::string err;
 };
-/// Runs the built `ballast` binary with `args` (each shell-quoted).
-[[nodiscard]] CliResult RunCli(const std::vector<std::string>& args);
+/// Runs the built `ballast` binary with `args` (each shell-quoted), in `cwd` when given.
+[[nodiscard]] CliResult RunCli(const std::vector<std::string>& args, const std::string& cwd = "");
 
 [[nodiscard]] std::string ReadFile(const std::filesystem::path& p);
 void WriteFile(const std::filesystem::path& p, const std::string& text);
