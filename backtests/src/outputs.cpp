@@ -216,7 +216,17 @@ std::string SummaryJson(const BacktestResult& r) {
       .Add("slippage", s.slippage)
       .Add("trades", s.trades)
       .Add("rebalances", s.rebalances)
-      .Add("risk_free_rate", s.risk_free_rate);
+      .Add("investments", s.investments)
+      .Add("total_contributed", s.total_contributed)
+      .Add("total_withdrawn", s.total_withdrawn)
+      .Add("net_flows", s.net_flows)
+      .Add("profit", s.profit);
+  if (s.irr) {
+    f.Add("irr", *s.irr);
+  } else {
+    f.AddRaw("irr", "null");
+  }
+  f.Add("risk_free_rate", s.risk_free_rate);
   if (s.benchmark) {
     const auto& b = *s.benchmark;
     JsonFields bf;
@@ -284,6 +294,12 @@ std::string SummaryTable(const BacktestResult& r) {
   }
   row("turnover / year", pct(s.turnover));
   row("fees", fmt::format("{:.2f}", s.fees));
+  if (s.investments > 0 || s.total_contributed != s.initial_value || s.total_withdrawn > 0) {
+    row("contributed", fmt::format("{:.2f}", s.total_contributed),
+        s.total_withdrawn > 0 ? fmt::format("withdrawn {:.2f}", s.total_withdrawn) : "");
+    row("profit", fmt::format("{:.2f}", s.profit), s.irr ? fmt::format("IRR {}", pct(*s.irr)) : "");
+    row("investments", fmt::format("{}", s.investments));
+  }
   row("rebalances", fmt::format("{}", s.rebalances), fmt::format("{} trades", s.trades));
   return out;
 }

@@ -1,5 +1,6 @@
 #include "ballast/engine/kernel.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace ballast {
@@ -70,7 +71,11 @@ void Kernel::OnSlice(std::size_t row) {
       p_.panel,    row,
       day,         options_.tradable,
       first,       previous_day_ ? &*previous_day_ : nullptr,
-      p_.sessions, PortfolioView{p_.ledger.Quantities(), marks_, p_.ledger.Cash(), equity}};
+      p_.sessions, PortfolioView{p_.ledger.Quantities(), marks_, p_.ledger.Cash(), equity},
+      p_.record};
+  target_.kind = Target::Kind::kRebalance;
+  target_.external_flow = 0.0;
+  target_.invest_amount = 0.0;
   if (p_.strategy.Decide(ctx, target_)) {
     // (5)-(7) plan, check, send.
     Rebalance(row, now);
@@ -81,25 +86,46 @@ void Kernel::OnSlice(std::size_t row) {
 }
 
 void Kernel::Rebalance(std::size_t row, Timestamp now) {
+  if (target_.external_flow != 0.0) {
+    p_.ledger.ExternalFlow(target_.external_flow);
+    pending_flow_ += target_.external_flow;
+  }
   const auto closes = p_.panel.CloseRow(row).first(options_.tradable);
   PlanInput in{p_.ledger.Quantities(), closes, marks_, target_.weights, p_.ledger.Cash()};
-  p_.planner.MakePlan(in, plan_);
-  p_.risk.Check(p_.ledger.Quantities(), p_.ledger.Cash(), plan_, denied_);
   ++decisions_;
-  ++p_.record.rebalances;
-  p_.record.AddEvent(
-      now, "portfolio_rebalance",
-      JsonFields()
-          .Add("decision", decisions_)
-          .Add("reason", target_.reason)
-          .Add("equity", plan_.equity)
-          .Add("orders", static_cast<std::uint64_t>(plan_.orders.size()))
-          .Add("buy_notional", plan_.buy_notional)
-          .Add("sell_notional", plan_.sell_notional)
-          .Add("est_fees", plan_.est_fees)
-          .Add("buy_scale", plan_.buy_scale)
-          .Add("skipped_min_notional", static_cast<std::uint64_t>(plan_.skipped_min_notional))
-          .Take());
+  ++(target_.kind == Target::Kind::kInvest ? p_.record.investments : p_.record.rebalances);
+  if (target_.kind == Target::Kind::kInvest) {
+    const double cash = p_.ledger.Cash();
+    if (target_.invest_amount > cash * (1.0 + 1e-12) + 1e-9) {
+      p_.record.AddEvent(now, "capital_insufficient",
+                         JsonFields()
+                             .Add("requested", target_.invest_amount)
+                             .Add("available", std::max(cash, 0.0))
+                             .Add("reason", target_.reason)
+                             .Take());
+    }
+    p_.planner.MakeInvestPlan(
+        in, InvestInput{target_.invest_amount, target_.route, target_.min_investment}, plan_);
+  } else {
+    p_.planner.MakePlan(in, plan_);
+  }
+  p_.risk.Check(p_.ledger.Quantities(), p_.ledger.Cash(), plan_, denied_);
+  const bool invest = target_.kind == Target::Kind::kInvest;
+  JsonFields fields;
+  fields.Add("decision", decisions_).Add("reason", target_.reason).Add("equity", plan_.equity);
+  if (invest || target_.external_flow != 0.0) {
+    fields.Add("contribution", target_.external_flow)
+        .Add("amount", invest ? plan_.invested : plan_.buy_notional)
+        .Add("route", target_.route == Route::kByWeight ? "by_weight" : "underweight_first")
+        .Add("skipped_min_investment", static_cast<std::uint64_t>(plan_.skipped_min_investment));
+  }
+  fields.Add("orders", static_cast<std::uint64_t>(plan_.orders.size()))
+      .Add("buy_notional", plan_.buy_notional)
+      .Add("sell_notional", plan_.sell_notional)
+      .Add("est_fees", plan_.est_fees)
+      .Add("buy_scale", plan_.buy_scale)
+      .Add("skipped_min_notional", static_cast<std::uint64_t>(plan_.skipped_min_notional));
+  p_.record.AddEvent(now, invest ? "portfolio_investment" : "portfolio_rebalance", fields.Take());
   for (const auto& d : denied_) {
     p_.record.AddEvent(now, "risk_denied",
                        JsonFields()

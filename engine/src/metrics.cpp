@@ -47,6 +47,50 @@ double Cagr(double v0, double vt, double days) {
 
 }  // namespace
 
+std::optional<double> Xirr(const std::vector<Timestamp>& times, const std::vector<double>& flows) {
+  if (times.empty()) return std::nullopt;
+  bool pos = false;
+  bool neg = false;
+  for (double f : flows) {
+    pos = pos || f > 0.0;
+    neg = neg || f < 0.0;
+  }
+  if (!pos || !neg) return std::nullopt;
+  std::vector<double> years(times.size());
+  for (std::size_t k = 0; k < times.size(); ++k) {
+    years[k] = static_cast<double>(times[k] - times[0]) / static_cast<double>(kNanosPerDay) / 365.0;
+  }
+  auto npv = [&](double r) {
+    double v = 0.0;
+    for (std::size_t k = 0; k < flows.size(); ++k)
+      v += flows[k] / std::pow(1.0 + r, years[k]);
+    return v;
+  };
+  // Bracket a sign change on a log-spaced grid, then bisect (robust, no derivative needed).
+  double lo = -0.9999;
+  double f_lo = npv(lo);
+  for (double hi :
+       {-0.9, -0.5, -0.2, 0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0, 10000.0}) {
+    const double f_hi = npv(hi);
+    if ((f_lo <= 0.0) != (f_hi <= 0.0)) {
+      for (int it = 0; it < 200; ++it) {
+        const double mid = 0.5 * (lo + hi);
+        const double f_mid = npv(mid);
+        if ((f_lo <= 0.0) == (f_mid <= 0.0)) {
+          lo = mid;
+          f_lo = f_mid;
+        } else {
+          hi = mid;
+        }
+      }
+      return 0.5 * (lo + hi);
+    }
+    lo = hi;
+    f_lo = f_hi;
+  }
+  return std::nullopt;
+}
+
 Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_free_rate,
                        const std::string& benchmark_symbol) {
   Summary s;
@@ -66,14 +110,38 @@ Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_fre
   s.sessions = static_cast<std::int64_t>(n);
   s.calendar_days = static_cast<double>((TimestampToDay(s.end) - TimestampToDay(s.start)).count());
   s.final_value = r.equity.back();
-  s.total_return = Ratio(s.final_value, initial_value) - 1.0;
-  s.cagr = Cagr(initial_value, s.final_value, s.calendar_days);
+  s.investments = r.investments;
 
-  const double rf_d = std::pow(1.0 + risk_free_rate, 1.0 / kPeriods) - 1.0;
+  // Time-weighted index: flows are taken out of each day's return.
   std::vector<double> ret;
   ret.reserve(n);
-  for (std::size_t t = 1; t < n; ++t)
-    ret.push_back(r.equity[t] / r.equity[t - 1] - 1.0);
+  std::vector<double> index(n);
+  index[0] = Ratio(r.equity[0] - r.flows[0], initial_value);
+  for (std::size_t t = 1; t < n; ++t) {
+    ret.push_back(Ratio(r.equity[t] - r.flows[t], r.equity[t - 1]) - 1.0);
+    index[t] = index[t - 1] * (1.0 + ret.back());
+  }
+  s.total_return = index.back() - 1.0;
+  s.cagr = Cagr(1.0, index.back(), s.calendar_days);
+
+  // Money: contributions and withdrawals, profit, and the money-weighted return.
+  s.total_contributed = initial_value;
+  std::vector<Timestamp> cf_times{r.times[0]};
+  std::vector<double> cf{-initial_value};
+  for (std::size_t t = 0; t < n; ++t) {
+    const double f = r.flows[t];
+    if (f == 0.0) continue;
+    (f > 0.0 ? s.total_contributed : s.total_withdrawn) += std::abs(f);
+    cf_times.push_back(r.times[t]);
+    cf.push_back(-f);
+  }
+  s.net_flows = s.total_contributed - s.total_withdrawn;
+  s.profit = s.final_value - s.net_flows;
+  cf_times.push_back(r.times[n - 1]);
+  cf.push_back(s.final_value);
+  s.irr = Xirr(cf_times, cf);
+
+  const double rf_d = std::pow(1.0 + risk_free_rate, 1.0 / kPeriods) - 1.0;
   std::vector<double> excess(ret);
   for (double& v : excess)
     v -= rf_d;
@@ -86,17 +154,18 @@ Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_fre
   downside = excess.empty() ? 0.0 : std::sqrt(downside / static_cast<double>(excess.size()));
   s.sortino = Ratio(Mean(excess), downside) * std::sqrt(kPeriods);
 
-  double peak = r.equity[0];
+  const std::vector<double>& curve = index;
+  double peak = curve[0];
   std::size_t peak_i = 0;
   std::size_t trough_i = 0;
   std::size_t mdd_peak_i = 0;
   s.max_drawdown = 0.0;
   for (std::size_t t = 0; t < n; ++t) {
-    if (r.equity[t] > peak) {
-      peak = r.equity[t];
+    if (curve[t] > peak) {
+      peak = curve[t];
       peak_i = t;
     }
-    const double dd = r.equity[t] / peak - 1.0;
+    const double dd = curve[t] / peak - 1.0;
     if (dd < s.max_drawdown) {
       s.max_drawdown = dd;
       trough_i = t;
@@ -107,7 +176,7 @@ Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_fre
   s.max_drawdown_trough = r.times[trough_i];
   if (s.max_drawdown < 0.0) {
     for (std::size_t t = trough_i; t < n; ++t) {
-      if (r.equity[t] >= r.equity[mdd_peak_i]) {
+      if (curve[t] >= curve[mdd_peak_i]) {
         s.max_drawdown_recovery = r.times[t];
         break;
       }

@@ -1,5 +1,6 @@
 #include "ballast/engine/planner.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace ballast {
@@ -16,20 +17,78 @@ double Planner::RoundQuantity(double raw) const noexcept {
   return std::floor(raw / lot + 1e-9) * lot;
 }
 
-void Planner::MakePlan(const PlanInput& in, Plan& out) const {
+void Planner::Reset(Plan& out, const PlanInput& in) const {
   out.orders.clear();
   out.buy_scale = 1.0;
   out.skipped_min_notional = 0;
+  out.skipped_min_investment = 0;
+  out.invested = 0.0;
   out.buy_notional = 0.0;
   out.sell_notional = 0.0;
   out.est_fees = 0.0;
-
-  const std::size_t n = in.quantities.size();
   double equity = in.cash;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < in.quantities.size(); ++i) {
     if (in.quantities[i] != 0.0) equity += in.quantities[i] * in.marks[i];
   }
   out.equity = equity;
+}
+
+void Planner::FitBuys(Plan& out, std::size_t first_buy, double buy_cost, double available) const {
+  available = std::max(available, 0.0);
+  if (first_buy >= out.orders.size() || buy_cost <= available * (1.0 + kCashSlack) + kCashSlack)
+    return;
+  const double slip = options_.slippage_bps;
+  // Scaled quantities round strictly down (no tolerance), so a quantity that was scaled to fit
+  // can never round back up to the unscaled one.
+  auto scaled = [&](double q) {
+    if (options_.shares == ShareMode::kFractional) return q;
+    return std::floor(q / options_.lot_size) * options_.lot_size;
+  };
+  auto cost_at = [&](double k) {
+    double total = 0.0;
+    for (std::size_t j = first_buy; j < out.orders.size(); ++j) {
+      const auto& o = out.orders[j];
+      const double q = scaled(o.quantity * k);
+      if (q <= 0.0) continue;
+      const double fp = SlippedPrice(o.price, true, slip);
+      total += q * fp + options_.commission.Fee(q, fp);
+    }
+    return total;
+  };
+  // The largest scale k in [0, 1] whose buys (rounded, with fees) fit. Cost is monotone in k, so
+  // bisection converges; 64 steps reach double precision.
+  double lo = 0.0;
+  double hi = 1.0;
+  for (int it = 0; it < 64; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    (cost_at(mid) <= available ? lo : hi) = mid;
+  }
+  out.buy_scale = lo;
+  std::size_t keep = first_buy;
+  for (std::size_t j = first_buy; j < out.orders.size(); ++j) {
+    PlannedOrder o = out.orders[j];
+    o.quantity = scaled(o.quantity * lo);
+    if (o.quantity <= 0.0 || o.quantity * o.price < options_.min_trade_notional) continue;
+    o.est_fee = options_.commission.Fee(o.quantity, SlippedPrice(o.price, true, slip));
+    out.orders[keep++] = o;
+  }
+  out.orders.resize(keep);
+}
+
+void Planner::Finish(Plan& out, std::size_t first_buy, double cash) const {
+  for (std::size_t j = first_buy; j < out.orders.size(); ++j) {
+    const auto& o = out.orders[j];
+    out.buy_notional += o.quantity * o.price;
+    out.est_fees += o.est_fee;
+    cash -= o.quantity * SlippedPrice(o.price, true, options_.slippage_bps) + o.est_fee;
+  }
+  out.est_cash_after = cash;
+}
+
+void Planner::MakePlan(const PlanInput& in, Plan& out) const {
+  Reset(out, in);
+  const std::size_t n = in.quantities.size();
+  const double equity = out.equity;
 
   // One pass sizes every target; trades below the minimum notional are dropped here.
   out.deltas.assign(n, 0.0);
@@ -71,56 +130,123 @@ void Planner::MakePlan(const PlanInput& in, Plan& out) const {
     out.orders.push_back({static_cast<SymbolIndex>(i), Side::kBuy, qty, p, fee});
     buy_cost += qty * fill_price + fee;
   }
+  FitBuys(out, first_buy, buy_cost, cash);
+  Finish(out, first_buy, cash);
+}
 
-  const double available = std::max(cash, 0.0);
-  if (first_buy < out.orders.size() && buy_cost > available * (1.0 + kCashSlack) + kCashSlack) {
-    // Find the largest scale k in [0, 1] whose buys (rounded, with fees) fit the cash. Cost is
-    // monotone in k, so bisection converges; 64 steps reach double precision.
-    // Scaled quantities round strictly down (no tolerance), so a quantity that was scaled to fit
-    // can never round back up to the unscaled one.
-    auto scaled = [&](double q) {
-      if (options_.shares == ShareMode::kFractional) return q;
-      return std::floor(q / options_.lot_size) * options_.lot_size;
-    };
-    auto cost_at = [&](double k) {
-      double total = 0.0;
-      for (std::size_t j = first_buy; j < out.orders.size(); ++j) {
-        const auto& o = out.orders[j];
-        const double q = scaled(o.quantity * k);
-        if (q <= 0.0) continue;
-        const double fp = SlippedPrice(o.price, true, slip);
-        total += q * fp + options_.commission.Fee(q, fp);
-      }
-      return total;
-    };
-    double lo = 0.0;
-    double hi = 1.0;
-    for (int it = 0; it < 64; ++it) {
-      const double mid = 0.5 * (lo + hi);
-      if (cost_at(mid) <= available) {
-        lo = mid;
+void Planner::MakeInvestPlan(const PlanInput& in, const InvestInput& invest, Plan& out) const {
+  Reset(out, in);
+  const std::size_t n = in.quantities.size();
+  const double amount = std::clamp(invest.amount, 0.0, std::max(in.cash, 0.0));
+  if (amount <= 0.0) {
+    Finish(out, 0, in.cash);
+    return;
+  }
+  // Eligible symbols: a positive target and a price now.
+  std::vector<double>& alloc = out.deltas;  // currency per symbol
+  alloc.assign(n, 0.0);
+  std::vector<bool> active(n, false);
+  auto eligible = [&](std::size_t i) {
+    return !std::isnan(in.weights[i]) && in.weights[i] > 0.0 && !std::isnan(in.prices[i]);
+  };
+  for (std::size_t i = 0; i < n; ++i)
+    active[i] = eligible(i);
+
+  auto by_weight = [&](double cash_to_spread) {
+    double wsum = 0.0;
+    for (std::size_t i = 0; i < n; ++i)
+      wsum += active[i] ? in.weights[i] : 0.0;
+    if (wsum <= 0.0) return;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (active[i]) alloc[i] += cash_to_spread * in.weights[i] / wsum;
+    }
+  };
+
+  // Repeat until no active symbol's share is below min_investment (each round drops some).
+  for (std::size_t round = 0; round <= n; ++round) {
+    std::fill(alloc.begin(), alloc.end(), 0.0);
+    if (invest.route == Route::kByWeight) {
+      by_weight(amount);
+    } else {
+      // Water-filling on absolute drift against the value after the investment: find the
+      // smallest tau >= 0 such that raising every active position to (w_i - tau) * V' costs at
+      // most the amount; then spread any rest by weight.
+      // Against the invested value plus the new money (idle cash beyond it is not a position).
+      const double v_after = (out.equity - in.cash) + amount;
+      double wsum = 0.0;
+      for (std::size_t i = 0; i < n; ++i)
+        wsum += active[i] ? in.weights[i] : 0.0;
+      auto need = [&](double tau) {
+        double total = 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+          if (!active[i]) continue;
+          const double value = in.quantities[i] * in.marks[i];
+          total += std::max(0.0, (in.weights[i] / wsum - tau) * v_after - value);
+        }
+        return total;
+      };
+      double lo = 0.0;
+      double hi = 1.0;
+      if (need(0.0) <= amount) {
+        hi = 0.0;
       } else {
-        hi = mid;
+        for (int it = 0; it < 100; ++it) {
+          const double mid = 0.5 * (lo + hi);
+          (need(mid) <= amount ? hi : lo) = mid;
+        }
+      }
+      const double tau = hi;
+      double spent = 0.0;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!active[i]) continue;
+        const double value = in.quantities[i] * in.marks[i];
+        alloc[i] = std::max(0.0, (in.weights[i] / wsum - tau) * v_after - value);
+        spent += alloc[i];
+      }
+      if (spent > amount && spent > 0.0) {
+        for (double& a : alloc)
+          a *= amount / spent;  // bisection rounding
+        spent = amount;
+      }
+      if (amount - spent > 0.0) by_weight(amount - spent);
+    }
+    bool dropped = false;
+    if (invest.min_investment > 0.0) {
+      std::size_t still_active = 0;
+      for (std::size_t i = 0; i < n; ++i)
+        still_active += active[i] ? 1 : 0;
+      for (std::size_t i = 0; i < n && still_active > 1; ++i) {
+        if (active[i] && alloc[i] < invest.min_investment) {
+          active[i] = false;
+          --still_active;
+          ++out.skipped_min_investment;
+          dropped = true;
+        }
       }
     }
-    out.buy_scale = lo;
-    std::size_t keep = first_buy;
-    for (std::size_t j = first_buy; j < out.orders.size(); ++j) {
-      PlannedOrder o = out.orders[j];
-      o.quantity = scaled(o.quantity * lo);
-      if (o.quantity <= 0.0 || o.quantity * o.price < options_.min_trade_notional) continue;
-      o.est_fee = options_.commission.Fee(o.quantity, SlippedPrice(o.price, true, slip));
-      out.orders[keep++] = o;
+    if (!dropped) break;
+  }
+
+  const double slip = options_.slippage_bps;
+  double buy_cost = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!active[i] || alloc[i] <= 0.0) continue;
+    const double p = in.prices[i];
+    const double fill_price = SlippedPrice(p, true, slip);
+    const double qty = RoundQuantity(alloc[i] / fill_price);
+    if (qty <= 0.0) continue;
+    if (qty * p < options_.min_trade_notional) {
+      ++out.skipped_min_notional;
+      continue;
     }
-    out.orders.resize(keep);
+    const double fee = options_.commission.Fee(qty, fill_price);
+    out.orders.push_back({static_cast<SymbolIndex>(i), Side::kBuy, qty, p, fee});
+    buy_cost += qty * fill_price + fee;
   }
-  for (std::size_t j = first_buy; j < out.orders.size(); ++j) {
-    const auto& o = out.orders[j];
-    out.buy_notional += o.quantity * o.price;
-    out.est_fees += o.est_fee;
-    cash -= o.quantity * SlippedPrice(o.price, true, slip) + o.est_fee;
-  }
-  out.est_cash_after = cash;
+  FitBuys(out, 0, buy_cost, amount);
+  for (const auto& o : out.orders)
+    out.invested += o.quantity * SlippedPrice(o.price, true, slip) + o.est_fee;
+  Finish(out, 0, in.cash);
 }
 
 }  // namespace ballast

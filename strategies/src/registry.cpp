@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "ballast/engine/error.hpp"
-#include "ballast/strategies/calendar_rebalance.hpp"
+#include "ballast/strategies/rebalancing.hpp"
 
 namespace ballast::strategies {
 
@@ -50,17 +52,27 @@ std::vector<std::string> SymbolsOf(const std::vector<TargetWeight>& targets) {
   return s;
 }
 
+std::optional<double> PositiveOr(const ConfigNode& node, std::string_view key) {
+  auto v = node.Find(key);
+  if (!v) return std::nullopt;
+  const double x = v->Number();
+  if (!(x >= 0.0)) v->Fail("a number >= 0");
+  return x;
+}
+
 }  // namespace
 
 void RegisterBuiltinStrategies(StrategyRegistry& registry) {
   registry.Register("calendar", [](const ConfigNode& node) {
-    node.ExpectKeys({"type", "frequency", "on", "targets"});
-    const auto targets = ParseTargets(node.At("targets"));
-    const Schedule schedule = Schedule::Parse(node);
+    node.ExpectKeys(
+        {"type", "frequency", "on", "rebalance_day", "only_if_drift", "targets", "schedule"});
+    TargetSchedule targets = TargetSchedule::Parse(node);
+    const Schedule schedule = Schedule::Parse(node, /*allow_nth=*/true);
+    const auto only_if_drift = PositiveOr(node, "only_if_drift");
     StrategySpec spec;
-    spec.symbols = SymbolsOf(targets);
-    spec.make = [w = WeightsOf(targets), schedule] {
-      return std::make_unique<CalendarRebalance>(w, schedule);
+    spec.symbols = targets.Symbols();
+    spec.make = [targets, schedule, only_if_drift] {
+      return std::make_unique<CalendarRebalance>(targets, schedule, only_if_drift);
     };
     return spec;
   });
@@ -70,6 +82,70 @@ void RegisterBuiltinStrategies(StrategyRegistry& registry) {
     StrategySpec spec;
     spec.symbols = SymbolsOf(targets);
     spec.make = [w = WeightsOf(targets)] { return std::make_unique<BuyAndHold>(w); };
+    return spec;
+  });
+  registry.Register("dca", [](const ConfigNode& node) {
+    node.ExpectKeys({"type", "frequency", "on", "investment_amount", "funding", "route",
+                     "min_investment_per_symbol", "rebalance_threshold", "targets", "schedule"});
+    TargetSchedule targets = TargetSchedule::Parse(node);
+    DcaOptions o;
+    o.schedule = Schedule::Parse(node);
+    const ConfigNode amount = node.At("investment_amount");
+    o.investment_amount = amount.Number();
+    if (!(o.investment_amount > 0.0)) amount.Fail("a positive amount per period");
+    o.funding_contribution =
+        node.EnumOr("funding", {"contribution", "cash"}, "contribution") == "contribution";
+    o.route = node.EnumOr("route", {"by_weight", "underweight_first"}, "by_weight") == "by_weight"
+                  ? Route::kByWeight
+                  : Route::kUnderweightFirst;
+    o.min_investment_per_symbol = PositiveOr(node, "min_investment_per_symbol").value_or(0.0);
+    o.rebalance_threshold = PositiveOr(node, "rebalance_threshold");
+    StrategySpec spec;
+    spec.symbols = targets.Symbols();
+    spec.make = [targets, o] { return std::make_unique<Dca>(targets, o); };
+    return spec;
+  });
+  registry.Register("threshold", [](const ConfigNode& node) {
+    node.ExpectKeys(
+        {"type", "band", "check", "on", "trade_to", "min_trade", "targets", "schedule"});
+    TargetSchedule targets = TargetSchedule::Parse(node);
+    ThresholdOptions o;
+    const ConfigNode band = node.At("band");
+    if (band.IsNumber()) {
+      o.band.absolute = band.Number();  // shorthand: "band": 0.05
+    } else {
+      band.ExpectKeys({"absolute", "relative"});
+      o.band.absolute = PositiveOr(band, "absolute");
+      o.band.relative = PositiveOr(band, "relative");
+      if (!o.band.absolute && !o.band.relative)
+        band.Fail("{\"absolute\": x} and/or {\"relative\": y}");
+    }
+    // `check` is the period between drift checks (a name or a number of trading days).
+    if (auto check = node.Find("check")) {
+      if (check->IsNumber()) {
+        o.check =
+            Schedule(Frequency::kDaily, Anchor::kFirst, 0, static_cast<int>(check->Integer()));
+        if (check->Integer() < 1) check->Fail("a period name or a number of trading days >= 1");
+      } else {
+        const auto name =
+            node.EnumOr("check", {"daily", "weekly", "monthly", "quarterly", "annually"}, "daily");
+        const Frequency f = name == "daily"       ? Frequency::kDaily
+                            : name == "weekly"    ? Frequency::kWeekly
+                            : name == "monthly"   ? Frequency::kMonthly
+                            : name == "quarterly" ? Frequency::kQuarterly
+                                                  : Frequency::kAnnually;
+        o.check =
+            Schedule(f, node.EnumOr("on", {"first", "last"}, "first") == "first" ? Anchor::kFirst
+                                                                                 : Anchor::kLast);
+      }
+    } else {
+      o.check = Schedule(Frequency::kDaily, Anchor::kFirst);
+    }
+    o.to_band_edge = node.EnumOr("trade_to", {"target", "band_edge"}, "target") == "band_edge";
+    StrategySpec spec;
+    spec.symbols = targets.Symbols();
+    spec.min_trade_notional = PositiveOr(node, "min_trade").value_or(0.0);
+    spec.make = [targets, o] { return std::make_unique<ThresholdRebalance>(targets, o); };
     return spec;
   });
 }

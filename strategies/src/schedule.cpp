@@ -22,23 +22,44 @@ std::int64_t PeriodKey(Frequency f, Days day) noexcept {
   return 0;
 }
 
-bool Schedule::IsDue(Days today, const Days* previous, const SessionCalendar& sessions) const {
-  if (frequency == Frequency::kDaily) return true;
+bool Schedule::IsDue(Days today, const Days* previous, const SessionCalendar& sessions) {
+  const std::int64_t session = sessions_++;
+  if (every_n > 0) return session % every_n == 0;
   const auto key = PeriodKey(frequency, today);
-  if (on == Anchor::kFirst) return previous == nullptr || PeriodKey(frequency, *previous) != key;
-  return PeriodKey(frequency, sessions.NextSession(today)) != key;
+  const bool new_period = previous == nullptr || key != period_;
+  period_ = key;
+  count_ = new_period ? 1 : count_ + 1;
+  if (frequency == Frequency::kDaily) return true;
+  const bool period_ends = PeriodKey(frequency, sessions.NextSession(today)) != key;
+  if (nth > 0) return count_ == nth || (count_ < nth && period_ends);
+  if (on == Anchor::kFirst) return new_period;
+  return period_ends;
 }
 
-Schedule Schedule::Parse(const ConfigNode& node) {
+Schedule Schedule::Parse(const ConfigNode& node, bool allow_nth,
+                         std::string_view default_frequency) {
   Schedule s;
-  const auto f =
-      node.EnumOr("frequency", {"daily", "weekly", "monthly", "quarterly", "annually"}, "monthly");
-  s.frequency = f == "daily"       ? Frequency::kDaily
-                : f == "weekly"    ? Frequency::kWeekly
-                : f == "monthly"   ? Frequency::kMonthly
-                : f == "quarterly" ? Frequency::kQuarterly
-                                   : Frequency::kAnnually;
+  if (auto f = node.Find("frequency"); f && f->IsNumber()) {
+    const auto n = f->Integer();
+    if (n < 1 || n > 100000) f->Fail("a period name or a number of trading days >= 1");
+    s.every_n = static_cast<int>(n);
+  } else {
+    const auto name = node.EnumOr(
+        "frequency", {"daily", "weekly", "monthly", "quarterly", "annually"}, default_frequency);
+    s.frequency = name == "daily"       ? Frequency::kDaily
+                  : name == "weekly"    ? Frequency::kWeekly
+                  : name == "monthly"   ? Frequency::kMonthly
+                  : name == "quarterly" ? Frequency::kQuarterly
+                                        : Frequency::kAnnually;
+  }
   s.on = node.EnumOr("on", {"first", "last"}, "first") == "first" ? Anchor::kFirst : Anchor::kLast;
+  if (auto nth = node.Find("rebalance_day")) {
+    if (!allow_nth) nth->Fail("no rebalance_day for this strategy");
+    const auto n = nth->Integer();
+    if (n < 1 || n > 366) nth->Fail("a trading day of the period, 1 = first");
+    if (node.Has("on")) nth->Fail("either \"on\" or \"rebalance_day\", not both");
+    s.nth = static_cast<int>(n);
+  }
   return s;
 }
 

@@ -131,6 +131,63 @@ TEST(PlannerTest, WholeShareBuyThatCannotFitIsDroppedNotRoundedUp) {
   EXPECT_GE(plan.est_cash_after, 0.0);
 }
 
+Plan Invest(const Planner& p, const Book& b, double amount, Route route, double min_inv = 0.0) {
+  Plan out;
+  p.MakeInvestPlan(PlanInput{b.qty, b.price, b.price, b.weights, b.cash},
+                   InvestInput{amount, route, min_inv}, out);
+  return out;
+}
+
+TEST(PlannerInvestTest, ByWeightSplitsTheAmount) {
+  Planner p({});
+  Book b{{10, 10}, {10, 20}, {0.25, 0.75}, 1000};
+  const auto plan = Invest(p, b, 400, Route::kByWeight);
+  ASSERT_EQ(plan.orders.size(), 2u);
+  EXPECT_DOUBLE_EQ(plan.orders[0].quantity, 100.0 / 10);
+  EXPECT_DOUBLE_EQ(plan.orders[1].quantity, 300.0 / 20);
+  EXPECT_DOUBLE_EQ(plan.invested, 400.0);
+}
+
+// Hand case: holdings 800 (A) and 200 (B), targets 50/50, invest 400 -> value after 1400,
+// targets 700/700: A is over, so all 400 goes to B (deficit 500 > 400).
+TEST(PlannerInvestTest, UnderweightFirstFillsTheDeficit) {
+  Planner p({});
+  Book b{{80, 20}, {10, 10}, {0.5, 0.5}, 400};
+  const auto plan = Invest(p, b, 400, Route::kUnderweightFirst);
+  ASSERT_EQ(plan.orders.size(), 1u);
+  EXPECT_EQ(plan.orders[0].symbol, 1u);
+  EXPECT_NEAR(plan.orders[0].quantity, 40.0, 1e-9);
+  // With 1000 to invest, deficits (A 200, B 800 at value 2000) are filled exactly: 50/50 after.
+  Book c{{80, 20}, {10, 10}, {0.5, 0.5}, 1000};
+  const auto full = Invest(p, c, 1000, Route::kUnderweightFirst);
+  double a = 80, bq = 20;
+  for (const auto& o : full.orders)
+    (o.symbol == 0 ? a : bq) += o.quantity;
+  EXPECT_NEAR(a, 100.0, 1e-6);
+  EXPECT_NEAR(bq, 100.0, 1e-6);
+}
+
+TEST(PlannerInvestTest, MinInvestmentDropsAndRedistributes) {
+  Planner p({});
+  Book b{{0, 0, 0}, {10, 10, 10}, {0.5, 0.45, 0.05}, 100};
+  const auto plan = Invest(p, b, 100, Route::kByWeight, 10.0);  // C's 5 < 10
+  EXPECT_EQ(plan.skipped_min_investment, 1u);
+  ASSERT_EQ(plan.orders.size(), 2u);
+  EXPECT_NEAR(plan.orders[0].quantity * 10, 100 * 0.5 / 0.95, 1e-9);
+  EXPECT_NEAR(plan.orders[1].quantity * 10, 100 * 0.45 / 0.95, 1e-9);
+}
+
+TEST(PlannerInvestTest, NeverSpendsMoreThanTheCash) {
+  PlannerOptions o;
+  o.commission.kind = CommissionModel::Kind::kFixed;
+  o.commission.per_order = 2.0;
+  Planner p(o);
+  Book b{{0, 0}, {10, 10}, {0.5, 0.5}, 300};
+  const auto plan = Invest(p, b, 1000, Route::kByWeight);  // asks for more than there is
+  EXPECT_LE(plan.invested, 300.0 + 1e-9);
+  EXPECT_GE(plan.est_cash_after, -1e-9);
+}
+
 // Property: for random books and targets in fractional mode with zero costs, executing the plan
 // conserves value and leaves weights + cash = 1 at exactly the targets.
 TEST(PlannerTest, PropertyFractionalZeroCostConservesValueAndHitsWeights) {

@@ -12,7 +12,7 @@ Days D(const char* s) {
 }
 
 // Which of `days` are due under `s`, replaying them as a backtest would.
-std::vector<std::string> DueDays(const Schedule& s, const std::vector<Days>& days) {
+std::vector<std::string> DueDays(Schedule s, const std::vector<Days>& days) {
   DataSessions sessions(days);
   std::vector<std::string> due;
   for (std::size_t i = 0; i < days.size(); ++i) {

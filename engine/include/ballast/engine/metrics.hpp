@@ -1,7 +1,9 @@
 #pragma once
-/// Performance statistics of a run, on its daily equity curve. Definitions (docs/metrics.md):
-/// daily simple returns r_t = V_t / V_{t-1} - 1 for t >= 1; total_return = V_T / V_0 - 1 with V_0
-/// the initial capital; cagr = (V_T/V_0)^(365.25/calendar days) - 1; volatility = stdev(r, ddof 1)
+/// Performance statistics of a run, on its time-weighted (TWR) index, so external cash flows never
+/// count as return. Definitions (docs/metrics.md): daily returns r_t = (V_t - flow_t) / V_{t-1} - 1
+/// for t >= 1; the index I_0 = (V_0 - flow_0) / initial capital, I_t = I_{t-1} (1 + r_t);
+/// total_return = I_T - 1 (= V_T / V_0 - 1 without flows); cagr = (V_T/V_0)^(365.25/calendar days)
+/// - 1; volatility = stdev(r, ddof 1)
 /// * sqrt(252); sharpe = mean(r - rf_d) / stdev(r - rf_d) * sqrt(252) with rf_d = (1+rf)^(1/252)-1;
 /// sortino = mean(r - rf_d) / sqrt(mean(min(0, r - rf_d)^2)) * sqrt(252); max_drawdown =
 /// min(V / cummax(V) - 1); calmar = cagr / |max_drawdown|.
@@ -9,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ballast/engine/run_record.hpp"
 
@@ -49,9 +52,21 @@ struct Summary {
   double fees = 0.0;  ///< commissions + slippage
   std::uint64_t trades = 0;
   std::uint64_t rebalances = 0;
+  std::uint64_t investments = 0;
+  double total_contributed = 0.0;  ///< initial capital + contributions
+  double total_withdrawn = 0.0;    ///< withdrawals (>= 0)
+  double net_flows = 0.0;          ///< total_contributed - total_withdrawn
+  double profit = 0.0;             ///< final_value - net_flows
+  std::optional<double> irr;       ///< money-weighted annual return (XIRR, 365-day years)
   double risk_free_rate = 0.0;
   std::optional<BenchmarkStats> benchmark;
 };
+
+/// XIRR: the annual rate r with sum_k cf_k / (1 + r)^((t_k - t_0) / 365 days) = 0 (cash flows from
+/// the investor's side: contributions negative, the final value positive). nullopt when there is
+/// no sign change or no root in (-99.99%, +1e6%).
+[[nodiscard]] std::optional<double> Xirr(const std::vector<Timestamp>& times,
+                                         const std::vector<double>& flows);
 
 /// Computes the summary. `initial_value` is the capital before the first trade.
 [[nodiscard]] Summary ComputeSummary(const RunRecord& record, double initial_value,

@@ -11,6 +11,7 @@
 
 #include "ballast/engine/costs.hpp"
 #include "ballast/engine/orders.hpp"
+#include "ballast/engine/strategy.hpp"
 
 namespace ballast {
 
@@ -32,6 +33,14 @@ struct PlanInput {
   double cash = 0.0;
 };
 
+/// A buy-only investment of new cash (DCA): `amount` is spread over the targets and never more
+/// than the cash is spent.
+struct InvestInput {
+  double amount = 0.0;
+  Route route = Route::kByWeight;
+  double min_investment = 0.0;  ///< per symbol; smaller shares are dropped and redistributed
+};
+
 struct PlannedOrder {
   SymbolIndex symbol = 0;
   Side side = Side::kBuy;
@@ -45,6 +54,8 @@ struct Plan {
   double equity = 0.0;               ///< portfolio value the targets were sized on
   double buy_scale = 1.0;            ///< < 1 when buys were scaled down to fit the cash
   std::size_t skipped_min_notional = 0;
+  std::size_t skipped_min_investment = 0;  ///< invest plans: symbols dropped by min_investment
+  double invested = 0.0;                   ///< invest plans: the amount actually allocated
   double buy_notional = 0.0;
   double sell_notional = 0.0;
   double est_fees = 0.0;
@@ -60,8 +71,18 @@ class Planner {
   /// Fills `out` (reusing its storage) with the orders that move the holdings toward the targets.
   void MakePlan(const PlanInput& in, Plan& out) const;
 
+  /// Fills `out` with buy orders investing `invest.amount` (at most the cash) across the targets:
+  /// by weight, or underweight first by water-filling (every position is raised to at least
+  /// target - tau of the new total value, for the smallest tau the amount allows; any rest goes by
+  /// weight), which never sells and never increases the largest drift.
+  void MakeInvestPlan(const PlanInput& in, const InvestInput& invest, Plan& out) const;
+
  private:
   [[nodiscard]] double RoundQuantity(double raw) const noexcept;
+  void Reset(Plan& out, const PlanInput& in) const;
+  /// Scales the buys in out.orders[first_buy..] down until they cost at most `available`.
+  void FitBuys(Plan& out, std::size_t first_buy, double buy_cost, double available) const;
+  void Finish(Plan& out, std::size_t first_buy, double cash) const;
 
   PlannerOptions options_;
 };

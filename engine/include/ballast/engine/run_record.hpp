@@ -30,7 +30,14 @@ struct EventRecord {
   std::string fields_json;
 };
 
-class RunRecord {
+/// Where strategies and the kernel log events (`fields_json` is the inside of a JSON object).
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+  virtual void AddEvent(Timestamp t, std::string type, std::string fields_json) = 0;
+};
+
+class RunRecord final : public EventLog {
  public:
   void Reserve(std::size_t rows, std::size_t symbols);
 
@@ -48,9 +55,10 @@ class RunRecord {
 
   std::vector<TradeRecord> trades;
   std::vector<EventRecord> events;
-  std::uint64_t rebalances = 0;
+  std::uint64_t rebalances = 0;   ///< rebalance decisions (trade to targets)
+  std::uint64_t investments = 0;  ///< investment decisions (buy-only, new cash)
 
-  void AddEvent(Timestamp t, std::string type, std::string fields_json) {
+  void AddEvent(Timestamp t, std::string type, std::string fields_json) override {
     events.push_back({t, std::move(type), std::move(fields_json)});
   }
 };

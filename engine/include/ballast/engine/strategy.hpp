@@ -3,6 +3,7 @@
 /// hold (target weights); the planner decides how to get there. Strategies never size orders.
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 
 #include "ballast/engine/bar_panel.hpp"
 #include "ballast/engine/calendar.hpp"
+#include "ballast/engine/run_record.hpp"
 
 namespace ballast {
 
@@ -30,13 +32,31 @@ struct StrategyContext {
   const Days* previous_session;     ///< the previous slice's date, or nullptr on the first
   const SessionCalendar& sessions;  ///< which session comes next
   PortfolioView portfolio;
+  EventLog& events;  ///< for strategy events (drift checks, target changes)
+};
+
+/// How new cash is spread in an investment (see Planner).
+enum class Route : std::uint8_t {
+  kByWeight,          ///< split the amount by target weight
+  kUnderweightFirst,  ///< fill the positions furthest below target first (no sells)
 };
 
 /// What a strategy returns when it wants the portfolio changed. `weights` has one entry per
 /// tradable symbol (NaN = leave that position as it is); the rest is cash.
 struct Target {
+  enum class Kind : std::uint8_t {
+    kRebalance,  ///< trade every targeted position to its weight of the portfolio's value
+    kInvest,     ///< buy only: spend `invest_amount` of cash across the targets (per `route`)
+  };
   std::vector<double> weights;
   std::string_view reason;  ///< short static label for the event log ("scheduled", "initial")
+  Kind kind = Kind::kRebalance;
+  double invest_amount = 0.0;  ///< kInvest: cash to spend (capped at the cash available)
+  Route route = Route::kByWeight;
+  double min_investment =
+      0.0;  ///< kInvest: skip a symbol whose share is below this and redistribute
+  /// External cash flow booked before planning: > 0 contribution, < 0 withdrawal.
+  double external_flow = 0.0;
 };
 
 class Strategy {

@@ -19,6 +19,8 @@ struct StrategySpec {
   std::string type;
   std::vector<std::string> symbols;
   std::function<std::unique_ptr<Strategy>()> make;
+  double min_trade_notional =
+      0.0;  ///< the strategy's own minimum trade (e.g. threshold `min_trade`)
 };
 
 using StrategyParser = std::function<StrategySpec(const ConfigNode& strategy)>;
@@ -34,7 +36,7 @@ class StrategyRegistry {
   std::map<std::string, StrategyParser, std::less<>> parsers_;
 };
 
-/// Registers buy_and_hold and calendar.
+/// Registers buy_and_hold, calendar, dca and threshold.
 void RegisterBuiltinStrategies(StrategyRegistry& registry);
 
 }  // namespace ballast::strategies

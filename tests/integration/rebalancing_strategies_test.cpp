@@ -1,0 +1,249 @@
+// Whole-run tests of the rebalancing strategies (dca, threshold, calendar options, glide paths)
+// on the bundled sample: the issue's reference figures and the invariants it names.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "ballast/backtests/backtest.hpp"
+#include "testkit.hpp"
+
+namespace ballast {
+namespace {
+
+backtests::BacktestResult RunJson(const std::string& json) {
+  auto doc = ConfigDocument::FromText(json, "test.json");
+  doc.SetString("data.store", testkit::SampleStore());
+  strategies::StrategyRegistry reg;
+  strategies::RegisterBuiltinStrategies(reg);
+  return backtests::RunBacktest(backtests::ParseBacktestConfig(doc, reg));
+}
+
+std::string Config(const std::string& strategy, const std::string& extra = "",
+                   const std::string& range = R"("start": "2010-01-01", "end": "2019-12-31")") {
+  return R"({"data": {"store": "x", )" + range + R"(}, "portfolio": {"initial_cash": 10000)" +
+         extra + R"(}, "strategy": )" + strategy + "}";
+}
+
+std::size_t CountEvents(const RunRecord& r, std::string_view type) {
+  std::size_t n = 0;
+  for (const auto& e : r.events)
+    n += e.type == type ? 1 : 0;
+  return n;
+}
+
+// The issue's reference: 60/30/10 SPY/TLT/GLD 2010-2019, 10,000 initial and 1,000 on the first
+// trading day of each later month, by_weight, fractional, close fills, no costs. Both figures are
+// reproduced by an independent Python script (docs/validation.md).
+TEST(DcaTest, MonthlyContributionsMatchReferenceFigures) {
+  const auto r =
+      RunJson(Config(R"({"type": "dca", "frequency": "monthly", "investment_amount": 1000,
+      "funding": "contribution", "route": "by_weight", "targets": {"SPY": 0.6, "TLT": 0.3, "GLD": 0.1}})"));
+  EXPECT_EQ(std::round(r.summary.final_value * 1e4) / 1e4, 234524.3352);
+  EXPECT_NEAR(r.summary.cagr, 0.109705, 5e-7);  // time-weighted
+  EXPECT_EQ(r.summary.total_contributed, 10000.0 + 119 * 1000.0);
+  EXPECT_NEAR(r.summary.profit, r.summary.final_value - 129000.0, 1e-6);
+  ASSERT_TRUE(r.summary.irr.has_value());
+  EXPECT_GT(*r.summary.irr, 0.0);
+  EXPECT_EQ(r.summary.investments, 119u);
+  // by_weight never sells.
+  for (const auto& t : r.record.trades)
+    EXPECT_EQ(t.side, Side::kBuy);
+}
+
+// XIRR checked by hand: with the money-weighted rate, the flows' value at the end equals the
+// final value: sum over contributions c_k (1 + irr)^((T - t_k) / 365) = V_T.
+TEST(DcaTest, IrrDiscountsTheFlowsToTheFinalValue) {
+  const auto r = RunJson(Config(R"({"type": "dca", "frequency": "monthly", "investment_amount": 500,
+      "targets": {"SPY": 0.5, "AGG": 0.5}})"));
+  ASSERT_TRUE(r.summary.irr.has_value());
+  const auto& rec = r.record;
+  const double T = static_cast<double>(rec.times.back());
+  double fv = 10000.0 * std::pow(1 + *r.summary.irr,
+                                 (T - static_cast<double>(rec.times[0])) / kNanosPerDay / 365.0);
+  for (std::size_t t = 0; t < rec.times.size(); ++t) {
+    if (rec.flows[t] != 0.0) {
+      fv += rec.flows[t] * std::pow(1 + *r.summary.irr,
+                                    (T - static_cast<double>(rec.times[t])) / kNanosPerDay / 365.0);
+    }
+  }
+  EXPECT_NEAR(fv / r.summary.final_value, 1.0, 1e-9);
+}
+
+TEST(DcaTest, ZeroLikeContributionEqualsBuyAndHold) {
+  // A contribution too small to matter vs buy and hold: the TWR curves coincide to 1e-9.
+  const auto dca =
+      RunJson(Config(R"({"type": "dca", "frequency": "monthly", "investment_amount": 1e-9,
+      "targets": {"SPY": 0.6, "AGG": 0.4}})"));
+  const auto bh =
+      RunJson(Config(R"({"type": "buy_and_hold", "targets": {"SPY": 0.6, "AGG": 0.4}})"));
+  EXPECT_NEAR(dca.summary.total_return, bh.summary.total_return, 1e-9);
+  EXPECT_NEAR(dca.summary.final_value, bh.summary.final_value, 1e-6);
+}
+
+TEST(DcaTest, FlowsNeverShowUpAsReturn) {
+  // Single-asset DCA: whatever the contributions, the time-weighted return is exactly the asset's
+  // price return, while the final value grows with the money put in.
+  for (const char* amount : {"10", "1000", "100000"}) {
+    const auto r = RunJson(
+        Config(std::string(R"({"type": "dca", "frequency": "weekly", "investment_amount": )") +
+               amount + R"(, "targets": {"VTI": 1.0}})"));
+    const auto& panel = *r.panel;
+    const double price_return =
+        panel.Close(panel.Rows() - 1, 0) / panel.Close(r.first_row, 0) - 1.0;
+    EXPECT_NEAR(r.summary.total_return, price_return, 1e-12) << amount;
+    EXPECT_NEAR(r.summary.profit, r.summary.final_value - r.summary.total_contributed, 1e-6);
+  }
+}
+
+TEST(DcaTest, CashFundingDrawsDownCashAndLogsWhenShort) {
+  const auto r =
+      RunJson(Config(R"({"type": "dca", "frequency": "monthly", "investment_amount": 1500,
+      "funding": "cash", "targets": {"SPY": 0.6, "AGG": 0.4}})"));
+  EXPECT_EQ(r.summary.total_contributed, 10000.0);  // no new money
+  EXPECT_GE(CountEvents(r.record, "capital_insufficient"), 1u);
+  for (double c : r.record.cash)
+    EXPECT_GE(c, -1e-6);
+  EXPECT_LT(r.record.cash.back(), 1e-6);  // everything got invested eventually
+}
+
+TEST(DcaTest, EveryNTradingDaysAndMinInvestment) {
+  const auto r = RunJson(Config(R"({"type": "dca", "frequency": 10, "investment_amount": 100,
+      "min_investment_per_symbol": 15, "targets": {"SPY": 0.9, "GLD": 0.1}})",
+                                "", R"("start": "2015-01-01", "end": "2015-12-31")"));
+  // 252 sessions, investing on sessions 10, 20, ... 250: 25 times.
+  EXPECT_EQ(r.summary.investments, 25u);
+  // GLD's share (10) is below 15: all money goes to SPY after the initial allocation.
+  for (const auto& t : r.record.trades) {
+    if (t.time != r.record.times[0]) {
+      EXPECT_EQ(r.symbols[t.symbol], "SPY");
+    }
+  }
+}
+
+// Property: underweight_first never sells and never increases the largest drift of the invested
+// portfolio (measured before and after each investment).
+TEST(DcaTest, UnderweightFirstNeverSellsNorIncreasesMaxDrift) {
+  const auto r = RunJson(Config(R"({"type": "dca", "frequency": "monthly", "investment_amount": 300,
+      "route": "underweight_first", "targets": {"SPY": 0.4, "TLT": 0.3, "GLD": 0.2, "VNQ": 0.1}})"));
+  for (const auto& t : r.record.trades)
+    EXPECT_EQ(t.side, Side::kBuy);
+  const auto& rec = r.record;
+  const std::size_t n = rec.symbols;
+  const std::vector<double> target{0.4, 0.3, 0.2, 0.1};
+  const auto& panel = *r.panel;
+  std::size_t checked = 0;
+  for (std::size_t t = 1; t < rec.times.size(); ++t) {
+    if (rec.flows[t] == 0.0) continue;
+    // Before: yesterday's holdings at today's closes. After: today's weights.
+    double v_before = 0;
+    std::vector<double> val(n);
+    for (std::size_t c = 0; c < n; ++c) {
+      const double w_prev = rec.weights[(t - 1) * n + c];
+      const double px_ratio = panel.Close(r.first_row + t, c) / panel.Close(r.first_row + t - 1, c);
+      val[c] = w_prev * rec.equity[t - 1] * px_ratio;
+      v_before += val[c];
+    }
+    double before = 0, after = 0;
+    for (std::size_t c = 0; c < n; ++c) {
+      before = std::max(before, std::abs(val[c] / v_before - target[c]));
+      after = std::max(after, std::abs(rec.weights[t * n + c] - target[c]));
+    }
+    EXPECT_LE(after, before + 1e-12) << FormatDate(TimestampToDay(rec.times[t]));
+    ++checked;
+  }
+  EXPECT_EQ(checked, 119u);
+}
+
+TEST(ThresholdTest, ZeroBandEqualsDailyRebalancing) {
+  const auto th = RunJson(Config(
+      R"({"type": "threshold", "band": {"absolute": 0}, "targets": {"SPY": 0.6, "TLT": 0.4}})", "",
+      R"("start": "2016-01-01", "end": "2017-12-31")"));
+  const auto daily = RunJson(
+      Config(R"({"type": "calendar", "frequency": "daily", "targets": {"SPY": 0.6, "TLT": 0.4}})",
+             "", R"("start": "2016-01-01", "end": "2017-12-31")"));
+  ASSERT_EQ(th.record.equity.size(), daily.record.equity.size());
+  for (std::size_t t = 0; t < th.record.equity.size(); ++t) {
+    ASSERT_NEAR(th.record.equity[t] / daily.record.equity[t], 1.0, 1e-12) << t;
+  }
+}
+
+TEST(ThresholdTest, FiveTwentyFiveRuleRebalancesOnlyOnBreaches) {
+  const auto r =
+      RunJson(Config(R"({"type": "threshold", "band": {"absolute": 0.05, "relative": 0.25},
+      "targets": {"SPY": 0.6, "TLT": 0.3, "GLD": 0.1}})"));
+  const auto& rec = r.record;
+  EXPECT_GT(rec.rebalances, 1u);
+  EXPECT_LT(rec.rebalances, 40u);
+  EXPECT_EQ(CountEvents(rec, "allocation_drift"), rec.rebalances - 1);
+  EXPECT_EQ(CountEvents(rec, "rebalancing_check"), rec.times.size() - 1);  // checked daily
+  // Between rebalances every weight stays inside its band (checked at each close, before trading).
+  const std::size_t n = rec.symbols;
+  const double t[] = {0.6, 0.3, 0.1};
+  for (std::size_t i = 0; i + 1 < rec.times.size(); ++i) {
+    for (std::size_t c = 0; c < n; ++c) {
+      const double h = std::min(0.05, 0.25 * t[c]);
+      // A breach at close i must be followed by a rebalance at close i (weights back on target).
+      if (std::abs(rec.weights[i * n + c] - t[c]) > h + 1e-12)
+        FAIL() << "left out of band at row " << i;
+    }
+  }
+}
+
+TEST(ThresholdTest, BandEdgeTradesLessThanTarget) {
+  const std::string band = R"("band": {"absolute": 0.05}, "targets": {"SPY": 0.6, "TLT": 0.4})";
+  const auto to_target = RunJson(Config(R"({"type": "threshold", )" + band + "}"));
+  const auto to_edge =
+      RunJson(Config(R"({"type": "threshold", "trade_to": "band_edge", )" + band + "}"));
+  EXPECT_GT(to_edge.record.rebalances, to_target.record.rebalances);  // stays near the edge
+  // After each band-edge rebalance, the breached weight sits exactly on the edge.
+  const auto& rec = to_edge.record;
+  for (std::size_t i = 1; i < rec.times.size(); ++i) {
+    if (rec.bought[i] + rec.sold[i] == 0.0) continue;
+    const double spy = rec.weights[i * 2];
+    EXPECT_NEAR(std::abs(spy - 0.6), 0.05, 1e-9) << i;
+  }
+}
+
+TEST(CalendarTest, RebalanceDayAndOnlyIfDrift) {
+  const auto third =
+      RunJson(Config(R"({"type": "calendar", "frequency": "monthly", "rebalance_day": 3,
+      "targets": {"SPY": 0.5, "AGG": 0.5}})",
+                     "", R"("start": "2019-01-01", "end": "2019-12-31")"));
+  // 2019: the 3rd session of each month, plus the initial allocation on 2019-01-02.
+  std::vector<std::string> days;
+  for (const auto& e : third.record.events) {
+    if (e.type == "portfolio_rebalance") days.push_back(FormatDate(TimestampToDay(e.time)));
+  }
+  ASSERT_EQ(days.size(), 13u);
+  EXPECT_EQ(days[1], "2019-01-04");
+  EXPECT_EQ(days[2], "2019-02-05");
+  EXPECT_EQ(days[12], "2019-12-04");
+  const auto lazy =
+      RunJson(Config(R"({"type": "calendar", "frequency": "monthly", "only_if_drift": 0.03,
+      "targets": {"SPY": 0.5, "AGG": 0.5}})"));
+  EXPECT_LT(lazy.record.rebalances, 120u);
+  EXPECT_EQ(CountEvents(lazy.record, "rebalancing_check"), 119u);
+}
+
+TEST(GlidePathTest, TargetsChangeOnScheduleAndAreLogged) {
+  const auto r = RunJson(Config(R"({"type": "calendar", "frequency": "monthly", "schedule": [
+      {"from": "2010-01-01", "targets": {"VTI": 0.9, "BND": 0.1}},
+      {"from": "2014-01-01", "targets": {"VTI": 0.8, "BND": 0.2}},
+      {"from": "2018-01-01", "targets": {"VTI": 0.6, "BND": 0.4}}]})"));
+  EXPECT_EQ(CountEvents(r.record, "allocation_update"), 2u);
+  const auto& rec = r.record;
+  for (std::size_t t = 0; t < rec.times.size(); ++t) {
+    const std::string d = FormatDate(TimestampToDay(rec.times[t]));
+    if (d == "2014-01-02") {
+      EXPECT_NEAR(rec.weights[t * 2 + 1], 0.2, 1e-12);
+    }
+    if (d == "2018-01-02") {
+      EXPECT_NEAR(rec.weights[t * 2 + 1], 0.4, 1e-12);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ballast
