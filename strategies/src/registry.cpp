@@ -121,26 +121,7 @@ void RegisterBuiltinStrategies(StrategyRegistry& registry) {
         band.Fail("{\"absolute\": x} and/or {\"relative\": y}");
     }
     // `check` is the period between drift checks (a name or a number of trading days).
-    if (auto check = node.Find("check")) {
-      if (check->IsNumber()) {
-        o.check =
-            Schedule(Frequency::kDaily, Anchor::kFirst, 0, static_cast<int>(check->Integer()));
-        if (check->Integer() < 1) check->Fail("a period name or a number of trading days >= 1");
-      } else {
-        const auto name =
-            node.EnumOr("check", {"daily", "weekly", "monthly", "quarterly", "annually"}, "daily");
-        const Frequency f = name == "daily"       ? Frequency::kDaily
-                            : name == "weekly"    ? Frequency::kWeekly
-                            : name == "monthly"   ? Frequency::kMonthly
-                            : name == "quarterly" ? Frequency::kQuarterly
-                                                  : Frequency::kAnnually;
-        o.check =
-            Schedule(f, node.EnumOr("on", {"first", "last"}, "first") == "first" ? Anchor::kFirst
-                                                                                 : Anchor::kLast);
-      }
-    } else {
-      o.check = Schedule(Frequency::kDaily, Anchor::kFirst);
-    }
+    o.check = Schedule::Parse(node, /*allow_nth=*/false, "daily", "check");
     o.to_band_edge = node.EnumOr("trade_to", {"target", "band_edge"}, "target") == "band_edge";
     StrategySpec spec;
     spec.symbols = targets.Symbols();

@@ -36,16 +36,16 @@ bool Schedule::IsDue(Days today, const Days* previous, const SessionCalendar& se
   return period_ends;
 }
 
-Schedule Schedule::Parse(const ConfigNode& node, bool allow_nth,
-                         std::string_view default_frequency) {
+Schedule Schedule::Parse(const ConfigNode& node, bool allow_nth, std::string_view default_frequency,
+                         std::string_view key) {
   Schedule s;
-  if (auto f = node.Find("frequency"); f && f->IsNumber()) {
+  if (auto f = node.Find(key); f && f->IsNumber()) {
     const auto n = f->Integer();
     if (n < 1 || n > 100000) f->Fail("a period name or a number of trading days >= 1");
     s.every_n = static_cast<int>(n);
   } else {
-    const auto name = node.EnumOr(
-        "frequency", {"daily", "weekly", "monthly", "quarterly", "annually"}, default_frequency);
+    const auto name = node.EnumOr(key, {"daily", "weekly", "monthly", "quarterly", "annually"},
+                                  default_frequency);
     s.frequency = name == "daily"       ? Frequency::kDaily
                   : name == "weekly"    ? Frequency::kWeekly
                   : name == "monthly"   ? Frequency::kMonthly

@@ -35,8 +35,10 @@ class Schedule {
 
   /// Reads `frequency` (a name, or an integer N for every N trading days), `on` and, when
   /// `allow_nth`, `rebalance_day` from a strategy node.
+  /// `key` names the period key (`frequency`, or `check` for drift checks).
   static Schedule Parse(const ConfigNode& node, bool allow_nth = false,
-                        std::string_view default_frequency = "monthly");
+                        std::string_view default_frequency = "monthly",
+                        std::string_view key = "frequency");
 
  private:
   std::int64_t period_ = std::numeric_limits<std::int64_t>::min();
