@@ -74,7 +74,7 @@ TEST(GoldenTest, ScenariosMatchExpectedOutputs) {
   int scenarios = 0;
   std::vector<fs::path> dirs;
   for (const auto& e : fs::directory_iterator(root)) {
-    if (e.is_directory()) dirs.push_back(e.path());
+    if (e.is_directory() && fs::exists(e.path() / "config.json")) dirs.push_back(e.path());
   }
   std::sort(dirs.begin(), dirs.end());
   for (const auto& dir : dirs) {
@@ -108,6 +108,38 @@ TEST(GoldenTest, ScenariosMatchExpectedOutputs) {
     EXPECT_GT(files, 0);
   }
   EXPECT_GE(scenarios, 3);
+}
+
+// Every example config in configs/portfolios runs on the bundled sample and its summary.json
+// matches tests/golden/examples/<config name>.summary.json.
+TEST(GoldenTest, ExamplePortfoliosMatchTheirSummaries) {
+  const fs::path examples = testkit::SourceDir() / "configs/portfolios";
+  const fs::path expected_dir = testkit::SourceDir() / "tests/golden/examples";
+  const bool update = std::getenv("BALLAST_UPDATE_GOLDEN") != nullptr;
+  std::vector<fs::path> configs;
+  for (const auto& e : fs::directory_iterator(examples)) {
+    if (e.path().extension() == ".json") configs.push_back(e.path());
+  }
+  std::sort(configs.begin(), configs.end());
+  EXPECT_GE(configs.size(), 24u);
+  for (const auto& cfg : configs) {
+    SCOPED_TRACE(cfg.filename().string());
+    auto doc = ConfigDocument::FromFile(cfg.string());
+    doc.SetString("data.store", testkit::SampleStore());
+    strategies::StrategyRegistry reg;
+    strategies::RegisterBuiltinStrategies(reg);
+    const auto result = backtests::RunBacktest(backtests::ParseBacktestConfig(doc, reg));
+    testkit::TempDir out;
+    testkit::WriteFile(out.path() / "summary.json", backtests::SummaryJson(result));
+    const fs::path expected = expected_dir / (cfg.stem().string() + ".summary.json");
+    if (update) {
+      fs::create_directories(expected_dir);
+      fs::copy_file(out.path() / "summary.json", expected, fs::copy_options::overwrite_existing);
+      continue;
+    }
+    ASSERT_TRUE(fs::exists(expected)) << expected << " missing: run with BALLAST_UPDATE_GOLDEN=1";
+    CompareFiles(expected, out.path() / "summary.json");
+  }
 }
 
 }  // namespace
