@@ -92,7 +92,7 @@ void RegisterBuiltinStrategies(StrategyRegistry& registry) {
     o.schedule = Schedule::Parse(node);
     const ConfigNode amount = node.At("investment_amount");
     o.investment_amount = amount.Number();
-    if (!(o.investment_amount > 0.0)) amount.Fail("a positive amount per period");
+    if (!(o.investment_amount >= 0.0)) amount.Fail("an amount per period >= 0");
     o.funding_contribution =
         node.EnumOr("funding", {"contribution", "cash"}, "contribution") == "contribution";
     o.route = node.EnumOr("route", {"by_weight", "underweight_first"}, "by_weight") == "by_weight"
