@@ -122,8 +122,17 @@ BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md) {
       panel, sim::SimVenueOptions{c.fill, c.commission, c.slippage_bps, c.shares, c.lot_size},
       [&ledger] { return ledger.Cash(); });
   OrderManager orders(venue, ledger, record, result.symbols, result.run_tag);
-  Planner planner(
-      PlannerOptions{c.shares, c.lot_size, c.min_trade_notional, c.commission, c.slippage_bps});
+  PlannerOptions planner_options;
+  planner_options.shares = c.shares;
+  planner_options.lot_size = c.lot_size;
+  planner_options.min_trade_notional =
+      std::max(c.min_trade_notional, c.strategy.min_trade_notional);
+  planner_options.commission = c.commission;
+  planner_options.slippage_bps = c.slippage_bps;
+  planner_options.max_weight = c.max_weight;
+  planner_options.max_turnover = c.max_turnover;
+  planner_options.cash_reserve = c.cash_reserve;
+  Planner planner(planner_options);
   RiskGate risk(c.slippage_bps, c.commission);
   auto strategy = c.strategy.make();
   Kernel kernel(

@@ -59,8 +59,8 @@ CommissionModel ParseCommission(const ConfigNode& node) {
 BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
                                    const strategies::StrategyRegistry& registry) {
   const ConfigNode root = doc.Root();
-  root.ExpectKeys({"name", "description", "data", "portfolio", "strategy", "execution", "benchmark",
-                   "metrics"});
+  root.ExpectKeys({"name", "description", "data", "portfolio", "strategy", "execution",
+                   "constraints", "benchmark", "metrics"});
   BacktestConfig c;
   c.origin = doc.Origin();
   c.name = root.StringOr("name", std::filesystem::path(doc.Origin()).stem().string());
@@ -106,6 +106,31 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
     if (auto com = ex->Find("commission")) c.commission = ParseCommission(*com);
     c.slippage_bps = NonNegative(*ex, "slippage_bps", 0.0);
     c.min_trade_notional = NonNegative(*ex, "min_trade_notional", 0.0);
+  }
+  if (auto k = root.Find("constraints")) {
+    // Portfolio rules, enforced by the planner for every strategy.
+    k->ExpectKeys({"max_weight", "max_turnover", "cash_reserve", "min_trade", "lot_size"});
+    c.max_weight = 0.4;
+    if (auto v = k->Find("max_weight")) {
+      c.max_weight = v->Number();
+      if (!(c.max_weight > 0.0 && c.max_weight <= 1.0)) v->Fail("a fraction in (0, 1]");
+    }
+    if (auto v = k->Find("max_turnover")) {
+      c.max_turnover = v->Number();
+      if (!(c.max_turnover > 0.0))
+        v->Fail("a positive fraction of the portfolio's value per rebalance");
+    }
+    if (auto v = k->Find("cash_reserve")) {
+      c.cash_reserve = v->Number();
+      if (!(c.cash_reserve >= 0.0 && c.cash_reserve < 1.0)) v->Fail("a fraction in [0, 1)");
+    }
+    c.min_trade_notional = std::max(c.min_trade_notional, NonNegative(*k, "min_trade", 0.0));
+    if (auto v = k->Find("lot_size")) {
+      if (auto p = root.Find("portfolio"); p && p->Has("lot_size"))
+        v->Fail("one lot size (portfolio.lot_size is also set)");
+      c.lot_size = v->Number();
+      if (!(c.lot_size > 0.0)) v->Fail("a positive number of shares");
+    }
   }
   if (auto b = root.Find("benchmark")) {
     c.benchmark = b->String();

@@ -91,7 +91,9 @@ void Kernel::Rebalance(std::size_t row, Timestamp now) {
     pending_flow_ += target_.external_flow;
   }
   const auto closes = p_.panel.CloseRow(row).first(options_.tradable);
-  PlanInput in{p_.ledger.Quantities(), closes, marks_, target_.weights, p_.ledger.Cash()};
+  PlanInput in{
+      p_.ledger.Quantities(), closes,           marks_,
+      target_.weights,        p_.ledger.Cash(), target_.reason == std::string_view("initial")};
   ++decisions_;
   ++(target_.kind == Target::Kind::kInvest ? p_.record.investments : p_.record.rebalances);
   if (target_.kind == Target::Kind::kInvest) {
@@ -125,7 +127,15 @@ void Kernel::Rebalance(std::size_t row, Timestamp now) {
       .Add("est_fees", plan_.est_fees)
       .Add("buy_scale", plan_.buy_scale)
       .Add("skipped_min_notional", static_cast<std::uint64_t>(plan_.skipped_min_notional));
+  if (!invest) fields.Add("turnover", plan_.turnover);
   p_.record.AddEvent(now, invest ? "portfolio_investment" : "portfolio_rebalance", fields.Take());
+  for (const auto& c : plan_.clips) {
+    JsonFields clip;
+    clip.Add("rule", c.rule);
+    if (c.symbol != Clip::kNoSymbol) clip.Add("symbol", p_.panel.Symbols()[c.symbol]);
+    p_.record.AddEvent(now, "constraint_clipped",
+                       clip.Add("requested", c.requested).Add("allowed", c.allowed).Take());
+  }
   for (const auto& d : denied_) {
     p_.record.AddEvent(now, "risk_denied",
                        JsonFields()

@@ -26,11 +26,35 @@ void Planner::Reset(Plan& out, const PlanInput& in) const {
   out.buy_notional = 0.0;
   out.sell_notional = 0.0;
   out.est_fees = 0.0;
+  out.turnover = 0.0;
+  out.clips.clear();
   double equity = in.cash;
   for (std::size_t i = 0; i < in.quantities.size(); ++i) {
     if (in.quantities[i] != 0.0) equity += in.quantities[i] * in.marks[i];
   }
   out.equity = equity;
+}
+
+void Planner::ApplyWeightRules(const PlanInput& in, Plan& out) const {
+  const std::size_t n = in.weights.size();
+  out.weights.assign(in.weights.begin(), in.weights.end());
+  double sum = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    double& w = out.weights[i];
+    if (std::isnan(w)) continue;
+    if (w > options_.max_weight + 1e-12) {
+      out.clips.push_back({static_cast<SymbolIndex>(i), "max_weight", w, options_.max_weight});
+      w = options_.max_weight;  // the excess stays in cash
+    }
+    sum += w;
+  }
+  const double investable = 1.0 - options_.cash_reserve;
+  if (options_.cash_reserve > 0.0 && sum > investable + 1e-12) {
+    out.clips.push_back({Clip::kNoSymbol, "cash_reserve", sum, investable});
+    for (double& w : out.weights) {
+      if (!std::isnan(w)) w *= investable / sum;
+    }
+  }
 }
 
 void Planner::FitBuys(Plan& out, std::size_t first_buy, double buy_cost, double available) const {
@@ -90,10 +114,11 @@ void Planner::MakePlan(const PlanInput& in, Plan& out) const {
   const std::size_t n = in.quantities.size();
   const double equity = out.equity;
 
+  ApplyWeightRules(in, out);
   // One pass sizes every target; trades below the minimum notional are dropped here.
   out.deltas.assign(n, 0.0);
   for (std::size_t i = 0; i < n; ++i) {
-    const double w = in.weights[i];
+    const double w = out.weights[i];
     const double p = in.prices[i];
     if (std::isnan(w) || std::isnan(p)) continue;
     const double delta = RoundQuantity(w * equity / p) - in.quantities[i];
@@ -103,6 +128,24 @@ void Planner::MakePlan(const PlanInput& in, Plan& out) const {
       continue;
     }
     out.deltas[i] = delta;
+  }
+  // Turnover cap: scale every trade by the same factor (whole shares round toward zero, so the
+  // cap holds exactly).
+  double traded = 0.0;
+  for (std::size_t i = 0; i < n; ++i)
+    traded += std::abs(out.deltas[i]) * (std::isnan(in.prices[i]) ? 0.0 : in.prices[i]);
+  const double turnover = equity > 0.0 ? traded / (2.0 * equity) : 0.0;
+  if (options_.max_turnover > 0.0 && !in.initial && turnover > options_.max_turnover) {
+    const double k = options_.max_turnover / turnover;
+    out.clips.push_back({Clip::kNoSymbol, "max_turnover", turnover, options_.max_turnover});
+    for (double& d : out.deltas) {
+      if (d == 0.0) continue;
+      const double scaled = d * k;
+      d = options_.shares == ShareMode::kFractional
+              ? scaled
+              : std::copysign(std::floor(std::abs(scaled) / options_.lot_size) * options_.lot_size,
+                              scaled);
+    }
   }
 
   const double slip = options_.slippage_bps;
@@ -132,12 +175,22 @@ void Planner::MakePlan(const PlanInput& in, Plan& out) const {
   }
   FitBuys(out, first_buy, buy_cost, cash);
   Finish(out, first_buy, cash);
+  double plan_traded = 0.0;
+  for (const auto& o : out.orders)
+    plan_traded += o.quantity * o.price;
+  out.turnover = equity > 0.0 ? plan_traded / (2.0 * equity) : 0.0;
 }
 
 void Planner::MakeInvestPlan(const PlanInput& in, const InvestInput& invest, Plan& out) const {
   Reset(out, in);
   const std::size_t n = in.quantities.size();
-  const double amount = std::clamp(invest.amount, 0.0, std::max(in.cash, 0.0));
+  out.weights.assign(in.weights.begin(), in.weights.end());
+  // Keep the cash reserve: spend at most the cash above reserve * value.
+  const double spendable = std::max(in.cash - options_.cash_reserve * out.equity, 0.0);
+  if (options_.cash_reserve > 0.0 && invest.amount > spendable + 1e-9) {
+    out.clips.push_back({Clip::kNoSymbol, "cash_reserve", invest.amount, spendable});
+  }
+  const double amount = std::clamp(invest.amount, 0.0, spendable);
   if (amount <= 0.0) {
     Finish(out, 0, in.cash);
     return;
@@ -147,7 +200,7 @@ void Planner::MakeInvestPlan(const PlanInput& in, const InvestInput& invest, Pla
   alloc.assign(n, 0.0);
   std::vector<bool> active(n, false);
   auto eligible = [&](std::size_t i) {
-    return !std::isnan(in.weights[i]) && in.weights[i] > 0.0 && !std::isnan(in.prices[i]);
+    return !std::isnan(out.weights[i]) && out.weights[i] > 0.0 && !std::isnan(in.prices[i]);
   };
   for (std::size_t i = 0; i < n; ++i)
     active[i] = eligible(i);
@@ -155,10 +208,10 @@ void Planner::MakeInvestPlan(const PlanInput& in, const InvestInput& invest, Pla
   auto by_weight = [&](double cash_to_spread) {
     double wsum = 0.0;
     for (std::size_t i = 0; i < n; ++i)
-      wsum += active[i] ? in.weights[i] : 0.0;
+      wsum += active[i] ? out.weights[i] : 0.0;
     if (wsum <= 0.0) return;
     for (std::size_t i = 0; i < n; ++i) {
-      if (active[i]) alloc[i] += cash_to_spread * in.weights[i] / wsum;
+      if (active[i]) alloc[i] += cash_to_spread * out.weights[i] / wsum;
     }
   };
 
@@ -175,13 +228,13 @@ void Planner::MakeInvestPlan(const PlanInput& in, const InvestInput& invest, Pla
       const double v_after = (out.equity - in.cash) + amount;
       double wsum = 0.0;
       for (std::size_t i = 0; i < n; ++i)
-        wsum += active[i] ? in.weights[i] : 0.0;
+        wsum += active[i] ? out.weights[i] : 0.0;
       auto need = [&](double tau) {
         double total = 0.0;
         for (std::size_t i = 0; i < n; ++i) {
           if (!active[i]) continue;
           const double value = in.quantities[i] * in.marks[i];
-          total += std::max(0.0, (in.weights[i] / wsum - tau) * v_after - value);
+          total += std::max(0.0, (out.weights[i] / wsum - tau) * v_after - value);
         }
         return total;
       };
@@ -200,7 +253,7 @@ void Planner::MakeInvestPlan(const PlanInput& in, const InvestInput& invest, Pla
       for (std::size_t i = 0; i < n; ++i) {
         if (!active[i]) continue;
         const double value = in.quantities[i] * in.marks[i];
-        alloc[i] = std::max(0.0, (in.weights[i] / wsum - tau) * v_after - value);
+        alloc[i] = std::max(0.0, (out.weights[i] / wsum - tau) * v_after - value);
         spent += alloc[i];
       }
       if (spent > amount && spent > 0.0) {
@@ -225,6 +278,21 @@ void Planner::MakeInvestPlan(const PlanInput& in, const InvestInput& invest, Pla
       }
     }
     if (!dropped) break;
+  }
+
+  // max_weight: no position may end above max_weight of the portfolio's value; the excess of its
+  // share stays in cash.
+  if (options_.max_weight < 1.0) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!active[i] || alloc[i] <= 0.0) continue;
+      const double value = in.quantities[i] * in.marks[i];
+      const double room = std::max(0.0, options_.max_weight * out.equity - value);
+      if (alloc[i] > room + 1e-9) {
+        out.clips.push_back({static_cast<SymbolIndex>(i), "max_weight",
+                             (value + alloc[i]) / out.equity, options_.max_weight});
+        alloc[i] = room;
+      }
+    }
   }
 
   const double slip = options_.slippage_bps;

@@ -148,6 +148,9 @@ TEST(CliTest, ConfigErrorsExitTwoWithOneLineNamingTheKeyAndWriteNothing) {
       {"data.start=2030-01-01", "data.end: expected a date after data.start"},
       {"strategy.frequency=fortnightly", "strategy.frequency: expected one of"},
       {"data.store=missing.h5", "data.store: no store at"},
+      {"constraints.max_weight=1.5", "constraints.max_weight: expected a fraction in (0, 1]"},
+      {"constraints.leverage=2", "constraints.leverage: unknown key"},
+      {"constraints.cash_reserve=1", "constraints.cash_reserve: expected a fraction in [0, 1)"},
       {"data.extra=1", "data.extra: unknown key (allowed here: store, start, end)"},
   };
   for (const auto& c : cases) {

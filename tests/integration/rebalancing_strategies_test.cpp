@@ -248,3 +248,86 @@ TEST(GlidePathTest, TargetsChangeOnScheduleAndAreLogged) {
 
 }  // namespace
 }  // namespace ballast
+
+namespace ballast {
+namespace {
+
+std::string WithConstraints(const std::string& strategy, const std::string& constraints) {
+  return R"({"data": {"store": "x", "start": "2010-01-01", "end": "2019-12-31"}, "portfolio": {"initial_cash": 10000},
+      "constraints": )" +
+         constraints + R"(, "strategy": )" + strategy + "}";
+}
+
+TEST(ConstraintsTest, MaxWeightDefaultsToFortyPercentAndIsLogged) {
+  const auto r = RunJson(WithConstraints(
+      R"({"type": "calendar", "frequency": "monthly", "targets": {"SPY": 0.6, "AGG": 0.4}})",
+      "{}"));
+  const auto& rec = r.record;
+  // After every rebalance SPY sits at 40% (clipped), the rest stays in cash.
+  std::size_t clips = 0;
+  for (const auto& e : rec.events) {
+    if (e.type != "constraint_clipped") continue;
+    ++clips;
+    EXPECT_NE(
+        e.fields_json.find(R"("rule":"max_weight","symbol":"SPY","requested":0.6,"allowed":0.4)"),
+        std::string::npos)
+        << e.fields_json;
+  }
+  EXPECT_EQ(clips, rec.rebalances);
+  for (std::size_t t = 0; t < rec.times.size(); ++t) {
+    if (rec.bought[t] + rec.sold[t] > 0.0) {
+      EXPECT_NEAR(rec.weights[t * 2], 0.4, 1e-12);
+    }
+  }
+}
+
+// The turnover cap holds exactly: every non-initial rebalance trades at most max_turnover of the
+// portfolio's value one way, and exactly that when the cap binds (fractional shares).
+TEST(ConstraintsTest, TurnoverCapRespectedExactly) {
+  const double cap = 0.01;
+  const auto r = RunJson(WithConstraints(
+      R"({"type": "calendar", "frequency": "monthly", "targets": {"SPY": 0.4, "TLT": 0.3, "GLD": 0.3}})",
+      R"({"max_weight": 1.0, "max_turnover": 0.01})"));
+  const auto& rec = r.record;
+  std::size_t binding = 0;
+  for (std::size_t t = 1; t < rec.times.size(); ++t) {
+    if (rec.bought[t] + rec.sold[t] == 0.0) continue;
+    // Value before trading = value after (no costs), so traded / 2V is the rebalance's turnover.
+    const double turnover = (rec.bought[t] + rec.sold[t]) / (2.0 * rec.equity[t]);
+    EXPECT_LE(turnover, cap * (1 + 1e-12)) << t;
+    if (std::abs(turnover - cap) < 1e-12) ++binding;
+  }
+  std::size_t clips = 0;
+  for (const auto& e : rec.events)
+    clips += e.type == "constraint_clipped" ? 1 : 0;
+  EXPECT_GT(binding, 0u);
+  EXPECT_EQ(binding, clips);
+}
+
+TEST(ConstraintsTest, CashReserveIsKept) {
+  const auto r = RunJson(
+      WithConstraints(R"({"type": "threshold", "band": 0.05, "targets": {"SPY": 0.5, "TLT": 0.5}})",
+                      R"({"max_weight": 1.0, "cash_reserve": 0.05})"));
+  const auto& rec = r.record;
+  for (std::size_t t = 0; t < rec.times.size(); ++t) {
+    if (rec.bought[t] + rec.sold[t] > 0.0) {
+      EXPECT_NEAR(rec.cash[t] / rec.equity[t], 0.05, 1e-12) << t;
+    }
+  }
+}
+
+TEST(ThresholdTest, MinTradeSkipsSmallTrades) {
+  const auto r =
+      RunJson(Config(R"({"type": "threshold", "band": {"absolute": 0.0}, "min_trade": 200,
+      "targets": {"SPY": 0.6, "TLT": 0.4}})",
+                     "", R"("start": "2016-01-01", "end": "2016-12-31")"));
+  for (const auto& t : r.record.trades) {
+    if (t.time != r.record.times[0]) {
+      EXPECT_GE(t.quantity * t.price, 200.0 - 1e-9);
+    }
+  }
+  EXPECT_LT(r.summary.trades, 2u * 252u);
+}
+
+}  // namespace
+}  // namespace ballast

@@ -28,6 +28,9 @@ struct BacktestConfig {
   CommissionModel commission;
   double slippage_bps = 0.0;
   double min_trade_notional = 0.0;
+  double max_weight = 1.0;    ///< constraints.max_weight (0.4 when a constraints section is given)
+  double max_turnover = 0.0;  ///< constraints.max_turnover (0 = none)
+  double cash_reserve = 0.0;  ///< constraints.cash_reserve
   std::string benchmark;  ///< empty = none
   double risk_free_rate = 0.0;
   std::string resolved_json;  ///< the config after --set, as run

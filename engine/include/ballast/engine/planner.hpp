@@ -23,6 +23,11 @@ struct PlannerOptions {
   double min_trade_notional = 0.0;  ///< skip trades smaller than this (currency)
   CommissionModel commission;
   double slippage_bps = 0.0;
+  // Portfolio rules (config `constraints`). A target that breaks one is clipped and the clip is
+  // reported in Plan::clips (the kernel logs `constraint_clipped`).
+  double max_weight = 1.0;    ///< per position, as a fraction of the portfolio's value
+  double max_turnover = 0.0;  ///< per rebalance, one-way (sum |trade| / 2V); 0 = no cap
+  double cash_reserve = 0.0;  ///< fraction of value kept in cash
 };
 
 struct PlanInput {
@@ -31,6 +36,16 @@ struct PlanInput {
   std::span<const double> marks;       ///< valuation price per symbol (last close)
   std::span<const double> weights;     ///< target weight per symbol; NaN = no target (keep as is)
   double cash = 0.0;
+  bool initial = false;  ///< the first allocation (not subject to the turnover cap)
+};
+
+/// A target the rules changed. `symbol` is kNoSymbol for portfolio-wide rules.
+struct Clip {
+  static constexpr SymbolIndex kNoSymbol = ~SymbolIndex{0};
+  SymbolIndex symbol = kNoSymbol;
+  std::string_view rule;  ///< "max_weight", "cash_reserve", "max_turnover"
+  double requested = 0.0;
+  double allowed = 0.0;
 };
 
 /// A buy-only investment of new cash (DCA): `amount` is spread over the targets and never more
@@ -60,7 +75,10 @@ struct Plan {
   double sell_notional = 0.0;
   double est_fees = 0.0;
   double est_cash_after = 0.0;
-  std::vector<double> deltas;  ///< scratch: share change per symbol (reused between plans)
+  double turnover = 0.0;        ///< one-way turnover of the plan: sum |trade| / (2 * equity)
+  std::vector<Clip> clips;      ///< rules that changed the targets
+  std::vector<double> deltas;   ///< scratch: share change per symbol (reused between plans)
+  std::vector<double> weights;  ///< scratch: targets after the weight rules
 };
 
 class Planner {
@@ -83,6 +101,8 @@ class Planner {
   /// Scales the buys in out.orders[first_buy..] down until they cost at most `available`.
   void FitBuys(Plan& out, std::size_t first_buy, double buy_cost, double available) const;
   void Finish(Plan& out, std::size_t first_buy, double cash) const;
+  /// Applies max_weight and cash_reserve to `in.weights` into out.weights, recording clips.
+  void ApplyWeightRules(const PlanInput& in, Plan& out) const;
 
   PlannerOptions options_;
 };
