@@ -226,6 +226,21 @@ std::string SummaryJson(const BacktestResult& r) {
   } else {
     f.AddRaw("irr", "null");
   }
+  f.Add("cost_ratio", s.cost_ratio);
+  std::string years = "[";
+  for (const auto& y : s.costs_by_year) {
+    if (years.size() > 1) years += ',';
+    years += '{';
+    years += JsonFields()
+                 .Add("year", y.year)
+                 .Add("commissions", y.commissions)
+                 .Add("slippage", y.slippage)
+                 .Add("average_value", y.average_value)
+                 .Add("cost_ratio", y.cost_ratio)
+                 .Text();
+    years += '}';
+  }
+  f.AddRaw("costs_by_year", years + "]");
   f.Add("risk_free_rate", s.risk_free_rate);
   if (s.benchmark) {
     const auto& b = *s.benchmark;
@@ -251,8 +266,8 @@ std::string SummaryJson(const BacktestResult& r) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '"' && (i == 0 || text[i - 1] != '\\')) in_string = !in_string;
-    if (!in_string && c == '{') ++depth;
-    if (!in_string && c == '}') --depth;
+    if (!in_string && (c == '{' || c == '[')) ++depth;
+    if (!in_string && (c == '}' || c == ']')) --depth;
     if (!in_string && c == ',' && depth == 0) {
       out += ",\n  ";
     } else if (!in_string && c == ':' && depth == 0) {

@@ -145,7 +145,7 @@ void Kernel::Rebalance(std::size_t row, Timestamp now) {
                            .Add("reason", d.reason)
                            .Take());
   }
-  p_.orders.Submit(plan_, decisions_, now);
+  p_.orders.Submit(plan_, decisions_, now, invest);
 }
 
 void Kernel::RecordSlice(std::size_t row) {

@@ -185,6 +185,34 @@ Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_fre
   s.calmar = s.max_drawdown < 0.0 ? s.cagr / -s.max_drawdown : 0.0;
 
   const double years = s.calendar_days / 365.25;
+  // Costs per calendar year against that year's average value.
+  {
+    double sum_v = 0.0;
+    std::size_t days_in_year = 0;
+    std::size_t trade = 0;
+    for (std::size_t t = 0; t < n; ++t) {
+      const int year = static_cast<int>(std::chrono::year_month_day{TimestampToDay(r.times[t])}.year());
+      if (s.costs_by_year.empty() || s.costs_by_year.back().year != year) {
+        s.costs_by_year.push_back({year, 0.0, 0.0, 0.0, 0.0});
+        sum_v = 0.0;
+        days_in_year = 0;
+      }
+      YearCosts& y = s.costs_by_year.back();
+      sum_v += r.equity[t];
+      ++days_in_year;
+      y.average_value = sum_v / static_cast<double>(days_in_year);
+      while (trade < r.trades.size() && r.trades[trade].time <= r.times[t]) {
+        y.commissions += r.trades[trade].commission;
+        y.slippage += r.trades[trade].slippage;
+        ++trade;
+      }
+    }
+    double mean_v = 0.0;
+    for (double v : r.equity) mean_v += v;
+    mean_v /= static_cast<double>(n);
+    for (auto& y : s.costs_by_year) y.cost_ratio = Ratio(y.commissions + y.slippage, y.average_value);
+    s.cost_ratio = years > 0.0 ? Ratio(s.fees, mean_v) / years : 0.0;
+  }
   double turnover = 0.0;
   for (std::size_t t = 0; t < n; ++t) {
     if (r.equity[t] > 0.0) turnover += std::min(r.bought[t], r.sold[t]) / r.equity[t];

@@ -21,7 +21,7 @@ std::string OrderManager::ClientOrderId(const Order& order) const {
   return fmt::format("{}-{}-{}", run_tag_, order.decision, symbols_[order.symbol]);
 }
 
-void OrderManager::Submit(const Plan& plan, std::uint64_t decision, Timestamp now) {
+void OrderManager::Submit(const Plan& plan, std::uint64_t decision, Timestamp now, bool investment) {
   for (const auto& p : plan.orders) {
     Order o;
     o.id = orders_.size() + 1;
@@ -31,7 +31,7 @@ void OrderManager::Submit(const Plan& plan, std::uint64_t decision, Timestamp no
     o.reference_price = p.price;
     o.decision = decision;
     o.created = now;
-    orders_.push_back({o, OrderStatus::kNew, 0.0, 0.0});
+    orders_.push_back({o, OrderStatus::kNew, 0.0, 0.0, investment});
     ++open_;
     venue_.Submit(o);
   }
@@ -76,6 +76,16 @@ void OrderManager::OnFill(const Fill& fill) {
   record_.trades.push_back({fill.time, fill.order, s.order.decision, fill.symbol, fill.side,
                             fill.quantity, fill.price, fill.commission, fill.slippage});
   const double notional = fill.quantity * fill.price;
+  if (s.investment && fill.side == Side::kBuy) {
+    record_.AddEvent(fill.time, "symbol_purchase",
+                     JsonFields()
+                         .Add("decision", s.order.decision)
+                         .Add("symbol", symbols_[fill.symbol])
+                         .Add("quantity", fill.quantity)
+                         .Add("price", fill.price)
+                         .Add("amount", notional + fill.commission)
+                         .Take());
+  }
   (fill.side == Side::kBuy ? totals_.bought : totals_.sold) += notional;
   totals_.fees += fill.commission + fill.slippage;
 }

@@ -331,3 +331,47 @@ TEST(ThresholdTest, MinTradeSkipsSmallTrades) {
 
 }  // namespace
 }  // namespace ballast
+
+namespace ballast {
+namespace {
+
+TEST(CostsTest, CostsByYearAddUpAndUseEachYearsAverageValue) {
+  const auto r = RunJson(R"({"data": {"store": "x", "start": "2014-01-01", "end": "2016-12-31"},
+      "portfolio": {"initial_cash": 50000, "shares": "whole"},
+      "execution": {"commission": {"model": "per_share"}, "slippage_bps": 5},
+      "strategy": {"type": "calendar", "frequency": "weekly", "targets": {"SPY": 0.5, "IEF": 0.5}}})");
+  const auto& s = r.summary;
+  ASSERT_EQ(s.costs_by_year.size(), 3u);
+  double total = 0.0;
+  for (const auto& y : s.costs_by_year) {
+    total += y.commissions + y.slippage;
+    double sum = 0.0;
+    int days = 0;
+    for (std::size_t t = 0; t < r.record.times.size(); ++t) {
+      if (static_cast<int>(std::chrono::year_month_day{TimestampToDay(r.record.times[t])}.year()) ==
+          y.year) {
+        sum += r.record.equity[t];
+        ++days;
+      }
+    }
+    EXPECT_NEAR(y.average_value, sum / days, 1e-9 * sum / days) << y.year;
+    EXPECT_NEAR(y.cost_ratio, (y.commissions + y.slippage) / y.average_value, 1e-15) << y.year;
+  }
+  EXPECT_NEAR(total, s.fees, 1e-9);
+  EXPECT_GT(s.cost_ratio, 0.0);
+}
+
+TEST(DcaTest, InvestmentFillsLogSymbolPurchases) {
+  const auto r =
+      RunJson(Config(R"({"type": "dca", "frequency": "monthly", "investment_amount": 1000,
+      "targets": {"SPY": 0.6, "AGG": 0.4}})",
+                     "", R"("start": "2019-01-01", "end": "2019-12-31")"));
+  std::size_t purchases = 0;
+  for (const auto& e : r.record.events)
+    purchases += e.type == "symbol_purchase" ? 1 : 0;
+  // 11 monthly investments x 2 symbols (the initial allocation is a rebalance, not an investment).
+  EXPECT_EQ(purchases, 22u);
+}
+
+}  // namespace
+}  // namespace ballast

@@ -29,6 +29,15 @@ struct BenchmarkStats {
   double information_ratio = 0.0;  ///< mean(r_p - r_b) * 252 / tracking_error
 };
 
+/// Trading costs of one calendar year, against the portfolio's average value that year.
+struct YearCosts {
+  int year = 0;
+  double commissions = 0.0;
+  double slippage = 0.0;
+  double average_value = 0.0;  ///< mean of the year's daily equity
+  double cost_ratio = 0.0;     ///< (commissions + slippage) / average_value
+};
+
 struct Summary {
   Timestamp start = 0;
   Timestamp end = 0;
@@ -58,6 +67,8 @@ struct Summary {
   double net_flows = 0.0;          ///< total_contributed - total_withdrawn
   double profit = 0.0;             ///< final_value - net_flows
   std::optional<double> irr;       ///< money-weighted annual return (XIRR, 365-day years)
+  double cost_ratio = 0.0;  ///< annual costs as a fraction of average value: fees / mean(V) / years
+  std::vector<YearCosts> costs_by_year;
   double risk_free_rate = 0.0;
   std::optional<BenchmarkStats> benchmark;
 };

@@ -18,6 +18,7 @@ struct OrderState {
   OrderStatus status = OrderStatus::kNew;
   double filled = 0.0;
   double avg_fill_price = 0.0;
+  bool investment = false;  ///< from a buy-only investment of new cash (logs symbol_purchase)
 };
 
 class OrderManager final : public VenueListener {
@@ -26,7 +27,8 @@ class OrderManager final : public VenueListener {
                const std::vector<std::string>& symbols, std::string run_tag);
 
   /// Sends the planned orders of decision `decision` to the venue, in plan order.
-  void Submit(const Plan& plan, std::uint64_t decision, Timestamp now);
+  /// `investment` marks a buy-only investment of new cash: its fills log `symbol_purchase`.
+  void Submit(const Plan& plan, std::uint64_t decision, Timestamp now, bool investment = false);
 
   [[nodiscard]] std::string ClientOrderId(const Order& order) const;
   [[nodiscard]] std::size_t OpenOrders() const noexcept { return open_; }
