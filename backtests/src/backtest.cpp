@@ -134,7 +134,10 @@ BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md) {
   planner_options.cash_reserve = c.cash_reserve;
   Planner planner(planner_options);
   RiskGate risk(c.slippage_bps, c.commission);
-  auto strategy = c.strategy.make();
+  std::unique_ptr<Strategy> strategy = c.strategy.make();
+  if (!c.cash_flows.empty()) {
+    strategy = std::make_unique<strategies::WithCashFlows>(std::move(strategy), c.cash_flows);
+  }
   Kernel kernel(
       KernelParts{panel, sessions, clock, *strategy, planner, risk, venue, orders, ledger, record},
       KernelOptions{md.tradable, md.benchmark, true});

@@ -60,7 +60,7 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
                                    const strategies::StrategyRegistry& registry) {
   const ConfigNode root = doc.Root();
   root.ExpectKeys({"name", "description", "data", "portfolio", "strategy", "execution",
-                   "constraints", "benchmark", "metrics"});
+                   "constraints", "cash_flows", "benchmark", "metrics"});
   BacktestConfig c;
   c.origin = doc.Origin();
   c.name = root.StringOr("name", std::filesystem::path(doc.Origin()).stem().string());
@@ -132,6 +132,7 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
       if (!(c.lot_size > 0.0)) v->Fail("a positive number of shares");
     }
   }
+  if (auto flows = root.Find("cash_flows")) c.cash_flows = strategies::ParseCashFlows(*flows);
   if (auto b = root.Find("benchmark")) {
     c.benchmark = b->String();
     if (c.benchmark.empty()) b->Fail("a symbol in the store, or null for none");

@@ -51,6 +51,7 @@ void Kernel::OnSlice(std::size_t row) {
   const Days day = p_.panel.Day(row);
   // (1) fills due at the open.
   p_.venue.OnSliceOpen(row);
+  PayWithdrawal(now);
   // (2) mark to market.
   CheckData(row, day);
   const auto closes = p_.panel.CloseRow(row);
@@ -76,13 +77,43 @@ void Kernel::OnSlice(std::size_t row) {
   target_.kind = Target::Kind::kRebalance;
   target_.external_flow = 0.0;
   target_.invest_amount = 0.0;
+  target_.withdraw_after_fills = 0.0;
   if (p_.strategy.Decide(ctx, target_)) {
-    // (5)-(7) plan, check, send.
-    Rebalance(row, now);
+    pending_withdrawal_ += target_.withdraw_after_fills;
+    if (target_.kind == Target::Kind::kFlowOnly) {
+      if (target_.external_flow != 0.0) {
+        p_.ledger.ExternalFlow(target_.external_flow);
+        pending_flow_ += target_.external_flow;
+      }
+    } else {
+      // (5)-(7) plan, check, send.
+      Rebalance(row, now);
+    }
   }
   p_.venue.OnSliceClose(row);
+  PayWithdrawal(now);
   RecordSlice(row);
   previous_day_ = day;
+}
+
+void Kernel::PayWithdrawal(Timestamp now) {
+  if (pending_withdrawal_ <= 0.0) return;
+  const double paid = std::min(pending_withdrawal_, std::max(p_.ledger.Cash(), 0.0));
+  if (paid > 0.0) {
+    p_.ledger.ExternalFlow(-paid);
+    pending_flow_ -= paid;
+    pending_withdrawal_ -= paid;
+  }
+  if (pending_withdrawal_ > 1e-9 && p_.orders.OpenOrders() == 0) {
+    p_.record.AddEvent(now, "capital_insufficient",
+                       JsonFields()
+                           .Add("requested", pending_withdrawal_ + paid)
+                           .Add("available", paid)
+                           .Add("reason", "withdrawal")
+                           .Take());
+    pending_withdrawal_ = 0.0;
+  }
+  if (pending_withdrawal_ <= 1e-9) pending_withdrawal_ = 0.0;
 }
 
 void Kernel::Rebalance(std::size_t row, Timestamp now) {

@@ -191,7 +191,8 @@ Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_fre
     std::size_t days_in_year = 0;
     std::size_t trade = 0;
     for (std::size_t t = 0; t < n; ++t) {
-      const int year = static_cast<int>(std::chrono::year_month_day{TimestampToDay(r.times[t])}.year());
+      const int year =
+          static_cast<int>(std::chrono::year_month_day{TimestampToDay(r.times[t])}.year());
       if (s.costs_by_year.empty() || s.costs_by_year.back().year != year) {
         s.costs_by_year.push_back({year, 0.0, 0.0, 0.0, 0.0});
         sum_v = 0.0;
@@ -208,9 +209,11 @@ Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_fre
       }
     }
     double mean_v = 0.0;
-    for (double v : r.equity) mean_v += v;
+    for (double v : r.equity)
+      mean_v += v;
     mean_v /= static_cast<double>(n);
-    for (auto& y : s.costs_by_year) y.cost_ratio = Ratio(y.commissions + y.slippage, y.average_value);
+    for (auto& y : s.costs_by_year)
+      y.cost_ratio = Ratio(y.commissions + y.slippage, y.average_value);
     s.cost_ratio = years > 0.0 ? Ratio(s.fees, mean_v) / years : 0.0;
   }
   double turnover = 0.0;

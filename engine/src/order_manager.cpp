@@ -21,7 +21,8 @@ std::string OrderManager::ClientOrderId(const Order& order) const {
   return fmt::format("{}-{}-{}", run_tag_, order.decision, symbols_[order.symbol]);
 }
 
-void OrderManager::Submit(const Plan& plan, std::uint64_t decision, Timestamp now, bool investment) {
+void OrderManager::Submit(const Plan& plan, std::uint64_t decision, Timestamp now,
+                          bool investment) {
   for (const auto& p : plan.orders) {
     Order o;
     o.id = orders_.size() + 1;

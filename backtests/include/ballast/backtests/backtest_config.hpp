@@ -10,6 +10,7 @@
 #include "ballast/engine/config_node.hpp"
 #include "ballast/engine/costs.hpp"
 #include "ballast/engine/planner.hpp"
+#include "ballast/strategies/cash_flows.hpp"
 #include "ballast/strategies/registry.hpp"
 
 namespace ballast::backtests {
@@ -31,6 +32,7 @@ struct BacktestConfig {
   double max_weight = 1.0;    ///< constraints.max_weight (0.4 when a constraints section is given)
   double max_turnover = 0.0;  ///< constraints.max_turnover (0 = none)
   double cash_reserve = 0.0;  ///< constraints.cash_reserve
+  std::vector<strategies::CashFlowRule> cash_flows;  ///< scheduled contributions / withdrawals
   std::string benchmark;  ///< empty = none
   double risk_free_rate = 0.0;
   std::string resolved_json;  ///< the config after --set, as run

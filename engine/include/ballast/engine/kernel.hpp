@@ -69,6 +69,8 @@ class Kernel final : public SliceSink {
   std::optional<Days> previous_day_;
   std::uint64_t decisions_ = 0;
   double pending_flow_ = 0.0;
+  double pending_withdrawal_ = 0.0;  // waiting for sells to fill
+  void PayWithdrawal(Timestamp now);
   bool finished_ = false;
 };
 

@@ -47,6 +47,7 @@ struct Target {
   enum class Kind : std::uint8_t {
     kRebalance,  ///< trade every targeted position to its weight of the portfolio's value
     kInvest,     ///< buy only: spend `invest_amount` of cash across the targets (per `route`)
+    kFlowOnly,   ///< book `external_flow` (and any withdrawal) without trading
   };
   std::vector<double> weights;
   std::string_view reason;  ///< short static label for the event log ("scheduled", "initial")
@@ -57,6 +58,9 @@ struct Target {
       0.0;  ///< kInvest: skip a symbol whose share is below this and redistribute
   /// External cash flow booked before planning: > 0 contribution, < 0 withdrawal.
   double external_flow = 0.0;
+  /// Withdrawal (> 0) paid out of cash once this decision's sells have filled; whatever the cash
+  /// cannot cover when no order is left open is logged as `capital_insufficient` and dropped.
+  double withdraw_after_fills = 0.0;
 };
 
 class Strategy {
