@@ -116,11 +116,14 @@ BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md) {
     days.push_back(panel.Day(r));
   DataSessions sessions(std::move(days));
   SimClock clock;
-  Ledger ledger(md.tradable, c.initial_cash);
+  Ledger ledger(md.tradable, c.initial_cash, /*allow_borrowing=*/c.max_leverage > 1.0);
   RunRecord& record = result.record;
+  // The venue checks buying power when a buy fills (cash, plus margin borrowing through the
+  // kernel).
+  const Kernel* kernel_view = nullptr;
   sim::SimVenue venue(
       panel, sim::SimVenueOptions{c.fill, c.commission, c.slippage_bps, c.shares, c.lot_size},
-      [&ledger] { return ledger.Cash(); });
+      [&ledger, &kernel_view] { return kernel_view ? kernel_view->BuyingPower() : ledger.Cash(); });
   OrderManager orders(venue, ledger, record, result.symbols, result.run_tag);
   PlannerOptions planner_options;
   planner_options.shares = c.shares;
@@ -132,15 +135,19 @@ BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md) {
   planner_options.max_weight = c.max_weight;
   planner_options.max_turnover = c.max_turnover;
   planner_options.cash_reserve = c.cash_reserve;
+  planner_options.leverage = c.leverage;
+  planner_options.max_leverage = c.max_leverage;
   Planner planner(planner_options);
-  RiskGate risk(c.slippage_bps, c.commission);
+  RiskGate risk(c.slippage_bps, c.commission, c.max_leverage);
   std::unique_ptr<Strategy> strategy = c.strategy.make();
   if (!c.cash_flows.empty()) {
     strategy = std::make_unique<strategies::WithCashFlows>(std::move(strategy), c.cash_flows);
   }
   Kernel kernel(
       KernelParts{panel, sessions, clock, *strategy, planner, risk, venue, orders, ledger, record},
-      KernelOptions{md.tradable, md.benchmark, true});
+      KernelOptions{md.tradable, md.benchmark, true, c.leverage, c.max_leverage, c.interest_rate,
+                    c.maintenance});
+  kernel_view = &kernel;
   data::ReplaySource source(md.first_row, panel.Rows());
   boost::asio::io_context io;
   source.Start(io, kernel);

@@ -60,7 +60,7 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
                                    const strategies::StrategyRegistry& registry) {
   const ConfigNode root = doc.Root();
   root.ExpectKeys({"name", "description", "data", "portfolio", "strategy", "execution",
-                   "constraints", "cash_flows", "benchmark", "metrics"});
+                   "constraints", "cash_flows", "margin", "benchmark", "metrics"});
   BacktestConfig c;
   c.origin = doc.Origin();
   c.name = root.StringOr("name", std::filesystem::path(doc.Origin()).stem().string());
@@ -133,6 +133,28 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
     }
   }
   if (auto flows = root.Find("cash_flows")) c.cash_flows = strategies::ParseCashFlows(*flows);
+  if (auto m = root.Find("margin")) {
+    m->ExpectKeys({"max_leverage", "leverage", "interest_rate", "maintenance"});
+    const ConfigNode max = m->At("max_leverage");
+    c.max_leverage = max.Number();
+    if (!(c.max_leverage >= 1.0 && c.max_leverage <= 10.0))
+      max.Fail("gross exposure / equity between 1 and 10");
+    if (auto l = m->Find("leverage")) {
+      c.leverage = l->Number();
+      if (!(c.leverage > 0.0 && c.leverage <= c.max_leverage)) {
+        l->Fail(fmt::format("a target leverage in (0, max_leverage = {}]", c.max_leverage));
+      }
+    }
+    c.interest_rate = NonNegative(*m, "interest_rate", 0.0);
+    c.maintenance = NonNegative(*m, "maintenance", 0.25);
+    if (c.maintenance >= 1.0)
+      m->At("maintenance").Fail("a ratio of equity to exposure below 1, e.g. 0.25");
+    if (c.maintenance > 0.0 && c.leverage * c.maintenance >= 1.0) {
+      m->At("maintenance")
+          .Fail(fmt::format("a ratio below 1 / leverage = {} (or every day is a margin call)",
+                            1.0 / c.leverage));
+    }
+  }
   if (auto b = root.Find("benchmark")) {
     c.benchmark = b->String();
     if (c.benchmark.empty()) b->Fail("a symbol in the store, or null for none");

@@ -226,6 +226,7 @@ std::string SummaryJson(const BacktestResult& r) {
   } else {
     f.AddRaw("irr", "null");
   }
+  f.Add("margin_interest", s.margin_interest).Add("max_gross_leverage", s.max_gross_leverage);
   f.Add("cost_ratio", s.cost_ratio);
   std::string years = "[";
   for (const auto& y : s.costs_by_year) {

@@ -78,7 +78,24 @@ void Kernel::OnSlice(std::size_t row) {
   target_.external_flow = 0.0;
   target_.invest_amount = 0.0;
   target_.withdraw_after_fills = 0.0;
-  if (p_.strategy.Decide(ctx, target_)) {
+  const bool margin_call = CheckMargin(day, now);
+  bool decided = p_.strategy.Decide(ctx, target_);
+  if (margin_call && (!decided || target_.kind != Target::Kind::kRebalance)) {
+    // Deleverage: scale every position so gross exposure is back at the target leverage (the
+    // planner multiplies weights by `leverage`, so pass today's weights at leverage 1).
+    const double equity_now = p_.ledger.Equity(marks_);
+    const auto q = p_.ledger.Quantities();
+    for (std::size_t c = 0; c < options_.tradable; ++c) {
+      const double value = q[c] != 0.0 ? q[c] * marks_[c] : 0.0;
+      const double exposure = p_.ledger.Exposure(marks_);
+      target_.weights[c] = equity_now > 0.0 && exposure > 0.0 ? value / exposure : 0.0;
+    }
+    target_.kind = Target::Kind::kRebalance;
+    target_.reason = "margin_call";
+    target_.external_flow = 0.0;
+    decided = true;
+  }
+  if (decided) {
     pending_withdrawal_ += target_.withdraw_after_fills;
     if (target_.kind == Target::Kind::kFlowOnly) {
       if (target_.external_flow != 0.0) {
@@ -94,6 +111,31 @@ void Kernel::OnSlice(std::size_t row) {
   PayWithdrawal(now);
   RecordSlice(row);
   previous_day_ = day;
+}
+
+double Kernel::BuyingPower() const noexcept {
+  return p_.ledger.Cash() + (options_.max_leverage - 1.0) * p_.ledger.Equity(marks_);
+}
+
+bool Kernel::CheckMargin(Days day, Timestamp now) {
+  if (options_.interest_rate > 0.0 && previous_day_ && p_.ledger.Cash() < 0.0) {
+    const double days = static_cast<double>((day - *previous_day_).count());
+    p_.ledger.ChargeInterest(-p_.ledger.Cash() * options_.interest_rate * days / 365.0);
+  }
+  if (options_.maintenance <= 0.0) return false;
+  const double exposure = p_.ledger.Exposure(marks_);
+  if (exposure <= 0.0) return false;
+  const double equity = p_.ledger.Equity(marks_);
+  const double ratio = equity / exposure;
+  if (ratio >= options_.maintenance) return false;
+  p_.record.AddEvent(now, "margin_call",
+                     JsonFields()
+                         .Add("equity", equity)
+                         .Add("exposure", exposure)
+                         .Add("ratio", ratio)
+                         .Add("maintenance", options_.maintenance)
+                         .Take());
+  return true;
 }
 
 void Kernel::PayWithdrawal(Timestamp now) {
@@ -186,6 +228,7 @@ void Kernel::RecordSlice(std::size_t row) {
   r.times.push_back(p_.panel.Time(row));
   r.equity.push_back(equity);
   r.cash.push_back(p_.ledger.Cash());
+  r.interest_paid = p_.ledger.InterestPaid();
   r.flows.push_back(pending_flow_);
   pending_flow_ = 0.0;
   r.benchmark.push_back(benchmark_mark_);

@@ -23,8 +23,25 @@ constexpr double kCashRelTolerance = 1e-9;
 
 }  // namespace
 
-Ledger::Ledger(std::size_t symbols, double initial_cash)
-    : cash_(initial_cash), net_flows_(initial_cash), qty_(symbols, 0.0), avg_cost_(symbols, 0.0) {}
+Ledger::Ledger(std::size_t symbols, double initial_cash, bool allow_borrowing)
+    : cash_(initial_cash),
+      net_flows_(initial_cash),
+      allow_borrowing_(allow_borrowing),
+      qty_(symbols, 0.0),
+      avg_cost_(symbols, 0.0) {}
+
+void Ledger::ChargeInterest(double amount) {
+  cash_ -= amount;
+  interest_ += amount;
+}
+
+double Ledger::Exposure(std::span<const double> marks) const noexcept {
+  double g = 0.0;
+  for (std::size_t i = 0; i < qty_.size(); ++i) {
+    if (qty_[i] != 0.0) g += qty_[i] * marks[i];
+  }
+  return g;
+}
 
 void Ledger::Check(const Fill& f) const {
   if (!(f.quantity > 0.0) || !std::isfinite(f.quantity))
@@ -59,7 +76,10 @@ void Ledger::ApplyFill(const Fill& f) {
   commissions_ += f.commission;
   slippage_ += f.slippage;
   gross_traded_ += notional;
-  if (cash_ < -kCashRelTolerance * gross_traded_ - 1e-6) Abort("cash below zero", f, cash_);
+  if (!allow_borrowing_ && cash_ < -kCashRelTolerance * gross_traded_ - 1e-6) {
+    Abort("cash below zero in a cash account", f, cash_);
+  }
+  if (!std::isfinite(cash_)) Abort("cash not finite", f, cash_);
 }
 
 void Ledger::ExternalFlow(double amount) {

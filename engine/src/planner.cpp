@@ -42,6 +42,7 @@ void Planner::ApplyWeightRules(const PlanInput& in, Plan& out) const {
   for (std::size_t i = 0; i < n; ++i) {
     double& w = out.weights[i];
     if (std::isnan(w)) continue;
+    w *= options_.leverage;
     if (w > options_.max_weight + 1e-12) {
       out.clips.push_back({static_cast<SymbolIndex>(i), "max_weight", w, options_.max_weight});
       w = options_.max_weight;  // the excess stays in cash
@@ -173,7 +174,8 @@ void Planner::MakePlan(const PlanInput& in, Plan& out) const {
     out.orders.push_back({static_cast<SymbolIndex>(i), Side::kBuy, qty, p, fee});
     buy_cost += qty * fill_price + fee;
   }
-  FitBuys(out, first_buy, buy_cost, cash);
+  // Buying power: cash after the sells, plus what a margin account may borrow.
+  FitBuys(out, first_buy, buy_cost, cash + (options_.max_leverage - 1.0) * equity);
   Finish(out, first_buy, cash);
   double plan_traded = 0.0;
   for (const auto& o : out.orders)
@@ -282,7 +284,7 @@ void Planner::MakeInvestPlan(const PlanInput& in, const InvestInput& invest, Pla
 
   // max_weight: no position may end above max_weight of the portfolio's value; the excess of its
   // share stays in cash.
-  if (options_.max_weight < 1.0) {
+  if (std::isfinite(options_.max_weight)) {
     for (std::size_t i = 0; i < n; ++i) {
       if (!active[i] || alloc[i] <= 0.0) continue;
       const double value = in.quantities[i] * in.marks[i];

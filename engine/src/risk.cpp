@@ -7,7 +7,8 @@ namespace ballast {
 void RiskGate::Check(std::span<const double> quantities, double cash, Plan& plan,
                      std::vector<RiskDenial>& denied) const {
   denied.clear();
-  double available = cash;
+  // Buying power: the cash, plus what a margin account may borrow.
+  double available = cash + (max_leverage_ - 1.0) * plan.equity;
   std::size_t keep = 0;
   for (std::size_t i = 0; i < plan.orders.size(); ++i) {
     const PlannedOrder& o = plan.orders[i];

@@ -150,6 +150,11 @@ TEST(CliTest, ConfigErrorsExitTwoWithOneLineNamingTheKeyAndWriteNothing) {
       {"data.store=missing.h5", "data.store: no store at"},
       {"constraints.max_weight=1.5", "constraints.max_weight: expected a fraction in (0, 1]"},
       {"constraints.leverage=2", "constraints.leverage: unknown key"},
+      {"margin={\"max_leverage\": 1.5, \"leverage\": 2}",
+       "margin.leverage: expected a target leverage in (0, max_leverage = 1.5]"},
+      {"margin={\"leverage\": 1.2}", "margin.max_leverage: missing required key"},
+      {"margin={\"max_leverage\": 2, \"leverage\": 2, \"maintenance\": 0.6}",
+       "margin.maintenance: expected a ratio below 1 / leverage"},
       {"constraints.cash_reserve=1", "constraints.cash_reserve: expected a fraction in [0, 1)"},
       {"data.extra=1", "data.extra: unknown key (allowed here: store, start, end)"},
   };

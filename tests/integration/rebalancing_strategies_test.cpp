@@ -458,3 +458,69 @@ TEST(CashFlowsTest, WithdrawalWithNextOpenFillsIsPaidAfterTheSellsFill) {
 
 }  // namespace
 }  // namespace ballast
+
+namespace ballast {
+namespace {
+
+std::string Margin(const std::string& margin, const std::string& strategy) {
+  return R"({"data": {"store": "x", "start": "2010-01-01", "end": "2019-12-31"}, "portfolio": {"initial_cash": 100000},
+      "margin": )" +
+         margin + R"(, "strategy": )" + strategy + "}";
+}
+
+TEST(MarginTest, LeverageSetsGrossExposureAndBorrowedCashPaysInterest) {
+  const auto r = RunJson(Margin(
+      R"({"max_leverage": 1.25, "leverage": 1.25, "interest_rate": 0.05, "maintenance": 0})",
+      R"({"type": "calendar", "frequency": "monthly", "targets": {"SPY": 0.6, "TLT": 0.4}})"));
+  const auto& rec = r.record;
+  const std::size_t n = rec.symbols;
+  double expected_interest = 0.0;
+  for (std::size_t t = 0; t < rec.times.size(); ++t) {
+    if (t > 0 && rec.cash[t - 1] < 0.0) {
+      const double days = static_cast<double>(
+          (TimestampToDay(rec.times[t]) - TimestampToDay(rec.times[t - 1])).count());
+      expected_interest += -rec.cash[t - 1] * 0.05 * days / 365.0;
+    }
+    if (rec.bought[t] + rec.sold[t] > 0.0) {
+      double gross = 0.0;
+      for (std::size_t c = 0; c < n; ++c)
+        gross += rec.weights[t * n + c];
+      EXPECT_NEAR(gross, 1.25, 1e-9) << t;  // after each rebalance
+      EXPECT_NEAR(rec.cash[t] / rec.equity[t], -0.25, 1e-9) << t;
+    }
+  }
+  EXPECT_NEAR(r.summary.margin_interest, expected_interest, 1e-6 * expected_interest);
+  EXPECT_GT(r.summary.margin_interest, 0.0);
+  EXPECT_GE(r.summary.max_gross_leverage, 1.25 - 1e-9);
+}
+
+TEST(MarginTest, MarginCallsDeleverageBackToTarget) {
+  // 2x leverage with a 48% maintenance ratio: a fall of about 4% from the last deleveraging
+  // breaches it (equity / exposure = 1 - 1 / (2p) < 0.48 when p < 0.9615).
+  const auto r = RunJson(Margin(R"({"max_leverage": 2.0, "leverage": 2.0, "maintenance": 0.48})",
+                                R"({"type": "buy_and_hold", "targets": {"SPY": 1.0}})"));
+  const auto& rec = r.record;
+  std::size_t calls = 0;
+  for (const auto& e : rec.events) {
+    if (e.type != "margin_call") continue;
+    ++calls;
+    // The same day's close: exposure back at 2x equity.
+    for (std::size_t t = 0; t < rec.times.size(); ++t) {
+      if (rec.times[t] == e.time) {
+        EXPECT_NEAR(rec.weights[t], 2.0, 1e-9);
+      }
+    }
+  }
+  EXPECT_GT(calls, 0u);
+}
+
+TEST(MarginTest, CashAccountByDefaultNeverBorrows) {
+  const auto r = RunJson(Config(
+      R"({"type": "calendar", "frequency": "monthly", "targets": {"SPY": 0.6, "TLT": 0.4}})"));
+  for (double c : r.record.cash)
+    EXPECT_GE(c, -1e-6);
+  EXPECT_EQ(r.summary.margin_interest, 0.0);
+}
+
+}  // namespace
+}  // namespace ballast

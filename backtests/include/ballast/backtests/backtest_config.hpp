@@ -2,6 +2,7 @@
 /// A backtest config parsed once into immutable typed values. Unknown keys, wrong types and bad
 /// values are config errors naming the file and key path (exit code 2).
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,11 +30,17 @@ struct BacktestConfig {
   CommissionModel commission;
   double slippage_bps = 0.0;
   double min_trade_notional = 0.0;
-  double max_weight = 1.0;    ///< constraints.max_weight (0.4 when a constraints section is given)
+  /// constraints.max_weight: 0.4 when a constraints section is given, else no cap.
+  double max_weight = std::numeric_limits<double>::infinity();
   double max_turnover = 0.0;  ///< constraints.max_turnover (0 = none)
   double cash_reserve = 0.0;  ///< constraints.cash_reserve
-  std::vector<strategies::CashFlowRule> cash_flows;  ///< scheduled contributions / withdrawals
-  std::string benchmark;  ///< empty = none
+  std::vector<strategies::CashFlowRule> cash_flows;
+  // Margin account (config `margin`); the defaults are a cash account.
+  double leverage = 1.0;
+  double max_leverage = 1.0;
+  double interest_rate = 0.0;
+  double maintenance = 0.0;  ///< scheduled contributions / withdrawals
+  std::string benchmark;     ///< empty = none
   double risk_free_rate = 0.0;
   std::string resolved_json;  ///< the config after --set, as run
   /// Identity of the run for client order ids: the resolved config with the store reduced to its

@@ -42,6 +42,11 @@ struct KernelOptions {
   std::size_t tradable = 0;             ///< panel columns [0, tradable) are the portfolio's symbols
   std::ptrdiff_t benchmark = -1;        ///< panel column of the benchmark, or -1
   bool check_exchange_calendar = true;  ///< log data gaps against the NYSE calendar
+  // Margin account (defaults: a cash account).
+  double leverage = 1.0;       ///< target gross exposure / equity after a margin call
+  double max_leverage = 1.0;   ///< buying power: gross exposure up to this times equity
+  double interest_rate = 0.0;  ///< annual, on borrowed cash, accrued per calendar day (act/365)
+  double maintenance = 0.0;    ///< margin call when equity / gross exposure falls below this
 };
 
 class Kernel final : public SliceSink {
@@ -53,6 +58,8 @@ class Kernel final : public SliceSink {
 
   [[nodiscard]] bool Finished() const noexcept { return finished_; }
   [[nodiscard]] std::span<const double> Marks() const noexcept { return marks_; }
+  /// Cash plus what a margin account may still borrow, at the last marks.
+  [[nodiscard]] double BuyingPower() const noexcept;
 
  private:
   void CheckData(std::size_t row, Days day);
@@ -71,6 +78,9 @@ class Kernel final : public SliceSink {
   double pending_flow_ = 0.0;
   double pending_withdrawal_ = 0.0;  // waiting for sells to fill
   void PayWithdrawal(Timestamp now);
+  /// Accrues interest on borrowed cash and checks maintenance; true when a margin call forces a
+  /// deleveraging rebalance this slice.
+  bool CheckMargin(Days day, Timestamp now);
   bool finished_ = false;
 };
 

@@ -14,9 +14,16 @@ namespace ballast {
 
 class Ledger {
  public:
-  Ledger(std::size_t symbols, double initial_cash);
+  /// `allow_borrowing`: a margin account, whose cash may go negative (the planner, risk gate and
+  /// venue bound it by buying power); a cash account aborts on negative cash.
+  Ledger(std::size_t symbols, double initial_cash, bool allow_borrowing = false);
 
   void ApplyFill(const Fill& fill);
+  /// Interest on borrowed cash (> 0), charged to cash.
+  void ChargeInterest(double amount);
+  [[nodiscard]] double InterestPaid() const noexcept { return interest_; }
+  /// Gross long exposure at `marks`.
+  [[nodiscard]] double Exposure(std::span<const double> marks) const noexcept;
   /// External cash flow: positive = contribution, negative = withdrawal.
   void ExternalFlow(double amount);
 
@@ -43,6 +50,8 @@ class Ledger {
   double slippage_ = 0.0;
   double net_flows_ = 0.0;
   double gross_traded_ = 0.0;
+  double interest_ = 0.0;
+  bool allow_borrowing_ = false;
   std::vector<double> qty_;
   std::vector<double> avg_cost_;
 };

@@ -62,11 +62,13 @@ struct Summary {
   std::uint64_t trades = 0;
   std::uint64_t rebalances = 0;
   std::uint64_t investments = 0;
-  double total_contributed = 0.0;  ///< initial capital + contributions
-  double total_withdrawn = 0.0;    ///< withdrawals (>= 0)
-  double net_flows = 0.0;          ///< total_contributed - total_withdrawn
-  double profit = 0.0;             ///< final_value - net_flows
-  std::optional<double> irr;       ///< money-weighted annual return (XIRR, 365-day years)
+  double total_contributed = 0.0;   ///< initial capital + contributions
+  double total_withdrawn = 0.0;     ///< withdrawals (>= 0)
+  double net_flows = 0.0;           ///< total_contributed - total_withdrawn
+  double profit = 0.0;              ///< final_value - net_flows
+  std::optional<double> irr;        ///< money-weighted annual return (XIRR, 365-day years)
+  double margin_interest = 0.0;     ///< interest paid on borrowed cash
+  double max_gross_leverage = 0.0;  ///< largest gross exposure / equity at a close
   double cost_ratio = 0.0;  ///< annual costs as a fraction of average value: fees / mean(V) / years
   std::vector<YearCosts> costs_by_year;
   double risk_free_rate = 0.0;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -25,9 +26,15 @@ struct PlannerOptions {
   double slippage_bps = 0.0;
   // Portfolio rules (config `constraints`). A target that breaks one is clipped and the clip is
   // reported in Plan::clips (the kernel logs `constraint_clipped`).
-  double max_weight = 1.0;    ///< per position, as a fraction of the portfolio's value
+  /// Per position, as a fraction of the portfolio's value; infinity = no cap (a margin account's
+  /// positions may exceed 1).
+  double max_weight = std::numeric_limits<double>::infinity();
   double max_turnover = 0.0;  ///< per rebalance, one-way (sum |trade| / 2V); 0 = no cap
   double cash_reserve = 0.0;  ///< fraction of value kept in cash
+  // Margin (config `margin`): targets are scaled by `leverage` (gross exposure / equity), and buys
+  // may borrow up to a gross exposure of max_leverage * equity. 1 and 1 = a cash account.
+  double leverage = 1.0;
+  double max_leverage = 1.0;
 };
 
 struct PlanInput {

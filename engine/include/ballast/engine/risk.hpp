@@ -20,8 +20,9 @@ struct RiskDenial {
 
 class RiskGate {
  public:
-  explicit RiskGate(double slippage_bps, CommissionModel commission)
-      : slippage_bps_(slippage_bps), commission_(commission) {}
+  /// `max_leverage` > 1 allows buys to borrow up to that gross exposure / equity.
+  explicit RiskGate(double slippage_bps, CommissionModel commission, double max_leverage = 1.0)
+      : slippage_bps_(slippage_bps), commission_(commission), max_leverage_(max_leverage) {}
   /// Removes orders that break a rule from `plan` and reports them in `denied` (cleared first).
   void Check(std::span<const double> quantities, double cash, Plan& plan,
              std::vector<RiskDenial>& denied) const;
@@ -29,6 +30,7 @@ class RiskGate {
  private:
   double slippage_bps_;
   CommissionModel commission_;
+  double max_leverage_;
 };
 
 }  // namespace ballast

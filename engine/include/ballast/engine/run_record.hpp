@@ -57,6 +57,7 @@ class RunRecord final : public EventLog {
   std::vector<EventRecord> events;
   std::uint64_t rebalances = 0;   ///< rebalance decisions (trade to targets)
   std::uint64_t investments = 0;  ///< investment decisions (buy-only, new cash)
+  double interest_paid = 0.0;     ///< margin interest charged over the run
 
   void AddEvent(Timestamp t, std::string type, std::string fields_json) override {
     events.push_back({t, std::move(type), std::move(fields_json)});
