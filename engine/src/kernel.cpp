@@ -68,6 +68,7 @@ void Kernel::OnSlice(std::size_t row) {
   // (4) strategy.
   const bool first = !previous_day_.has_value();
   const double equity = p_.ledger.Equity(marks_);
+  equity_at_mark_ = equity;
   StrategyContext ctx{
       p_.panel,    row,
       day,         options_.tradable,
@@ -114,7 +115,10 @@ void Kernel::OnSlice(std::size_t row) {
 }
 
 double Kernel::BuyingPower() const noexcept {
-  return p_.ledger.Cash() + (options_.max_leverage - 1.0) * p_.ledger.Equity(marks_);
+  // Called by the venue on every buy fill: O(1). Equity is taken as of this slice's marking
+  // (fills move it only by their costs).
+  if (options_.max_leverage <= 1.0) return p_.ledger.Cash();
+  return p_.ledger.Cash() + (options_.max_leverage - 1.0) * equity_at_mark_;
 }
 
 bool Kernel::CheckMargin(Days day, Timestamp now) {
@@ -237,9 +241,13 @@ void Kernel::RecordSlice(std::size_t row) {
   r.fees.push_back(totals.fees);
   const auto q = p_.ledger.Quantities();
   const double inv = equity != 0.0 ? 1.0 / equity : 0.0;
+  double gross = 0.0;
   for (std::size_t c = 0; c < options_.tradable; ++c) {
-    r.weights.push_back(q[c] != 0.0 ? q[c] * marks_[c] * inv : 0.0);
+    const double w = q[c] != 0.0 ? q[c] * marks_[c] * inv : 0.0;
+    r.weights.push_back(w);
+    gross += w;
   }
+  r.max_gross_leverage = std::max(r.max_gross_leverage, gross);
 }
 
 void Kernel::OnSourceEnd() {

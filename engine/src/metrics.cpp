@@ -112,14 +112,7 @@ Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_fre
   s.final_value = r.equity.back();
   s.investments = r.investments;
   s.margin_interest = r.interest_paid;
-  if (r.symbols > 0) {
-    for (std::size_t t = 0; t < n; ++t) {
-      double gross = 0.0;
-      for (std::size_t c = 0; c < r.symbols; ++c)
-        gross += r.weights[t * r.symbols + c];
-      s.max_gross_leverage = std::max(s.max_gross_leverage, gross);
-    }
-  }
+  s.max_gross_leverage = r.max_gross_leverage;
 
   // Time-weighted index: flows are taken out of each day's return.
   std::vector<double> ret;

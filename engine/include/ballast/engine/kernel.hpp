@@ -77,6 +77,7 @@ class Kernel final : public SliceSink {
   std::uint64_t decisions_ = 0;
   double pending_flow_ = 0.0;
   double pending_withdrawal_ = 0.0;  // waiting for sells to fill
+  double equity_at_mark_ = 0.0;      // equity after this slice's marking (for buying power)
   void PayWithdrawal(Timestamp now);
   /// Accrues interest on borrowed cash and checks maintenance; true when a margin call forces a
   /// deleveraging rebalance this slice.

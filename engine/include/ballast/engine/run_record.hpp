@@ -55,9 +55,10 @@ class RunRecord final : public EventLog {
 
   std::vector<TradeRecord> trades;
   std::vector<EventRecord> events;
-  std::uint64_t rebalances = 0;   ///< rebalance decisions (trade to targets)
-  std::uint64_t investments = 0;  ///< investment decisions (buy-only, new cash)
-  double interest_paid = 0.0;     ///< margin interest charged over the run
+  std::uint64_t rebalances = 0;     ///< rebalance decisions (trade to targets)
+  std::uint64_t investments = 0;    ///< investment decisions (buy-only, new cash)
+  double interest_paid = 0.0;       ///< margin interest charged over the run
+  double max_gross_leverage = 0.0;  ///< largest sum of position weights at a close
 
   void AddEvent(Timestamp t, std::string type, std::string fields_json) override {
     events.push_back({t, std::move(type), std::move(fields_json)});
