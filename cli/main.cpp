@@ -4,13 +4,20 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <mutex>
 
 #include "ballast/backtests/backtest.hpp"
 #include "ballast/backtests/outputs.hpp"
+#include "ballast/backtests/suite.hpp"
 #include "ballast/data/bar_store.hpp"
 #include "ballast/data/csv_import.hpp"
 #include "ballast/engine/calendar.hpp"
@@ -68,6 +75,91 @@ int Backtest(const std::string& config, const std::string& out,
         "outputs: {}/ (summary.json, equity.csv, trades.csv, weights.csv, events.jsonl, "
         "config.json)\n",
         dir);
+  }
+  return 0;
+}
+
+std::atomic<bool> g_stop{false};
+extern "C" void OnSigint(int) {
+  g_stop = true;
+}
+
+std::string Clock(double seconds) {
+  const auto s = static_cast<long>(seconds + 0.5);
+  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+                   : fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+int Suite(const std::string& path, std::string out, int threads, const std::string& sort,
+          bool summaries_only, bool force, bool quiet) {
+  strategies::StrategyRegistry registry;
+  strategies::RegisterBuiltinStrategies(registry);
+  const auto suite = backtests::LoadSuite(path, registry);
+  if (out.empty()) {
+    out = DefaultRunDir("suite-" + suite.name);
+  } else if (fs::exists(out) && !force) {
+    throw Error(
+        ErrorKind::kUsage,
+        fmt::format("{}: output directory already exists (use --force to replace it)", out));
+  }
+  // Everything goes to a temporary directory renamed into place at the end (also after Ctrl-C).
+  const std::string tmp = fmt::format("{}.tmp-{}", out, ::getpid());
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  const auto start = std::chrono::steady_clock::now();
+  std::mutex progress_mutex;
+  std::size_t last_line = 0;
+  backtests::SuiteOptions options;
+  options.threads = threads;
+  options.out_dir = tmp;
+  options.summaries_only = summaries_only;
+  options.stop = &g_stop;
+  options.progress = [&](std::size_t done, std::size_t total) {
+    if (quiet) return;
+    std::lock_guard lock(progress_mutex);
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double eta =
+        done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total - done) : 0.0;
+    if (tty) {
+      constexpr int kWidth = 30;
+      const int filled = static_cast<int>(kWidth * done / total);
+      std::cerr << fmt::format("\r[{}{}] {}/{} runs  {} elapsed  ETA {}   ",
+                               std::string(filled, '#'), std::string(kWidth - filled, '.'), done,
+                               total, Clock(elapsed), Clock(eta))
+                << std::flush;
+      if (done == total) std::cerr << "\n";
+    } else if (done == total || done * 10 / total > last_line) {
+      last_line = done * 10 / total;
+      std::cerr << fmt::format("suite: {}/{} runs, {} elapsed, ETA {}\n", done, total,
+                               Clock(elapsed), Clock(eta));
+    }
+  };
+  std::signal(SIGINT, OnSigint);
+  spdlog::debug("suite {}: {} runs", suite.name, suite.runs.size());
+  const auto result = backtests::RunSuite(suite, options);
+  std::signal(SIGINT, SIG_DFL);
+  if (tty && result.interrupted && !quiet) std::cerr << "\n";
+
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream f(fs::path(tmp) / name, std::ios::binary);
+    f << text;
+    if (!f) throw Error(ErrorKind::kIo, fmt::format("{}/{}: cannot write", out, name));
+  };
+  write("comparison.csv", backtests::ComparisonCsv(suite, result));
+  write("comparison.json", backtests::ComparisonJson(suite, result, sort));
+  if (fs::exists(out)) fs::remove_all(out);
+  fs::rename(tmp, out);
+  if (!quiet) {
+    std::cout << backtests::ComparisonTable(suite, result, sort);
+    std::cout << fmt::format("outputs: {}/ (comparison.csv, comparison.json, runs/)\n", out);
+  }
+  if (result.interrupted) {
+    std::cerr << fmt::format("interrupted: {} of {} runs finished; their outputs are kept in {}\n",
+                             result.finished, suite.runs.size(), out);
+    return 130;
   }
   return 0;
 }
@@ -201,6 +293,22 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   bt->add_flag("--force", bt_force, "Replace the output directory if it exists");
 
+  auto* su = app.add_subcommand("suite", "Run a comparison suite or parameter sweep in parallel");
+  std::string su_path, su_out, su_sort = "sharpe";
+  int su_threads = 0;
+  bool su_summaries = false, su_force = false;
+  su->add_option("SUITE", su_path, "Suite file (JSON; paths inside are relative to it)")
+      ->required();
+  su->add_option("--out", su_out, "Output directory (default: runs/suite-<name>-<UTC timestamp>)");
+  su->add_option("--threads", su_threads, "Worker threads (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  su->add_option("--sort", su_sort, "Metric to rank by")
+      ->check(CLI::IsMember(backtests::SortKeys()))
+      ->capture_default_str();
+  su->add_flag("--summaries-only", su_summaries,
+               "Per run, write only summary.json (for big sweeps)");
+  su->add_flag("--force", su_force, "Replace the output directory if it exists");
+
   auto* data = app.add_subcommand("data", "Market data store commands");
   data->require_subcommand(1);
   auto* imp = data->add_subcommand("import", "Write an HDF5 store from CSV files (plain or .gz)");
@@ -244,6 +352,7 @@ int main(int argc, char** argv) {
                             : (quiet ? spdlog::level::err : spdlog::level::info));
   try {
     if (*bt) return Backtest(bt_config, bt_out, bt_sets, bt_force, quiet);
+    if (*su) return Suite(su_path, su_out, su_threads, su_sort, su_summaries, su_force, quiet);
     if (*imp)
       return DataImport(imp_out, imp_inputs, imp_price, imp_assume, imp_skip, imp_force, quiet);
     if (*info) return DataInfo(info_store, info_json);

@@ -188,6 +188,7 @@ void ConfigNode::ExpectKeys(const std::vector<std::string_view>& allowed) const 
   const Json& j = J(value_);
   if (!j.is_object()) Fail("an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it->is_null()) continue;  // null means absent (suites use it to remove a key)
     bool known = false;
     for (auto a : allowed)
       known = known || it.key() == a;
@@ -209,6 +210,17 @@ void ConfigNode::Fail(std::string_view expected) const {
 
 std::string ConfigNode::Dump() const {
   return J(value_).dump();
+}
+
+std::string ConfigNode::ChildJson(std::string_view key) const {
+  const Json& j = J(value_);
+  if (!j.is_object()) Fail("an object");
+  auto it = j.find(std::string(key));
+  if (it == j.end()) {
+    throw Error(ErrorKind::kConfig,
+                fmt::format("{}: {}: missing required key", doc_->Origin(), ChildPath(key)));
+  }
+  return it->dump();
 }
 
 ConfigDocument::ConfigDocument() : impl_(std::make_unique<Impl>()) {}

@@ -50,11 +50,14 @@ class ConfigNode {
                                    std::initializer_list<std::string_view> allowed,
                                    std::string_view fallback) const;
 
-  /// Errors on any key of this object not in `allowed` (unknown keys are config errors).
+  /// Errors on any key of this object not in `allowed` (unknown keys are config errors); keys
+  /// whose value is null count as absent.
   void ExpectKeys(std::initializer_list<std::string_view> allowed) const;
   void ExpectKeys(const std::vector<std::string_view>& allowed) const;
   /// Throws a config error: "<file>: <path>: expected <expected>, got <value>".
   [[noreturn]] void Fail(std::string_view expected) const;
+  /// Compact JSON text of child `key`, including an explicit null (which Find treats as absent).
+  [[nodiscard]] std::string ChildJson(std::string_view key) const;
   /// Compact JSON text of this node (for messages and logs).
   [[nodiscard]] std::string Dump() const;
 

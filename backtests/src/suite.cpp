@@ -1,0 +1,403 @@
+#include "ballast/backtests/suite.hpp"
+
+#include <fmt/format.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "ballast/backtests/outputs.hpp"
+#include "ballast/engine/error.hpp"
+
+namespace ballast::backtests {
+namespace fs = std::filesystem;
+namespace {
+
+// A set value as text for labels: strings without quotes, everything else as JSON.
+std::string ValueText(const ConfigNode& v) {
+  return v.IsString() ? v.String() : v.Dump();
+}
+
+struct Variant {
+  std::string label;
+  std::vector<std::pair<std::string, std::string>> sets;  // path, JSON value
+};
+
+std::vector<Variant> ParseVariants(const ConfigNode& root) {
+  const auto variants = root.Find("variants");
+  const auto grid = root.Find("grid");
+  if (variants && grid) grid->Fail("either \"variants\" or \"grid\", not both");
+  std::vector<Variant> out;
+  if (variants) {
+    if (!variants->IsArray() || variants->Size() == 0)
+      variants->Fail("a non-empty array of {\"label\", \"set\"}");
+    for (std::size_t i = 0; i < variants->Size(); ++i) {
+      const ConfigNode v = variants->Index(i);
+      v.ExpectKeys({"label", "set"});
+      Variant var{v.At("label").String(), {}};
+      if (var.label.empty()) v.At("label").Fail("a non-empty label");
+      if (auto set = v.Find("set")) {
+        if (!set->IsObject()) set->Fail("an object of {\"key.path\": value}");
+        for (const auto& key : set->Keys())
+          var.sets.emplace_back(key, set->ChildJson(key));
+      }
+      out.push_back(std::move(var));
+    }
+  } else if (grid) {
+    if (!grid->IsObject() || grid->Keys().empty())
+      grid->Fail("an object of {\"key.path\": [values]}");
+    out.push_back({"", {}});
+    for (const auto& key : grid->Keys()) {
+      const ConfigNode values = grid->At(key);
+      if (!values.IsArray() || values.Size() == 0) values.Fail("a non-empty array of values");
+      std::vector<Variant> next;
+      for (const auto& partial : out) {
+        for (std::size_t i = 0; i < values.Size(); ++i) {
+          Variant v = partial;
+          const ConfigNode value = values.Index(i);
+          const auto dot = key.rfind('.');
+          const std::string short_key = dot == std::string::npos ? key : key.substr(dot + 1);
+          v.label +=
+              fmt::format("{}{}={}", v.label.empty() ? "" : ", ", short_key, ValueText(value));
+          v.sets.emplace_back(key, value.Dump());
+          next.push_back(std::move(v));
+        }
+      }
+      out = std::move(next);
+    }
+  } else {
+    out.push_back({"base", {}});
+  }
+  return out;
+}
+
+std::string DataKey(const BacktestConfig& c) {
+  std::string key = c.store_path + '|';
+  for (const auto& s : c.strategy.symbols)
+    key += s + ',';
+  key += fmt::format("|{}|{}|{}|{}", c.start ? FormatDate(*c.start) : "",
+                     c.end ? FormatDate(*c.end) : "", c.benchmark,
+                     c.fill == sim::FillModel::kNextOpen ? "open" : "close");
+  return key;
+}
+
+}  // namespace
+
+Suite LoadSuite(const std::string& path, const strategies::StrategyRegistry& registry) {
+  const ConfigDocument doc = ConfigDocument::FromFile(path);
+  const ConfigNode root = doc.Root();
+  root.ExpectKeys({"name", "description", "base", "variants", "grid"});
+  Suite suite;
+  suite.origin = path;
+  suite.name = root.StringOr("name", fs::path(path).stem().string());
+  // Bases: a path, or a list of paths or {"label", "config"} objects.
+  std::vector<std::string> bases;
+  std::vector<std::string> base_labels;
+  const ConfigNode base = root.At("base");
+  auto add_base = [&](const ConfigNode& b) {
+    if (b.IsString()) {
+      bases.push_back(b.String());
+      base_labels.push_back(fs::path(bases.back()).stem().string());
+    } else if (b.IsObject()) {
+      b.ExpectKeys({"label", "config"});
+      bases.push_back(b.At("config").String());
+      base_labels.push_back(b.At("label").String());
+    } else {
+      b.Fail("a config path or {\"label\": ..., \"config\": path}");
+    }
+  };
+  if (base.IsArray() && base.Size() > 0) {
+    for (std::size_t i = 0; i < base.Size(); ++i)
+      add_base(base.Index(i));
+  } else if (base.IsString() || base.IsObject()) {
+    add_base(base);
+  } else {
+    base.Fail("a config path or a non-empty list of them (relative to the suite file)");
+  }
+  for (auto& b : bases) {
+    fs::path p(b);
+    if (p.is_relative()) p = fs::path(path).parent_path() / p;
+    b = p.lexically_normal().string();
+  }
+  const auto variants = ParseVariants(root);
+  for (std::size_t bi = 0; bi < bases.size(); ++bi) {
+    const std::string& b = bases[bi];
+    const ConfigDocument base_doc = ConfigDocument::FromFile(b);
+    for (std::size_t v = 0; v < variants.size(); ++v) {
+      ConfigDocument run_doc = base_doc.Clone();
+      SuiteRun run;
+      run.base = b;
+      const std::string& base_name = base_labels[bi];
+      run.label = bases.size() > 1 ? fmt::format("{} / {}", base_name, variants[v].label)
+                                   : variants[v].label;
+      try {
+        for (const auto& [key, value] : variants[v].sets) {
+          run_doc.SetJson(key, value);
+          run.sets.push_back(fmt::format("{}={}", key, value));
+        }
+        run.config = ParseBacktestConfig(run_doc, registry);
+      } catch (const Error& e) {
+        throw Error(e.kind(), fmt::format("{}: run \"{}\": {}", path, run.label, e.what()));
+      }
+      run.config.name = run.label;
+      suite.runs.push_back(std::move(run));
+    }
+  }
+  std::map<std::string, int> seen;
+  for (const auto& r : suite.runs) {
+    if (seen[r.label]++ > 0) {
+      throw Error(
+          ErrorKind::kConfig,
+          fmt::format("{}: two runs are labelled \"{}\"; labels must be unique", path, r.label));
+    }
+  }
+  return suite;
+}
+
+SuiteResult RunSuite(const Suite& suite, const SuiteOptions& options) {
+  SuiteResult result;
+  const std::size_t n = suite.runs.size();
+  result.summaries.resize(n);
+  // Market data: one load per distinct need, shared read-only by every run that needs it.
+  std::map<std::string, MarketData> data;
+  std::vector<const MarketData*> data_of(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto key = DataKey(suite.runs[i].config);
+    auto it = data.find(key);
+    if (it == data.end()) it = data.emplace(key, LoadMarketData(suite.runs[i].config)).first;
+    data_of[i] = &it->second;
+  }
+  result.data_sets = data.size();
+  std::atomic<std::size_t> done{0};
+  std::atomic<bool> skipped{false};
+  auto run_one = [&](std::size_t i) {
+    if (options.stop != nullptr && options.stop->load()) {
+      skipped = true;
+      return;
+    }
+    const auto r = RunBacktest(suite.runs[i].config, *data_of[i]);
+    if (!options.out_dir.empty()) {
+      const std::string dir = (fs::path(options.out_dir) / "runs" /
+                               fmt::format("{:03}-{}", i + 1, Slug(suite.runs[i].label)))
+                                  .string();
+      if (options.summaries_only) {
+        fs::create_directories(dir);
+        std::FILE* f = std::fopen((dir + "/summary.json").c_str(), "wb");
+        if (f == nullptr)
+          throw Error(ErrorKind::kIo, fmt::format("{}: cannot write summary.json", dir));
+        const std::string text = SummaryJson(r);
+        std::fwrite(text.data(), 1, text.size(), f);
+        std::fclose(f);
+      } else {
+        WriteRunOutputs(r, dir, true);
+      }
+    }
+    result.summaries[i] = r.summary;  // each worker writes its own slot
+    const std::size_t d = ++done;
+    if (options.progress) options.progress(d, n);
+  };
+  const int threads =
+      options.threads > 0 ? options.threads : tbb::this_task_arena::max_concurrency();
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1),
+                      [&](const tbb::blocked_range<std::size_t>& range) {
+                        for (std::size_t i = range.begin(); i != range.end(); ++i)
+                          run_one(i);
+                      });
+  });
+  result.finished = done.load();
+  result.interrupted = skipped.load();
+  return result;
+}
+
+const std::vector<std::string>& SortKeys() {
+  static const std::vector<std::string> keys{
+      "sharpe", "cagr",  "volatility", "sortino",     "max_drawdown", "calmar",       "turnover",
+      "fees",   "alpha", "beta",       "final_value", "rebalances",   "total_return", "irr"};
+  return keys;
+}
+
+double MetricValue(const Summary& s, std::string_view key) {
+  const double nan = std::nan("");
+  if (key == "sharpe") return s.sharpe;
+  if (key == "cagr") return s.cagr;
+  if (key == "volatility") return s.volatility;
+  if (key == "sortino") return s.sortino;
+  if (key == "max_drawdown") return s.max_drawdown;
+  if (key == "calmar") return s.calmar;
+  if (key == "turnover") return s.turnover;
+  if (key == "fees") return s.fees;
+  if (key == "alpha") return s.benchmark ? s.benchmark->alpha : nan;
+  if (key == "beta") return s.benchmark ? s.benchmark->beta : nan;
+  if (key == "final_value") return s.final_value;
+  if (key == "rebalances") return static_cast<double>(s.rebalances);
+  if (key == "total_return") return s.total_return;
+  if (key == "irr") return s.irr ? *s.irr : nan;
+  return nan;
+}
+
+bool HigherIsBetter(std::string_view key) {
+  return !(key == "volatility" || key == "turnover" || key == "fees" || key == "rebalances" ||
+           key == "beta");
+}
+
+std::vector<std::size_t> Rank(const Suite& suite, const SuiteResult& result, std::string_view key) {
+  std::vector<std::size_t> idx;
+  for (std::size_t i = 0; i < suite.runs.size(); ++i) {
+    if (result.summaries[i]) idx.push_back(i);
+  }
+  const bool higher = HigherIsBetter(key);
+  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+    const double va = MetricValue(*result.summaries[a], key);
+    const double vb = MetricValue(*result.summaries[b], key);
+    if (std::isnan(va) || std::isnan(vb)) return !std::isnan(va) && std::isnan(vb);
+    return higher ? va > vb : va < vb;
+  });
+  return idx;
+}
+
+namespace {
+
+struct Column {
+  const char* header;
+  const char* key;
+  bool percent;
+};
+constexpr Column kColumns[] = {
+    {"CAGR", "cagr", true},           {"vol", "volatility", true},
+    {"Sharpe", "sharpe", false},      {"Sortino", "sortino", false},
+    {"max DD", "max_drawdown", true}, {"Calmar", "calmar", false},
+    {"turnover", "turnover", true},   {"fees", "fees", false},
+    {"alpha", "alpha", true},         {"beta", "beta", false},
+    {"final", "final_value", false},  {"rebal", "rebalances", false},
+};
+
+}  // namespace
+
+std::string ComparisonTable(const Suite& suite, const SuiteResult& result, std::string_view key) {
+  const auto order = Rank(suite, result, key);
+  std::size_t width = 5;
+  for (const auto i : order)
+    width = std::max(width, suite.runs[i].label.size());
+  width = std::min<std::size_t>(width, 48);
+  std::string out =
+      fmt::format("{}: {} of {} runs, sorted by {} ({})\n", suite.name, result.finished,
+                  suite.runs.size(), key, HigherIsBetter(key) ? "higher first" : "lower first");
+  out += fmt::format("{:>3}  {:<{}}", "#", "run", width);
+  for (const auto& c : kColumns)
+    out += fmt::format(" {:>9}", c.header);
+  out += '\n';
+  std::size_t rank = 0;
+  for (const auto i : order) {
+    std::string label = suite.runs[i].label;
+    if (label.size() > width) {
+      label.resize(width - 3);
+      label += "...";
+    }
+    out += fmt::format("{:>3}  {:<{}}", ++rank, label, width);
+    for (const auto& c : kColumns) {
+      const double v = MetricValue(*result.summaries[i], c.key);
+      if (std::isnan(v)) {
+        out += fmt::format(" {:>9}", "-");
+      } else if (c.percent) {
+        out += fmt::format(" {:>8.2f}%", v * 100.0);
+      } else if (std::string_view(c.key) == "final_value" || std::string_view(c.key) == "fees") {
+        out += fmt::format(" {:>9.0f}", v);
+      } else if (std::string_view(c.key) == "rebalances") {
+        out += fmt::format(" {:>9.0f}", v);
+      } else {
+        out += fmt::format(" {:>9.3f}", v);
+      }
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+std::string ComparisonCsv(const Suite& suite, const SuiteResult& result) {
+  std::string out = "run,label,base";
+  for (const auto& k : SortKeys()) {
+    out += ',';
+    out += k;
+  }
+  out += ",sets\n";
+  for (std::size_t i = 0; i < suite.runs.size(); ++i) {
+    if (!result.summaries[i]) continue;
+    const auto& r = suite.runs[i];
+    std::string sets;
+    for (const auto& s : r.sets) {
+      if (!sets.empty()) sets += "; ";
+      sets += s;
+    }
+    auto quote = [](const std::string& s) {
+      std::string q(1, '"');
+      for (char c : s) {
+        if (c == '"') q.push_back('"');
+        q.push_back(c);
+      }
+      q.push_back('"');
+      return q;
+    };
+    out +=
+        fmt::format("{},{},{}", i + 1, quote(r.label), quote(fs::path(r.base).filename().string()));
+    for (const auto& k : SortKeys()) {
+      const double v = MetricValue(*result.summaries[i], k);
+      out += ',';
+      if (!std::isnan(v)) out += JsonNumber(v);
+    }
+    out += ',';
+    out += quote(sets);
+    out += '\n';
+  }
+  return out;
+}
+
+std::string ComparisonJson(const Suite& suite, const SuiteResult& result, std::string_view key) {
+  std::string runs = "[";
+  for (std::size_t i = 0; i < suite.runs.size(); ++i) {
+    if (!result.summaries[i]) continue;
+    const auto& r = suite.runs[i];
+    JsonFields f;
+    f.Add("run", static_cast<std::uint64_t>(i + 1)).Add("label", r.label).Add("base", r.base);
+    std::string sets = "[";
+    for (const auto& s : r.sets) {
+      if (sets.size() > 1) sets += ',';
+      AppendJsonString(sets, s);
+    }
+    sets += ']';
+    f.AddRaw("set", sets);
+    for (const auto& k : SortKeys())
+      f.Add(k, MetricValue(*result.summaries[i], k));
+    if (runs.size() > 1) runs += ",\n  ";
+    runs += '{';
+    runs += f.Text();
+    runs += '}';
+  }
+  runs += ']';
+  std::string ranking = "[";
+  for (const auto i : Rank(suite, result, key)) {
+    if (ranking.size() > 1) ranking += ',';
+    ranking += std::to_string(i + 1);
+  }
+  ranking += ']';
+  JsonFields top;
+  top.Add("suite", suite.name)
+      .Add("runs_total", static_cast<std::uint64_t>(suite.runs.size()))
+      .Add("runs_finished", static_cast<std::uint64_t>(result.finished))
+      .Add("interrupted", result.interrupted)
+      .Add("sort", key)
+      .AddRaw("ranking", ranking)
+      .AddRaw("runs", runs);
+  std::string json(1, '{');
+  json += top.Text();
+  json += "}\n";
+  return json;
+}
+
+}  // namespace ballast::backtests

@@ -1,0 +1,195 @@
+// Suites: parsing (variants, grids, several bases), data loaded once and shared, results identical
+// for any thread count, interruption keeping finished runs, and the `ballast suite` command.
+
+#include "ballast/backtests/suite.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "ballast/engine/error.hpp"
+#include "testkit.hpp"
+
+namespace ballast::backtests {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Writes a base config (on the test store) and a suite next to it.
+struct SuiteFiles {
+  testkit::TempDir dir;
+  std::string suite;
+  explicit SuiteFiles(const std::string& suite_json, const std::string& extra_base = "") {
+    const std::string base = std::string(R"({"name": "base", "data": {"store": ")") +
+                             testkit::SampleStore() +
+                             R"(", "start": "2014-01-01", "end": "2017-12-31"},
+        "strategy": {"type": "calendar", "frequency": "monthly", "targets": {"SPY": 0.6, "AGG": 0.4}},
+        "benchmark": "SPY"})";
+    testkit::WriteFile(dir.path() / "base.json", base);
+    if (!extra_base.empty()) testkit::WriteFile(dir.path() / "other.json", extra_base);
+    suite = dir / "suite.json";
+    testkit::WriteFile(suite, suite_json);
+  }
+};
+
+strategies::StrategyRegistry Registry() {
+  strategies::StrategyRegistry r;
+  strategies::RegisterBuiltinStrategies(r);
+  return r;
+}
+
+TEST(SuiteTest, GridIsTheProductInKeyOrder) {
+  SuiteFiles f(R"({"name": "g", "base": "base.json",
+      "grid": {"strategy.frequency": ["weekly", "monthly"], "execution.fill": ["close", "next_open"]}})");
+  const auto s = LoadSuite(f.suite, Registry());
+  ASSERT_EQ(s.runs.size(), 4u);
+  EXPECT_EQ(s.runs[0].label, "frequency=weekly, fill=close");
+  EXPECT_EQ(s.runs[3].label, "frequency=monthly, fill=next_open");
+  EXPECT_EQ(s.runs[1].config.fill, sim::FillModel::kNextOpen);
+}
+
+TEST(SuiteTest, VariantsReplaceSubtreesAndNullRemovesKeys) {
+  SuiteFiles f(R"({"name": "v", "base": "base.json", "variants": [
+      {"label": "buy and hold", "set": {"strategy": {"type": "buy_and_hold", "targets": {"SPY": 0.5, "AGG": 0.5}}}},
+      {"label": "switch type", "set": {"strategy.type": "buy_and_hold", "strategy.frequency": null}},
+      {"label": "quarterly", "set": {"strategy.frequency": "quarterly"}}]})");
+  const auto s = LoadSuite(f.suite, Registry());
+  ASSERT_EQ(s.runs.size(), 3u);
+  EXPECT_EQ(s.runs[0].config.strategy.type, "buy_and_hold");
+  EXPECT_EQ(s.runs[1].config.strategy.type, "buy_and_hold");
+  EXPECT_EQ(s.runs[2].config.strategy.type, "calendar");
+}
+
+TEST(SuiteTest, SeveralBasesWithLabels) {
+  SuiteFiles f(R"({"name": "b", "base": [{"label": "A", "config": "base.json"}, "other.json"],
+      "variants": [{"label": "m", "set": {}}, {"label": "q", "set": {"strategy.frequency": "quarterly"}}]})",
+               R"({"data": {"store": ")" + testkit::SampleStore() + R"("},
+        "strategy": {"type": "calendar", "targets": {"VTI": 1.0}}})");
+  const auto s = LoadSuite(f.suite, Registry());
+  ASSERT_EQ(s.runs.size(), 4u);
+  EXPECT_EQ(s.runs[0].label, "A / m");
+  EXPECT_EQ(s.runs[3].label, "other / q");
+}
+
+TEST(SuiteTest, BadVariantFailsUpFrontNamingTheRun) {
+  SuiteFiles f(R"({"name": "x", "base": "base.json", "variants": [
+      {"label": "ok", "set": {}}, {"label": "typo", "set": {"strategy.frequncy": "weekly"}}]})");
+  try {
+    (void)LoadSuite(f.suite, Registry());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kConfig);
+    EXPECT_NE(std::string(e.what()).find("run \"typo\""), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("strategy.frequncy: unknown key"), std::string::npos)
+        << e.what();
+  }
+  SuiteFiles dup(
+      R"({"name": "x", "base": "base.json", "variants": [{"label": "a"}, {"label": "a"}]})");
+  EXPECT_THROW((void)LoadSuite(dup.suite, Registry()), Error);
+}
+
+TEST(SuiteTest, DataIsLoadedOncePerDistinctNeed) {
+  SuiteFiles f(R"({"name": "d", "base": "base.json",
+      "grid": {"strategy.frequency": ["weekly", "monthly", "quarterly"], "execution.fill": ["close", "next_open"]}})");
+  const auto s = LoadSuite(f.suite, Registry());
+  const auto r = RunSuite(s, {});
+  EXPECT_EQ(r.finished, 6u);
+  EXPECT_EQ(r.data_sets, 2u);  // close-only and close+open
+}
+
+// Same results for any thread count, equal to running each backtest on its own.
+TEST(SuiteTest, ResultsIdenticalForAnyThreadCount) {
+  SuiteFiles f(R"({"name": "t", "base": "base.json",
+      "grid": {"strategy.frequency": ["daily", "weekly", "monthly", "quarterly", "annually"],
+               "execution.slippage_bps": [0, 10]}})");
+  const auto s = LoadSuite(f.suite, Registry());
+  SuiteOptions one;
+  one.threads = 1;
+  SuiteOptions two;
+  two.threads = 2;
+  const auto a = RunSuite(s, one);
+  const auto b = RunSuite(s, two);
+  EXPECT_EQ(ComparisonCsv(s, a), ComparisonCsv(s, b));
+  EXPECT_EQ(ComparisonJson(s, a, "sharpe"), ComparisonJson(s, b, "sharpe"));
+  const auto alone = RunBacktest(s.runs[7].config);
+  EXPECT_EQ(alone.summary.final_value, a.summaries[7]->final_value);
+  EXPECT_EQ(alone.summary.sharpe, b.summaries[7]->sharpe);
+}
+
+TEST(SuiteTest, StopKeepsFinishedRuns) {
+  SuiteFiles f(R"({"name": "i", "base": "base.json",
+      "grid": {"strategy.frequency": ["daily", "weekly", "monthly", "quarterly", "annually"]}})");
+  const auto s = LoadSuite(f.suite, Registry());
+  std::atomic<bool> stop{false};
+  SuiteOptions o;
+  o.threads = 1;
+  o.stop = &stop;
+  o.progress = [&](std::size_t done, std::size_t) {
+    if (done == 2) stop = true;
+  };
+  const auto r = RunSuite(s, o);
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_EQ(r.finished, 2u);
+  EXPECT_EQ(Rank(s, r, "cagr").size(), 2u);
+  EXPECT_NE(ComparisonJson(s, r, "cagr").find(R"("interrupted":true)"), std::string::npos);
+}
+
+TEST(SuiteTest, RankingFollowsTheMetricsDirection) {
+  SuiteFiles f(R"({"name": "r", "base": "base.json",
+      "grid": {"strategy.frequency": ["daily", "weekly", "monthly", "quarterly", "annually"]}})");
+  const auto s = LoadSuite(f.suite, Registry());
+  const auto r = RunSuite(s, {});
+  const auto by_turnover = Rank(s, r, "turnover");  // lower first
+  for (std::size_t k = 1; k < by_turnover.size(); ++k) {
+    EXPECT_LE(r.summaries[by_turnover[k - 1]]->turnover, r.summaries[by_turnover[k]]->turnover);
+  }
+  const auto by_sharpe = Rank(s, r, "sharpe");  // higher first
+  for (std::size_t k = 1; k < by_sharpe.size(); ++k) {
+    EXPECT_GE(r.summaries[by_sharpe[k - 1]]->sharpe, r.summaries[by_sharpe[k]]->sharpe);
+  }
+}
+
+TEST(SuiteCliTest, WritesComparisonAndRunsAndPrintsTheTable) {
+  SuiteFiles f(R"({"name": "cli", "base": "base.json", "variants": [
+      {"label": "monthly", "set": {}}, {"label": "weekly", "set": {"strategy.frequency": "weekly"}}]})");
+  const auto r = testkit::RunCli(
+      {"suite", f.suite, "--out", f.dir / "out", "--sort", "cagr", "--threads", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("cli: 2 of 2 runs, sorted by cagr"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(f.dir.path() / "out/comparison.csv"));
+  EXPECT_TRUE(fs::exists(f.dir.path() / "out/comparison.json"));
+  EXPECT_TRUE(fs::exists(f.dir.path() / "out/runs/001-monthly/equity.csv"));
+  EXPECT_TRUE(fs::exists(f.dir.path() / "out/runs/002-weekly/summary.json"));
+  const auto csv = testkit::ReadCsv(f.dir.path() / "out/comparison.csv");
+  ASSERT_EQ(csv.size(), 3u);
+  EXPECT_EQ(csv[0][0], "run");
+  // --summaries-only keeps just summary.json per run.
+  const auto small =
+      testkit::RunCli({"suite", f.suite, "--out", f.dir / "small", "--summaries-only"});
+  ASSERT_EQ(small.exit_code, 0) << small.err;
+  EXPECT_FALSE(fs::exists(f.dir.path() / "small/runs/001-monthly/equity.csv"));
+  EXPECT_TRUE(fs::exists(f.dir.path() / "small/runs/001-monthly/summary.json"));
+  // Errors: unknown sort key (usage), bad suite (config); nothing written.
+  EXPECT_EQ(testkit::RunCli({"suite", f.suite, "--sort", "luck"}).exit_code, 2);
+  testkit::WriteFile(f.dir.path() / "bad.json", R"({"name": "bad", "base": "missing.json"})");
+  const auto bad = testkit::RunCli({"suite", f.dir / "bad.json", "--out", f.dir / "never"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_FALSE(fs::exists(f.dir.path() / "never"));
+}
+
+// The shipped suites load and run on the bundled sample.
+TEST(SuiteTest, ShippedSuitesRunOnTheBundledSample) {
+  for (const char* name : {"classic", "classic-margin", "cost-sensitivity"}) {
+    auto suite = LoadSuite(
+        (testkit::SourceDir() / "configs/suites" / (std::string(name) + ".json")).string(),
+        Registry());
+    for (auto& run : suite.runs)
+      run.config.store_path = testkit::SampleStore();
+    const auto r = RunSuite(suite, {});
+    EXPECT_EQ(r.finished, suite.runs.size()) << name;
+    EXPECT_GE(suite.runs.size(), 16u) << name;
+  }
+}
+
+}  // namespace
+}  // namespace ballast::backtests
