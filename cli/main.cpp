@@ -90,11 +90,11 @@ std::string Clock(double seconds) {
                    : fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
-int Suite(const std::string& path, std::string out, int threads, const std::string& sort,
-          bool summaries_only, bool force, bool quiet) {
+int Suite(const std::string& path, const std::vector<std::string>& sets, std::string out,
+          int threads, const std::string& sort, bool summaries_only, bool force, bool quiet) {
   strategies::StrategyRegistry registry;
   strategies::RegisterBuiltinStrategies(registry);
-  const auto suite = backtests::LoadSuite(path, registry);
+  const auto suite = backtests::LoadSuite(path, registry, sets);
   if (out.empty()) {
     out = DefaultRunDir("suite-" + suite.name);
   } else if (fs::exists(out) && !force) {
@@ -297,6 +297,7 @@ int main(int argc, char** argv) {
   std::string su_path, su_out, su_sort = "sharpe";
   int su_threads = 0;
   bool su_summaries = false, su_force = false;
+  std::vector<std::string> su_sets;
   su->add_option("SUITE", su_path, "Suite file (JSON; paths inside are relative to it)")
       ->required();
   su->add_option("--out", su_out, "Output directory (default: runs/suite-<name>-<UTC timestamp>)");
@@ -305,6 +306,9 @@ int main(int argc, char** argv) {
   su->add_option("--sort", su_sort, "Metric to rank by")
       ->check(CLI::IsMember(backtests::SortKeys()))
       ->capture_default_str();
+  su->add_option("--set", su_sets,
+                 "Override a key in every run before its own overrides: key.path=value; repeatable")
+      ->allow_extra_args(false);
   su->add_flag("--summaries-only", su_summaries,
                "Per run, write only summary.json (for big sweeps)");
   su->add_flag("--force", su_force, "Replace the output directory if it exists");
@@ -352,7 +356,8 @@ int main(int argc, char** argv) {
                             : (quiet ? spdlog::level::err : spdlog::level::info));
   try {
     if (*bt) return Backtest(bt_config, bt_out, bt_sets, bt_force, quiet);
-    if (*su) return Suite(su_path, su_out, su_threads, su_sort, su_summaries, su_force, quiet);
+    if (*su)
+      return Suite(su_path, su_sets, su_out, su_threads, su_sort, su_summaries, su_force, quiet);
     if (*imp)
       return DataImport(imp_out, imp_inputs, imp_price, imp_assume, imp_skip, imp_force, quiet);
     if (*info) return DataInfo(info_store, info_json);

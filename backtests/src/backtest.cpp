@@ -99,7 +99,7 @@ MarketData LoadMarketData(const BacktestConfig& c) {
   return MarketData{panel, first, tradable.size(), bench_col};
 }
 
-BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md) {
+BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md, RunDetail detail) {
   BacktestResult result;
   result.config = c;
   result.panel = md.panel;
@@ -118,6 +118,8 @@ BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md) {
   SimClock clock;
   Ledger ledger(md.tradable, c.initial_cash, /*allow_borrowing=*/c.max_leverage > 1.0);
   RunRecord& record = result.record;
+  record.events_enabled = detail == RunDetail::kFull;
+  record.weights_enabled = detail == RunDetail::kFull;
   // The venue checks buying power when a buy fills (cash, plus margin borrowing through the
   // kernel).
   const Kernel* kernel_view = nullptr;

@@ -88,24 +88,45 @@ std::string DataKey(const BacktestConfig& c) {
 
 }  // namespace
 
-Suite LoadSuite(const std::string& path, const strategies::StrategyRegistry& registry) {
+BacktestConfig Suite::Config(std::size_t i) const {
+  const SuiteRun& run = runs[i];
+  ConfigDocument doc = base_docs_[run.base]->Clone();
+  for (const auto& g : global_sets_)
+    doc.ApplySet(g);
+  for (const auto& [key, value] : run.sets)
+    doc.SetJson(key, value);
+  BacktestConfig c = ParseBacktestConfig(doc, *registry_);
+  c.name = run.label;
+  return c;
+}
+
+std::vector<std::string> Suite::SetTexts(std::size_t i) const {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : runs[i].sets)
+    out.push_back(fmt::format("{}={}", key, value));
+  return out;
+}
+
+Suite LoadSuite(const std::string& path, const strategies::StrategyRegistry& registry,
+                const std::vector<std::string>& global_sets) {
   const ConfigDocument doc = ConfigDocument::FromFile(path);
   const ConfigNode root = doc.Root();
   root.ExpectKeys({"name", "description", "base", "variants", "grid"});
   Suite suite;
   suite.origin = path;
+  suite.registry_ = &registry;
+  suite.global_sets_ = global_sets;
   suite.name = root.StringOr("name", fs::path(path).stem().string());
   // Bases: a path, or a list of paths or {"label", "config"} objects.
-  std::vector<std::string> bases;
   std::vector<std::string> base_labels;
   const ConfigNode base = root.At("base");
   auto add_base = [&](const ConfigNode& b) {
     if (b.IsString()) {
-      bases.push_back(b.String());
-      base_labels.push_back(fs::path(bases.back()).stem().string());
+      suite.base_paths.push_back(b.String());
+      base_labels.push_back(fs::path(suite.base_paths.back()).stem().string());
     } else if (b.IsObject()) {
       b.ExpectKeys({"label", "config"});
-      bases.push_back(b.At("config").String());
+      suite.base_paths.push_back(b.At("config").String());
       base_labels.push_back(b.At("label").String());
     } else {
       b.Fail("a config path or {\"label\": ..., \"config\": path}");
@@ -119,33 +140,34 @@ Suite LoadSuite(const std::string& path, const strategies::StrategyRegistry& reg
   } else {
     base.Fail("a config path or a non-empty list of them (relative to the suite file)");
   }
-  for (auto& b : bases) {
+  for (auto& b : suite.base_paths) {
     fs::path p(b);
     if (p.is_relative()) p = fs::path(path).parent_path() / p;
     b = p.lexically_normal().string();
+    suite.base_docs_.push_back(std::make_shared<const ConfigDocument>(ConfigDocument::FromFile(b)));
   }
   const auto variants = ParseVariants(root);
-  for (std::size_t bi = 0; bi < bases.size(); ++bi) {
-    const std::string& b = bases[bi];
-    const ConfigDocument base_doc = ConfigDocument::FromFile(b);
-    for (std::size_t v = 0; v < variants.size(); ++v) {
-      ConfigDocument run_doc = base_doc.Clone();
+  std::map<std::string, std::size_t> data_index;
+  for (std::size_t bi = 0; bi < suite.base_paths.size(); ++bi) {
+    for (const auto& variant : variants) {
       SuiteRun run;
-      run.base = b;
-      const std::string& base_name = base_labels[bi];
-      run.label = bases.size() > 1 ? fmt::format("{} / {}", base_name, variants[v].label)
-                                   : variants[v].label;
-      try {
-        for (const auto& [key, value] : variants[v].sets) {
-          run_doc.SetJson(key, value);
-          run.sets.push_back(fmt::format("{}={}", key, value));
-        }
-        run.config = ParseBacktestConfig(run_doc, registry);
-      } catch (const Error& e) {
-        throw Error(e.kind(), fmt::format("{}: run \"{}\": {}", path, run.label, e.what()));
-      }
-      run.config.name = run.label;
+      run.base = bi;
+      run.label = suite.base_paths.size() > 1
+                      ? fmt::format("{} / {}", base_labels[bi], variant.label)
+                      : variant.label;
+      run.sets = variant.sets;
       suite.runs.push_back(std::move(run));
+      // Validate now (a bad variant fails before anything runs); keep only what is small.
+      const std::size_t i = suite.runs.size() - 1;
+      try {
+        const BacktestConfig c = suite.Config(i);
+        const auto [it, inserted] = data_index.emplace(DataKey(c), data_index.size());
+        if (inserted) suite.data_representatives.push_back(i);
+        suite.runs[i].data = it->second;
+      } catch (const Error& e) {
+        throw Error(e.kind(),
+                    fmt::format("{}: run \"{}\": {}", path, suite.runs[i].label, e.what()));
+      }
     }
   }
   std::map<std::string, int> seen;
@@ -164,14 +186,9 @@ SuiteResult RunSuite(const Suite& suite, const SuiteOptions& options) {
   const std::size_t n = suite.runs.size();
   result.summaries.resize(n);
   // Market data: one load per distinct need, shared read-only by every run that needs it.
-  std::map<std::string, MarketData> data;
-  std::vector<const MarketData*> data_of(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto key = DataKey(suite.runs[i].config);
-    auto it = data.find(key);
-    if (it == data.end()) it = data.emplace(key, LoadMarketData(suite.runs[i].config)).first;
-    data_of[i] = &it->second;
-  }
+  std::vector<MarketData> data;
+  for (const std::size_t rep : suite.data_representatives)
+    data.push_back(LoadMarketData(suite.Config(rep)));
   result.data_sets = data.size();
   std::atomic<std::size_t> done{0};
   std::atomic<bool> skipped{false};
@@ -180,7 +197,10 @@ SuiteResult RunSuite(const Suite& suite, const SuiteOptions& options) {
       skipped = true;
       return;
     }
-    const auto r = RunBacktest(suite.runs[i].config, *data_of[i]);
+    const BacktestConfig config = suite.Config(i);
+    const auto detail =
+        options.out_dir.empty() || options.summaries_only ? RunDetail::kSummary : RunDetail::kFull;
+    const auto r = RunBacktest(config, data[suite.runs[i].data], detail);
     if (!options.out_dir.empty()) {
       const std::string dir = (fs::path(options.out_dir) / "runs" /
                                fmt::format("{:03}-{}", i + 1, Slug(suite.runs[i].label)))
@@ -331,7 +351,7 @@ std::string ComparisonCsv(const Suite& suite, const SuiteResult& result) {
     if (!result.summaries[i]) continue;
     const auto& r = suite.runs[i];
     std::string sets;
-    for (const auto& s : r.sets) {
+    for (const auto& s : suite.SetTexts(i)) {
       if (!sets.empty()) sets += "; ";
       sets += s;
     }
@@ -344,8 +364,8 @@ std::string ComparisonCsv(const Suite& suite, const SuiteResult& result) {
       q.push_back('"');
       return q;
     };
-    out +=
-        fmt::format("{},{},{}", i + 1, quote(r.label), quote(fs::path(r.base).filename().string()));
+    out += fmt::format("{},{},{}", i + 1, quote(r.label),
+                       quote(fs::path(suite.base_paths[r.base]).filename().string()));
     for (const auto& k : SortKeys()) {
       const double v = MetricValue(*result.summaries[i], k);
       out += ',';
@@ -364,9 +384,11 @@ std::string ComparisonJson(const Suite& suite, const SuiteResult& result, std::s
     if (!result.summaries[i]) continue;
     const auto& r = suite.runs[i];
     JsonFields f;
-    f.Add("run", static_cast<std::uint64_t>(i + 1)).Add("label", r.label).Add("base", r.base);
+    f.Add("run", static_cast<std::uint64_t>(i + 1))
+        .Add("label", r.label)
+        .Add("base", suite.base_paths[r.base]);
     std::string sets = "[";
-    for (const auto& s : r.sets) {
+    for (const auto& s : suite.SetTexts(i)) {
       if (sets.size() > 1) sets += ',';
       AppendJsonString(sets, s);
     }

@@ -9,7 +9,7 @@ Kernel::Kernel(KernelParts parts, KernelOptions options)
     : p_(parts), options_(options), marks_(options.tradable, kNaN), benchmark_mark_(kNaN) {
   target_.weights.assign(options_.tradable, kNaN);
   plan_.orders.reserve(options_.tradable);
-  p_.record.Reserve(p_.panel.Rows(), options_.tradable);
+  p_.record.Reserve(p_.panel.Rows(), p_.record.weights_enabled ? options_.tradable : 0);
 }
 
 void Kernel::CheckData(std::size_t row, Days day) {
@@ -242,10 +242,14 @@ void Kernel::RecordSlice(std::size_t row) {
   const auto q = p_.ledger.Quantities();
   const double inv = equity != 0.0 ? 1.0 / equity : 0.0;
   double gross = 0.0;
-  for (std::size_t c = 0; c < options_.tradable; ++c) {
-    const double w = q[c] != 0.0 ? q[c] * marks_[c] * inv : 0.0;
-    r.weights.push_back(w);
-    gross += w;
+  if (r.weights_enabled) {
+    for (std::size_t c = 0; c < options_.tradable; ++c) {
+      const double w = q[c] != 0.0 ? q[c] * marks_[c] * inv : 0.0;
+      r.weights.push_back(w);
+      gross += w;
+    }
+  } else {
+    gross = p_.ledger.Exposure(marks_) * inv;
   }
   r.max_gross_leverage = std::max(r.max_gross_leverage, gross);
 }

@@ -14,6 +14,7 @@ void CopyWeights(const std::vector<double>& from, Target& target) {
 Drift CheckDrift(const StrategyContext& ctx, const std::vector<double>& weights,
                  const std::vector<double>& targets, std::string_view rule, bool rebalance) {
   const Drift d = MeasureDrift(weights, targets);
+  if (!ctx.events.Enabled()) return d;  // summary-only runs: skip the per-symbol JSON
   ctx.events.AddEvent(DayToTimestamp(ctx.day), "rebalancing_check",
                       JsonFields()
                           .Add("rule", rule)
@@ -127,14 +128,16 @@ bool ThresholdRebalance::Decide(const StrategyContext& ctx, Target& target) {
   (void)CheckDrift(ctx, current_, w, "band", breach);
   if (!breach) return false;
   std::string breached = "[";
-  for (std::size_t i = 0; i < w.size(); ++i) {
-    if (std::abs(current_[i] - w[i]) > o_.band.HalfWidth(w[i]) ||
-        (w[i] == 0.0 && current_[i] > 0.0)) {
-      if (breached.size() > 1) breached += ',';
-      AppendJsonString(breached, ctx.panel.Symbols()[i]);
+  if (ctx.events.Enabled()) {
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if (std::abs(current_[i] - w[i]) > o_.band.HalfWidth(w[i]) ||
+          (w[i] == 0.0 && current_[i] > 0.0)) {
+        if (breached.size() > 1) breached += ',';
+        AppendJsonString(breached, ctx.panel.Symbols()[i]);
+      }
     }
+    breached += ']';
   }
-  breached += ']';
   ctx.events.AddEvent(DayToTimestamp(ctx.day), "allocation_drift",
                       JsonFields().AddRaw("symbols", breached).Take());
   target.reason = "drift";

@@ -32,10 +32,14 @@ struct SuiteFiles {
   }
 };
 
-strategies::StrategyRegistry Registry() {
-  strategies::StrategyRegistry r;
-  strategies::RegisterBuiltinStrategies(r);
-  return r;
+// LoadSuite keeps a pointer to the registry: one that lives for the whole test program.
+const strategies::StrategyRegistry& Registry() {
+  static const strategies::StrategyRegistry registry = [] {
+    strategies::StrategyRegistry r;
+    strategies::RegisterBuiltinStrategies(r);
+    return r;
+  }();
+  return registry;
 }
 
 TEST(SuiteTest, GridIsTheProductInKeyOrder) {
@@ -45,7 +49,7 @@ TEST(SuiteTest, GridIsTheProductInKeyOrder) {
   ASSERT_EQ(s.runs.size(), 4u);
   EXPECT_EQ(s.runs[0].label, "frequency=weekly, fill=close");
   EXPECT_EQ(s.runs[3].label, "frequency=monthly, fill=next_open");
-  EXPECT_EQ(s.runs[1].config.fill, sim::FillModel::kNextOpen);
+  EXPECT_EQ(s.Config(1).fill, sim::FillModel::kNextOpen);
 }
 
 TEST(SuiteTest, VariantsReplaceSubtreesAndNullRemovesKeys) {
@@ -55,9 +59,9 @@ TEST(SuiteTest, VariantsReplaceSubtreesAndNullRemovesKeys) {
       {"label": "quarterly", "set": {"strategy.frequency": "quarterly"}}]})");
   const auto s = LoadSuite(f.suite, Registry());
   ASSERT_EQ(s.runs.size(), 3u);
-  EXPECT_EQ(s.runs[0].config.strategy.type, "buy_and_hold");
-  EXPECT_EQ(s.runs[1].config.strategy.type, "buy_and_hold");
-  EXPECT_EQ(s.runs[2].config.strategy.type, "calendar");
+  EXPECT_EQ(s.Config(0).strategy.type, "buy_and_hold");
+  EXPECT_EQ(s.Config(1).strategy.type, "buy_and_hold");
+  EXPECT_EQ(s.Config(2).strategy.type, "calendar");
 }
 
 TEST(SuiteTest, SeveralBasesWithLabels) {
@@ -111,7 +115,7 @@ TEST(SuiteTest, ResultsIdenticalForAnyThreadCount) {
   const auto b = RunSuite(s, two);
   EXPECT_EQ(ComparisonCsv(s, a), ComparisonCsv(s, b));
   EXPECT_EQ(ComparisonJson(s, a, "sharpe"), ComparisonJson(s, b, "sharpe"));
-  const auto alone = RunBacktest(s.runs[7].config);
+  const auto alone = RunBacktest(s.Config(7));
   EXPECT_EQ(alone.summary.final_value, a.summaries[7]->final_value);
   EXPECT_EQ(alone.summary.sharpe, b.summaries[7]->sharpe);
 }
@@ -180,15 +184,29 @@ TEST(SuiteCliTest, WritesComparisonAndRunsAndPrintsTheTable) {
 // The shipped suites load and run on the bundled sample.
 TEST(SuiteTest, ShippedSuitesRunOnTheBundledSample) {
   for (const char* name : {"classic", "classic-margin", "cost-sensitivity"}) {
-    auto suite = LoadSuite(
+    const auto suite = LoadSuite(
         (testkit::SourceDir() / "configs/suites" / (std::string(name) + ".json")).string(),
-        Registry());
-    for (auto& run : suite.runs)
-      run.config.store_path = testkit::SampleStore();
+        Registry(), {"data.store=" + testkit::SampleStore()});
     const auto r = RunSuite(suite, {});
     EXPECT_EQ(r.finished, suite.runs.size()) << name;
     EXPECT_GE(suite.runs.size(), 16u) << name;
   }
+}
+
+}  // namespace
+}  // namespace ballast::backtests
+
+namespace ballast::backtests {
+namespace {
+
+TEST(SuiteTest, GlobalSetsApplyToEveryRunBeforeItsOwn) {
+  SuiteFiles f(R"({"name": "gs", "base": "base.json", "variants": [
+      {"label": "a", "set": {}}, {"label": "b", "set": {"data.start": "2016-01-01"}}]})");
+  const auto s =
+      LoadSuite(f.suite, Registry(), {"data.start=2015-01-01", "portfolio.initial_cash=5000"});
+  EXPECT_EQ(FormatDate(*s.Config(0).start), "2015-01-01");
+  EXPECT_EQ(FormatDate(*s.Config(1).start), "2016-01-01");  // the run's own set wins
+  EXPECT_EQ(s.Config(1).initial_cash, 5000.0);
 }
 
 }  // namespace

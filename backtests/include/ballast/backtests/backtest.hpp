@@ -36,8 +36,13 @@ struct MarketData {
 /// (config errors name the key path).
 [[nodiscard]] MarketData LoadMarketData(const BacktestConfig& config);
 
+/// How much a run records: everything (for outputs), or only what the summary needs (sweeps:
+/// no per-day weights, no events).
+enum class RunDetail : unsigned char { kFull, kSummary };
+
 /// Runs the backtest on already loaded data (read-only; may be shared by many runs).
-[[nodiscard]] BacktestResult RunBacktest(const BacktestConfig& config, const MarketData& data);
+[[nodiscard]] BacktestResult RunBacktest(const BacktestConfig& config, const MarketData& data,
+                                         RunDetail detail = RunDetail::kFull);
 
 /// Loads and runs.
 [[nodiscard]] BacktestResult RunBacktest(const BacktestConfig& config);

@@ -35,6 +35,8 @@ class EventLog {
  public:
   virtual ~EventLog() = default;
   virtual void AddEvent(Timestamp t, std::string type, std::string fields_json) = 0;
+  /// False when events are not kept (summary-only runs): callers may skip building them.
+  [[nodiscard]] virtual bool Enabled() const noexcept { return true; }
 };
 
 class RunRecord final : public EventLog {
@@ -60,7 +62,11 @@ class RunRecord final : public EventLog {
   double interest_paid = 0.0;       ///< margin interest charged over the run
   double max_gross_leverage = 0.0;  ///< largest sum of position weights at a close
 
+  bool events_enabled = true;   ///< false: events are dropped (summary-only runs)
+  bool weights_enabled = true;  ///< false: per-slice weights are not recorded
+  [[nodiscard]] bool Enabled() const noexcept override { return events_enabled; }
   void AddEvent(Timestamp t, std::string type, std::string fields_json) override {
+    if (!events_enabled) return;
     events.push_back({t, std::move(type), std::move(fields_json)});
   }
 };
