@@ -9,7 +9,8 @@ bash bench/prepare_sp500.sh "$@"
 bin=./build/release/cli/ballast
 work=build/bench-data
 if command -v hyperfine >/dev/null; then
-  hyperfine --warmup 2 --runs 20 "$bin backtest $work/sp500-monthly.json --out $work/run --force --quiet"
+  hyperfine --warmup 2 --runs 20 "$bin backtest $work/sp500-monthly.json --out $work/run --force --quiet --no-workbook" \
+    "$bin backtest $work/sp500-monthly.json --out $work/run --force --quiet"
 else
   for i in 1 2 3 4 5; do
     /usr/bin/time -f "whole run: %e s, %M KB peak" "$bin" backtest "$work/sp500-monthly.json" --out "$work/run" --force --quiet

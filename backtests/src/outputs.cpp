@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "ballast/backtests/tracking_workbook.hpp"
 #include "ballast/engine/error.hpp"
 
 namespace ballast::backtests {
@@ -320,7 +321,8 @@ std::string SummaryTable(const BacktestResult& r) {
   return out;
 }
 
-void WriteRunOutputs(const BacktestResult& r, const std::string& dir, bool overwrite) {
+void WriteRunOutputs(const BacktestResult& r, const std::string& dir, bool overwrite,
+                     bool workbook) {
   const fs::path target(dir);
   if (fs::exists(target)) {
     if (!overwrite) {
@@ -347,6 +349,7 @@ void WriteRunOutputs(const BacktestResult& r, const std::string& dir, bool overw
     WriteFile(tmp / "weights.csv", View(buf));
     WriteFile(tmp / "events.jsonl", EventsJsonl(r));
     WriteFile(tmp / "summary.json", SummaryJson(r));
+    if (workbook) WriteTrackingWorkbook(r, (tmp / "tracking.xlsx").string());
   } catch (...) {
     fs::remove_all(tmp, ec);
     throw;

@@ -39,13 +39,17 @@ TEST(CliTest, BacktestWritesAllOutputsAndPrintsASummary) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("cli test"), std::string::npos);
   EXPECT_NE(r.out.find("Sharpe"), std::string::npos);
-  for (const char* f :
-       {"config.json", "equity.csv", "trades.csv", "weights.csv", "events.jsonl", "summary.json"}) {
+  for (const char* f : {"config.json", "equity.csv", "trades.csv", "weights.csv", "events.jsonl",
+                        "summary.json", "tracking.xlsx"}) {
     EXPECT_TRUE(fs::exists(dir.path() / "run" / f)) << f;
   }
   const auto equity = testkit::ReadCsv(dir.path() / "run/equity.csv");
   EXPECT_EQ(equity[0][0], "date");
   EXPECT_EQ(equity[1][0], "2015-01-02");
+  // --no-workbook skips tracking.xlsx only.
+  ASSERT_EQ(RunCli({"backtest", cfg, "--out", dir / "lean", "--no-workbook"}).exit_code, 0);
+  EXPECT_FALSE(fs::exists(dir.path() / "lean/tracking.xlsx"));
+  EXPECT_TRUE(fs::exists(dir.path() / "lean/summary.json"));
   // Refuses to overwrite without --force; replaces with it.
   EXPECT_EQ(RunCli({"backtest", cfg, "--out", dir / "run"}).exit_code, 2);
   EXPECT_EQ(RunCli({"backtest", cfg, "--out", dir / "run", "--force"}).exit_code, 0);

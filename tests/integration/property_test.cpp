@@ -127,8 +127,8 @@ TEST(PropertyTest, SameConfigGivesByteIdenticalOutputs) {
   auto doc2 = ConfigDocument::FromText(doc1.Pretty(), "det.json");
   backtests::WriteRunOutputs(RunDoc(doc1), dir / "a", false);
   backtests::WriteRunOutputs(RunDoc(doc2), dir / "b", false);
-  for (const char* f :
-       {"config.json", "equity.csv", "trades.csv", "weights.csv", "events.jsonl", "summary.json"}) {
+  for (const char* f : {"config.json", "equity.csv", "trades.csv", "weights.csv", "events.jsonl",
+                        "summary.json", "tracking.xlsx"}) {
     const auto a = testkit::ReadFile(dir.path() / "a" / f);
     EXPECT_FALSE(a.empty()) << f;
     EXPECT_EQ(a, testkit::ReadFile(dir.path() / "b" / f)) << f;

@@ -10,8 +10,10 @@
 
 namespace ballast::backtests {
 
-/// Writes all outputs to `dir`, which must not exist yet unless `overwrite`.
-void WriteRunOutputs(const BacktestResult& result, const std::string& dir, bool overwrite);
+/// Writes all outputs to `dir`, which must not exist yet unless `overwrite`. `workbook`: also
+/// tracking.xlsx (the slowest output by far: about 0.6 s for a 470-symbol, 5-year run).
+void WriteRunOutputs(const BacktestResult& result, const std::string& dir, bool overwrite,
+                     bool workbook = true);
 
 /// summary.json text.
 [[nodiscard]] std::string SummaryJson(const BacktestResult& result);
