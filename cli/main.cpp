@@ -91,7 +91,8 @@ std::string Clock(double seconds) {
 }
 
 int Suite(const std::string& path, const std::vector<std::string>& sets, std::string out,
-          int threads, const std::string& sort, bool summaries_only, bool force, bool quiet) {
+          int threads, const std::string& sort, bool summaries_only, bool workbook, bool force,
+          bool quiet) {
   strategies::StrategyRegistry registry;
   strategies::RegisterBuiltinStrategies(registry);
   const auto suite = backtests::LoadSuite(path, registry, sets);
@@ -115,6 +116,7 @@ int Suite(const std::string& path, const std::vector<std::string>& sets, std::st
   options.threads = threads;
   options.out_dir = tmp;
   options.summaries_only = summaries_only;
+  options.workbook = workbook;
   options.stop = &g_stop;
   options.progress = [&](std::size_t done, std::size_t total) {
     if (quiet) return;
@@ -315,6 +317,8 @@ int main(int argc, char** argv) {
   su->add_flag("--summaries-only", su_summaries,
                "Per run, write only summary.json (for big sweeps)");
   su->add_flag("--force", su_force, "Replace the output directory if it exists");
+  bool su_no_workbook = false;
+  su->add_flag("--no-workbook", su_no_workbook, "Per run, skip tracking.xlsx");
 
   auto* data = app.add_subcommand("data", "Market data store commands");
   data->require_subcommand(1);
@@ -359,8 +363,10 @@ int main(int argc, char** argv) {
                             : (quiet ? spdlog::level::err : spdlog::level::info));
   try {
     if (*bt) return Backtest(bt_config, bt_out, bt_sets, bt_force, quiet, !bt_no_workbook);
-    if (*su)
-      return Suite(su_path, su_sets, su_out, su_threads, su_sort, su_summaries, su_force, quiet);
+    if (*su) {
+      return Suite(su_path, su_sets, su_out, su_threads, su_sort, su_summaries, !su_no_workbook,
+                   su_force, quiet);
+    }
     if (*imp)
       return DataImport(imp_out, imp_inputs, imp_price, imp_assume, imp_skip, imp_force, quiet);
     if (*info) return DataInfo(info_store, info_json);

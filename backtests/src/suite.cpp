@@ -214,7 +214,7 @@ SuiteResult RunSuite(const Suite& suite, const SuiteOptions& options) {
         std::fwrite(text.data(), 1, text.size(), f);
         std::fclose(f);
       } else {
-        WriteRunOutputs(r, dir, true);
+        WriteRunOutputs(r, dir, true, options.workbook);
       }
     }
     result.summaries[i] = r.summary;  // each worker writes its own slot

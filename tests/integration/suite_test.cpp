@@ -173,6 +173,12 @@ TEST(SuiteCliTest, WritesComparisonAndRunsAndPrintsTheTable) {
   ASSERT_EQ(small.exit_code, 0) << small.err;
   EXPECT_FALSE(fs::exists(f.dir.path() / "small/runs/001-monthly/equity.csv"));
   EXPECT_TRUE(fs::exists(f.dir.path() / "small/runs/001-monthly/summary.json"));
+  // --no-workbook keeps the full outputs but skips tracking.xlsx.
+  ASSERT_EQ(testkit::RunCli({"suite", f.suite, "--out", f.dir / "lean", "--no-workbook"}).exit_code,
+            0);
+  EXPECT_TRUE(fs::exists(f.dir.path() / "lean/runs/001-monthly/equity.csv"));
+  EXPECT_FALSE(fs::exists(f.dir.path() / "lean/runs/001-monthly/tracking.xlsx"));
+  EXPECT_TRUE(fs::exists(f.dir.path() / "out/runs/001-monthly/tracking.xlsx"));
   // Errors: unknown sort key (usage), bad suite (config); nothing written.
   EXPECT_EQ(testkit::RunCli({"suite", f.suite, "--sort", "luck"}).exit_code, 2);
   testkit::WriteFile(f.dir.path() / "bad.json", R"({"name": "bad", "base": "missing.json"})");

@@ -57,6 +57,7 @@ struct SuiteOptions {
   int threads = 0;              ///< 0 = all hardware threads
   std::string out_dir;          ///< where per-run outputs go (empty = none)
   bool summaries_only = false;  ///< per run, write only summary.json
+  bool workbook = true;         ///< per run, also tracking.xlsx (full outputs only)
   /// Called from worker threads after each finished run with (done, total).
   std::function<void(std::size_t, std::size_t)> progress;
   const std::atomic<bool>* stop = nullptr;  ///< set (e.g. by SIGINT) to stop starting new runs
