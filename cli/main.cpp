@@ -152,11 +152,21 @@ int Suite(const std::string& path, const std::vector<std::string>& sets, std::st
   };
   write("comparison.csv", backtests::ComparisonCsv(suite, result));
   write("comparison.json", backtests::ComparisonJson(suite, result, sort));
+  if (!summaries_only) {
+    // The report lists runs best first by the sort metric.
+    std::vector<backtests::ReportRun> ranked;
+    for (const auto i : backtests::Rank(suite, result, sort)) {
+      if (result.report_runs[i]) ranked.push_back(*result.report_runs[i]);
+    }
+    write("report.html",
+          backtests::RenderReport(fmt::format("{} (sorted by {})", suite.name, sort), ranked));
+  }
   if (fs::exists(out)) fs::remove_all(out);
   fs::rename(tmp, out);
   if (!quiet) {
     std::cout << backtests::ComparisonTable(suite, result, sort);
-    std::cout << fmt::format("outputs: {}/ (comparison.csv, comparison.json, runs/)\n", out);
+    std::cout << fmt::format("outputs: {}/ (comparison.csv, comparison.json, report.html, runs/)\n",
+                             out);
   }
   if (result.interrupted) {
     std::cerr << fmt::format("interrupted: {} of {} runs finished; their outputs are kept in {}\n",

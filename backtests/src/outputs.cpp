@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "ballast/backtests/report.hpp"
 #include "ballast/backtests/tracking_workbook.hpp"
 #include "ballast/engine/error.hpp"
 
@@ -350,6 +351,7 @@ void WriteRunOutputs(const BacktestResult& r, const std::string& dir, bool overw
     WriteFile(tmp / "events.jsonl", EventsJsonl(r));
     WriteFile(tmp / "summary.json", SummaryJson(r));
     if (workbook) WriteTrackingWorkbook(r, (tmp / "tracking.xlsx").string());
+    WriteFile(tmp / "report.html", RenderReport(r.config.name, {MakeReportRun(r)}));
   } catch (...) {
     fs::remove_all(tmp, ec);
     throw;

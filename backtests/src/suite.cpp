@@ -185,6 +185,7 @@ SuiteResult RunSuite(const Suite& suite, const SuiteOptions& options) {
   SuiteResult result;
   const std::size_t n = suite.runs.size();
   result.summaries.resize(n);
+  result.report_runs.resize(n);
   // Market data: one load per distinct need, shared read-only by every run that needs it.
   std::vector<MarketData> data;
   for (const std::size_t rep : suite.data_representatives)
@@ -215,6 +216,7 @@ SuiteResult RunSuite(const Suite& suite, const SuiteOptions& options) {
         std::fclose(f);
       } else {
         WriteRunOutputs(r, dir, true, options.workbook);
+        result.report_runs[i] = MakeReportRun(r);  // each worker writes its own slot
       }
     }
     result.summaries[i] = r.summary;  // each worker writes its own slot

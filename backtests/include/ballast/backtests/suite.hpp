@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ballast/backtests/backtest.hpp"
+#include "ballast/backtests/report.hpp"
 
 namespace ballast::backtests {
 
@@ -68,6 +69,7 @@ struct SuiteResult {
   std::size_t finished = 0;
   std::size_t data_sets = 0;  ///< distinct market data loads
   bool interrupted = false;
+  std::vector<std::optional<ReportRun>> report_runs;  ///< per run, when full outputs were written
 };
 
 /// Runs every run of the suite. Market data is loaded once per distinct (store, symbols, range,

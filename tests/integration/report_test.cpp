@@ -1,0 +1,105 @@
+// report.html: self-contained, every chart has data, and (in headless Chromium, Debian's
+// `chromium`) it loads without console errors, its script works, and a screenshot is saved.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+
+#include "testkit.hpp"
+
+namespace ballast {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A small suite with a report, written by the real binary.
+std::string MakeSuiteReport(const testkit::TempDir& dir) {
+  testkit::WriteFile(dir.path() / "base.json",
+                     std::string(R"({"name": "base", "data": {"store": ")") +
+                         testkit::SampleStore() + R"(", "start": "2012-01-01", "end": "2016-12-31"},
+      "strategy": {"type": "calendar", "frequency": "monthly", "targets": {"SPY": 0.5, "TLT": 0.3, "GLD": 0.2}},
+      "benchmark": "SPY"})");
+  testkit::WriteFile(dir.path() / "suite.json",
+                     R"({"name": "report test", "base": "base.json", "variants": [
+      {"label": "monthly", "set": {}}, {"label": "quarterly", "set": {"strategy.frequency": "quarterly"}},
+      {"label": "dca", "set": {"strategy.type": "dca", "strategy.investment_amount": 500}}]})");
+  const auto r =
+      testkit::RunCli({"suite", dir / "suite.json", "--out", dir / "out", "--no-workbook"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return dir / "out/report.html";
+}
+
+std::vector<std::pair<std::string, long>> Charts(const std::string& html) {
+  std::vector<std::pair<std::string, long>> out;
+  const std::regex re(R"re(data-chart="([a-z0-9-]+)" data-points="(\d+)")re");
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), re); it != std::sregex_iterator();
+       ++it) {
+    out.emplace_back((*it)[1].str(), std::stol((*it)[2].str()));
+  }
+  return out;
+}
+
+TEST(ReportTest, SelfContainedWithDataInEveryChart) {
+  testkit::TempDir dir;
+  const std::string html = testkit::ReadFile(MakeSuiteReport(dir));
+  // Nothing is fetched: no external scripts, styles, images or fonts.
+  for (const char* external :
+       {"<script src", "<link", "<img", "http://", "https://", "@import", "url("}) {
+    EXPECT_EQ(html.find(external), std::string::npos) << external;
+  }
+  const auto charts = Charts(html);
+  // equity, equity-log, drawdown, rolling return, rolling volatility + weights and costs per run.
+  EXPECT_EQ(charts.size(), 5u + 2u * 3u);
+  for (const auto& [name, points] : charts)
+    EXPECT_GT(points, 0) << name;
+  for (const char* label :
+       {">monthly<", ">quarterly<", ">dca<", "benchmark SPY", "Monthly returns"}) {
+    EXPECT_NE(html.find(label), std::string::npos) << label;
+  }
+  // `ballast backtest` writes one too.
+  const auto bt =
+      testkit::RunCli({"backtest", dir / "base.json", "--out", dir / "bt", "--no-workbook"});
+  ASSERT_EQ(bt.exit_code, 0) << bt.err;
+  EXPECT_EQ(Charts(testkit::ReadFile(dir.path() / "bt/report.html")).size(), 5u + 2u);
+}
+
+TEST(ReportTest, LoadsInHeadlessChromiumWithoutConsoleErrors) {
+  if (std::system("command -v chromium >/dev/null 2>&1") != 0) {
+    if (std::getenv("CI") != nullptr) FAIL() << "chromium is required in CI";
+    GTEST_SKIP() << "chromium not installed (apt-get install chromium)";
+  }
+  testkit::TempDir dir;
+  const std::string report = MakeSuiteReport(dir);
+  const std::string chrome =
+      "chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+      "--disable-background-networking "
+      "--disable-component-update --disable-sync --user-data-dir='" +
+      (dir / "profile") + "'";
+  // Load with a run preselected through the URL: the page's script must run to show it.
+  const std::string dump = chrome + " --enable-logging=stderr --v=0 --dump-dom 'file://" + report +
+                           "#run-2' > '" + (dir / "dom.html") + "' 2> '" + (dir / "log.txt") + "'";
+  ASSERT_EQ(std::system(dump.c_str()), 0) << testkit::ReadFile(dir.path() / "log.txt");
+  const std::string dom = testkit::ReadFile(dir.path() / "dom.html");
+  const std::string log = testkit::ReadFile(dir.path() / "log.txt");
+  EXPECT_EQ(log.find("CONSOLE("), std::string::npos) << log;  // the page logs nothing
+  EXPECT_EQ(log.find("Uncaught"), std::string::npos) << log;
+  EXPECT_NE(dom.find(R"(class="run shown" id="run-2")"), std::string::npos) << "script did not run";
+  const auto charts = Charts(dom);
+  EXPECT_EQ(charts.size(), 11u);
+  for (const auto& [name, points] : charts)
+    EXPECT_GT(points, 0) << name;
+  // Screenshot for the CI artefacts.
+  const char* env = std::getenv("BALLAST_ARTIFACTS");
+  const fs::path artifacts = env ? fs::path(env) : testkit::SourceDir() / "artifacts";
+  fs::create_directories(artifacts);
+  const std::string shot = chrome + " --window-size=1100,2400 --screenshot='" +
+                           (artifacts / "report.png").string() + "' 'file://" + report +
+                           "' > /dev/null 2>&1";
+  ASSERT_EQ(std::system(shot.c_str()), 0);
+  EXPECT_GT(fs::file_size(artifacts / "report.png"), 10000u);
+}
+
+}  // namespace
+}  // namespace ballast
