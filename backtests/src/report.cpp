@@ -211,28 +211,28 @@ std::string StackedWeights(const ReportRun& run, std::size_t which) {
   return svg + "</svg>";
 }
 
-std::string YearBars(const ReportRun& run, std::size_t which) {
-  // Turnover (% of value) and fees (% of average value) per year, from costs_by_year and trades.
-  const auto& years = run.summary.costs_by_year;
+// Bars per calendar year (values are fractions, labelled in %).
+std::string YearBars(std::string_view id, const std::vector<std::pair<int, double>>& years,
+                     const char* color, std::string_view what) {
   const std::size_t n = years.size();
-  double hi = 0.0001;
+  double hi = 1e-6;
   for (const auto& y : years)
-    hi = std::max(hi, y.cost_ratio);
+    hi = std::max(hi, y.second);
   std::string svg = fmt::format(
-      R"(<svg class="chart" data-chart="costs-{}" data-points="{}" viewBox="0 0 {} {}" role="img" aria-label="fees per year">)",
-      which, n, kW, 220.0);
+      R"(<svg class="chart" data-chart="{}" data-points="{}" viewBox="0 0 {} {}" role="img" aria-label="{}">)",
+      id, n, kW, 220.0, what);
   const double h = 220.0 - kTop - kBottom;
   const double bw = n ? (kW - kLeft - kRight) / double(n) : 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const double bh = h * years[i].cost_ratio / hi;
+    const double bh = h * years[i].second / hi;
     svg += fmt::format(
-        R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="#ff7f0e"><title>{}: fees {:.3f}% of average value</title></rect>)",
-        kLeft + i * bw + 2, kTop + h - bh, std::max(1.0, bw - 4), bh, years[i].year,
-        years[i].cost_ratio * 100);
+        R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}"><title>{}: {} {:.3f}%</title></rect>)",
+        kLeft + i * bw + 2, kTop + h - bh, std::max(1.0, bw - 4), bh, color, years[i].first, what,
+        years[i].second * 100);
     svg += fmt::format(R"(<text x="{:.1f}" y="{}" class="xlab">{}</text>)", kLeft + (i + 0.5) * bw,
-                       220 - 8, years[i].year);
+                       220 - 8, years[i].first);
   }
-  svg += fmt::format(R"(<text x="{}" y="{}" class="ylab">{:.3f}%</text>)", kLeft - 4, kTop + 4,
+  svg += fmt::format(R"(<text x="{}" y="{}" class="ylab">{:.2f}%</text>)", kLeft - 4, kTop + 4,
                      hi * 100);
   return svg + "</svg>";
 }
@@ -245,8 +245,9 @@ std::string MonthlyTable(const ReportRun& run) {
     const bool month_end =
         i + 1 == run.times.size() || Month(run.times[i + 1]) != Month(run.times[i]);
     if (!month_end) continue;
-    auto& row = rows.try_emplace(Year(run.times[i]), std::array<double, 13>{}).first->second;
-    if (row[0] == 0.0) row.fill(NAN), row[0] = 0.0;
+    auto [it, inserted] = rows.try_emplace(Year(run.times[i]));
+    auto& row = it->second;
+    if (inserted) row.fill(NAN);  // months before the run's first stay empty
     row[Month(run.times[i])] = run.index[i] / prev - 1.0;
     prev = run.index[i];
   }
@@ -301,6 +302,14 @@ ReportRun MakeReportRun(const BacktestResult& r) {
     }
   }
   run.benchmark_label = r.config.benchmark;
+  for (std::size_t t = 0; t < rec.times.size(); ++t) {
+    const int year = Year(rec.times[t]);
+    if (run.turnover_by_year.empty() || run.turnover_by_year.back().first != year) {
+      run.turnover_by_year.emplace_back(year, 0.0);
+    }
+    if (rec.equity[t] > 0)
+      run.turnover_by_year.back().second += std::min(rec.bought[t], rec.sold[t]) / rec.equity[t];
+  }
   const std::size_t n = rec.symbols;
   if (rec.weights.size() == rec.times.size() * n && !rec.times.empty()) {
     // At most 11 symbols by mean weight plus "other", so a 470-symbol run stays a readable page.
@@ -439,8 +448,13 @@ svg.chart{width:100%;height:auto;background:#fafafa;border:1px solid #eee}
         wl.push_back({r.symbols[c], nullptr, kPalette[c % std::size(kPalette)]});
       html += Legend(wl);
     }
-    html += "<h4>Fees per year (% of average value)</h4>" + YearBars(r, i);
-    html += "<h4>Turnover per year</h4><p>" + Pct(s.turnover) + " a year on average (one-way).</p>";
+    std::vector<std::pair<int, double>> fees;
+    for (const auto& y : s.costs_by_year)
+      fees.emplace_back(y.year, y.cost_ratio);
+    html += "<h4>Turnover per year (one-way, % of value)</h4>" +
+            YearBars(fmt::format("turnover-{}", i), r.turnover_by_year, "#1f77b4", "turnover");
+    html += "<h4>Fees per year (% of average value)</h4>" +
+            YearBars(fmt::format("costs-{}", i), fees, "#ff7f0e", "fees");
     html += "<h4>Monthly returns (%)</h4><div class=\"scroll\">" + MonthlyTable(r) + "</div></div>";
   }
   html +=

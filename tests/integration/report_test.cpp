@@ -51,18 +51,28 @@ TEST(ReportTest, SelfContainedWithDataInEveryChart) {
   }
   const auto charts = Charts(html);
   // equity, equity-log, drawdown, rolling return, rolling volatility + weights and costs per run.
-  EXPECT_EQ(charts.size(), 5u + 2u * 3u);
+  EXPECT_EQ(charts.size(), 5u + 3u * 3u);  // + weights, turnover, costs per run
   for (const auto& [name, points] : charts)
     EXPECT_GT(points, 0) << name;
   for (const char* label :
        {">monthly<", ">quarterly<", ">dca<", "benchmark SPY", "Monthly returns"}) {
     EXPECT_NE(html.find(label), std::string::npos) << label;
   }
+  // The monthly-returns calendar of the first run: one cell per month of 2012-2016.
+  const auto first_panel = html.find(R"(id="run-0")");
+  const auto calendar = html.find(R"(<table class="calendar">)", first_panel);
+  const auto calendar_end = html.find("</table>", calendar);
+  ASSERT_NE(calendar, std::string::npos);
+  const std::string table = html.substr(calendar, calendar_end - calendar);
+  const std::regex month_cell(R"re(<td class="(pos|neg)">-?[0-9])re");
+  EXPECT_EQ(std::distance(std::sregex_iterator(table.begin(), table.end(), month_cell),
+                          std::sregex_iterator()),
+            60);
   // `ballast backtest` writes one too.
   const auto bt =
       testkit::RunCli({"backtest", dir / "base.json", "--out", dir / "bt", "--no-workbook"});
   ASSERT_EQ(bt.exit_code, 0) << bt.err;
-  EXPECT_EQ(Charts(testkit::ReadFile(dir.path() / "bt/report.html")).size(), 5u + 2u);
+  EXPECT_EQ(Charts(testkit::ReadFile(dir.path() / "bt/report.html")).size(), 5u + 3u);
 }
 
 TEST(ReportTest, LoadsInHeadlessChromiumWithoutConsoleErrors) {
@@ -87,7 +97,7 @@ TEST(ReportTest, LoadsInHeadlessChromiumWithoutConsoleErrors) {
   EXPECT_EQ(log.find("Uncaught"), std::string::npos) << log;
   EXPECT_NE(dom.find(R"(class="run shown" id="run-2")"), std::string::npos) << "script did not run";
   const auto charts = Charts(dom);
-  EXPECT_EQ(charts.size(), 11u);
+  EXPECT_EQ(charts.size(), 14u);
   for (const auto& [name, points] : charts)
     EXPECT_GT(points, 0) << name;
   // Screenshot for the CI artefacts.

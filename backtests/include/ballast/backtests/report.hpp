@@ -22,6 +22,8 @@ struct ReportRun {
   std::vector<std::string> symbols;
   std::vector<Timestamp> weight_times;  ///< sampled sessions for the weights chart
   std::vector<double> weights;          ///< weight_times x symbols, plus cash as the last column
+  /// One-way turnover per calendar year: sum over its sessions of min(bought, sold) / value.
+  std::vector<std::pair<int, double>> turnover_by_year;
 };
 
 /// Extracts the report data of a full-detail run.
