@@ -217,3 +217,46 @@ TEST(SuiteTest, GlobalSetsApplyToEveryRunBeforeItsOwn) {
 
 }  // namespace
 }  // namespace ballast::backtests
+
+namespace ballast::backtests {
+namespace {
+
+// A real Ctrl-C: SIGINT to a running `ballast suite` stops it cleanly, keeps the finished runs,
+// writes the comparison marked interrupted and exits 130.
+TEST(SuiteCliTest, SigintStopsCleanlyAndKeepsFinishedRuns) {
+  std::string values;
+  for (int i = 0; i < 1000; ++i) {
+    if (i > 0) values += ',';
+    values += std::to_string(i);
+  }
+  std::string suite =
+      R"({"name": "long", "base": "base.json", "grid": {"execution.slippage_bps": [)";
+  suite += values;
+  suite += "]}}";
+  SuiteFiles f(suite);
+  // bash: start the suite, interrupt it after a second, record its exit code.
+  std::string script = "'";
+  script += BALLAST_CLI;
+  script +=
+      "' suite '" + f.suite + "' --out '" + (f.dir / "out") + "' --no-workbook --threads 1 > '";
+  script += (f.dir / "stdout") + "' 2> '" + (f.dir / "stderr") +
+            "' & pid=$!; sleep 1; kill -INT $pid; wait $pid; ";
+  script += "echo $? > '" + (f.dir / "code") + "'";
+  testkit::WriteFile(f.dir.path() / "interrupt.sh", script);
+  std::string run = "bash '";
+  run += f.dir / "interrupt.sh";
+  run += "'";
+  ASSERT_EQ(std::system(run.c_str()), 0);
+  EXPECT_EQ(testkit::ReadFile(f.dir.path() / "code"), "130\n")
+      << testkit::ReadFile(f.dir.path() / "stderr");
+  EXPECT_NE(testkit::ReadFile(f.dir.path() / "stderr").find("interrupted:"), std::string::npos);
+  const std::string json = testkit::ReadFile(f.dir.path() / "out/comparison.json");
+  EXPECT_NE(json.find(R"("interrupted":true)"), std::string::npos) << json.substr(0, 300);
+  const auto csv = testkit::ReadCsv(f.dir.path() / "out/comparison.csv");
+  EXPECT_GT(csv.size(), 1u);     // some runs finished and are kept
+  EXPECT_LT(csv.size(), 1001u);  // not all of them
+  EXPECT_TRUE(fs::exists(f.dir.path() / "out/runs/001-slippage-bps-0/summary.json"));
+}
+
+}  // namespace
+}  // namespace ballast::backtests
