@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <regex>
 
 #include "testkit.hpp"
 
@@ -31,14 +30,32 @@ std::string MakeSuiteReport(const testkit::TempDir& dir) {
   return dir / "out/report.html";
 }
 
+// (chart name, data-points) of every chart. Plain scanning: GCC 12's sanitizer build warns
+// (falsely) inside std::regex.
 std::vector<std::pair<std::string, long>> Charts(const std::string& html) {
   std::vector<std::pair<std::string, long>> out;
-  const std::regex re(R"re(data-chart="([a-z0-9-]+)" data-points="(\d+)")re");
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), re); it != std::sregex_iterator();
-       ++it) {
-    out.emplace_back((*it)[1].str(), std::stol((*it)[2].str()));
+  const std::string name_key = "data-chart=\"";
+  const std::string points_key = "\" data-points=\"";
+  for (auto at = html.find(name_key); at != std::string::npos; at = html.find(name_key, at + 1)) {
+    const auto name_begin = at + name_key.size();
+    const auto name_end = html.find('"', name_begin);
+    if (html.compare(name_end, points_key.size(), points_key) != 0) continue;
+    out.emplace_back(html.substr(name_begin, name_end - name_begin),
+                     std::stol(html.substr(name_end + points_key.size())));
   }
   return out;
+}
+
+// Cells of the monthly calendar holding a month's return (year totals are bold).
+long MonthCells(const std::string& table) {
+  long n = 0;
+  for (const char* cls : {"<td class=\"pos\">", "<td class=\"neg\">"}) {
+    const std::string key = cls;
+    for (auto at = table.find(key); at != std::string::npos; at = table.find(key, at + 1)) {
+      if (table.compare(at + key.size(), 3, "<b>") != 0) ++n;
+    }
+  }
+  return n;
 }
 
 TEST(ReportTest, SelfContainedWithDataInEveryChart) {
@@ -64,10 +81,7 @@ TEST(ReportTest, SelfContainedWithDataInEveryChart) {
   const auto calendar_end = html.find("</table>", calendar);
   ASSERT_NE(calendar, std::string::npos);
   const std::string table = html.substr(calendar, calendar_end - calendar);
-  const std::regex month_cell(R"re(<td class="(pos|neg)">-?[0-9])re");
-  EXPECT_EQ(std::distance(std::sregex_iterator(table.begin(), table.end(), month_cell),
-                          std::sregex_iterator()),
-            60);
+  EXPECT_EQ(MonthCells(table), 60);
   // `ballast backtest` writes one too.
   const auto bt =
       testkit::RunCli({"backtest", dir / "base.json", "--out", dir / "bt", "--no-workbook"});
