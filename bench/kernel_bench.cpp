@@ -18,6 +18,7 @@
 #include "ballast/backtests/backtest.hpp"
 #include "ballast/data/bar_store.hpp"
 #include "ballast/engine/planner.hpp"
+#include "ballast/strategies/weighers.hpp"
 
 namespace {
 
@@ -128,6 +129,36 @@ void BM_PlannerFullRebalance(benchmark::State& state) {
                                                    benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_PlannerFullRebalance);
+
+// Weighers on a 252-day window of random returns (factor-structured, so the covariance is
+// realistic): covariance + model, as a rebalance computes them.
+std::vector<double> WindowReturns(std::size_t assets) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> z(0.0, 1.0);
+  std::vector<double> r(252 * assets);
+  for (std::size_t t = 0; t < 252; ++t) {
+    const double market = 0.01 * z(rng);
+    for (std::size_t a = 0; a < assets; ++a) r[t * assets + a] = (0.5 + 0.01 * a) * market + 0.015 * z(rng);
+  }
+  return r;
+}
+
+void BM_InverseVol(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto r = WindowReturns(n);
+  for (auto _ : state) benchmark::DoNotOptimize(strategies::InverseVolWeights(r, 252, n));
+}
+BENCHMARK(BM_InverseVol)->Arg(50)->Arg(470)->Unit(benchmark::kMicrosecond);
+
+void BM_RiskParity(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto r = WindowReturns(n);
+  for (auto _ : state) {
+    const auto cov = strategies::SampleCovariance(r, 252, n);
+    benchmark::DoNotOptimize(strategies::RiskParityWeights(cov, n, {}));
+  }
+}
+BENCHMARK(BM_RiskParity)->Arg(50)->Arg(470)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -29,8 +29,25 @@ Drift CheckDrift(const StrategyContext& ctx, const std::vector<double>& weights,
 }  // namespace
 
 bool CalendarRebalance::Decide(const StrategyContext& ctx, Target& target) {
-  targets_.LogUpdate(ctx);
   const bool due = schedule_.IsDue(ctx.day, ctx.previous_session, ctx.sessions);
+  ++session_;
+  if (ctx.first_slice) first_row_ = ctx.row;
+  if (weigher_) {
+    // Model weights: nothing before the warm-up; then on the first scheduled day at or after it.
+    if (session_ < weigher_->Config().warmup || !(due || ctx.first_slice)) return false;
+    if (!weigher_->Compute(ctx, first_row_, model_)) return false;  // too little history: hold
+    target.reason =
+        ctx.first_slice || session_ == weigher_->Config().warmup ? "initial" : "scheduled";
+    if (only_if_drift_ && ctx.portfolio.equity > ctx.portfolio.cash) {
+      CurrentWeights(ctx, ctx.portfolio.equity, current_);
+      const bool rebalance = MeasureDrift(current_, model_).absolute >= *only_if_drift_;
+      (void)CheckDrift(ctx, current_, model_, "only_if_drift", rebalance);
+      if (!rebalance) return false;
+    }
+    CopyWeights(model_, target);
+    return true;
+  }
+  targets_.LogUpdate(ctx);
   const auto& w = targets_.WeightsOn(ctx.day);
   if (ctx.first_slice) {
     target.reason = "initial";

@@ -64,11 +64,29 @@ std::optional<double> PositiveOr(const ConfigNode& node, std::string_view key) {
 
 void RegisterBuiltinStrategies(StrategyRegistry& registry) {
   registry.Register("calendar", [](const ConfigNode& node) {
-    node.ExpectKeys(
-        {"type", "frequency", "on", "rebalance_day", "only_if_drift", "targets", "schedule"});
-    TargetSchedule targets = TargetSchedule::Parse(node);
+    node.ExpectKeys({"type", "frequency", "on", "rebalance_day", "only_if_drift", "targets",
+                     "schedule", "universe", "weights"});
     const Schedule schedule = Schedule::Parse(node, /*allow_nth=*/true);
     const auto only_if_drift = PositiveOr(node, "only_if_drift");
+    if (auto weights = node.Find("weights")) {
+      // Data-driven targets over a universe (docs/strategies.md, "Weighers").
+      if (node.Has("targets") || node.Has("schedule"))
+        weights->Fail("either \"weights\" or \"targets\"");
+      const ConfigNode universe = node.At("universe");
+      if (!universe.IsArray() || universe.Size() == 0)
+        universe.Fail("a non-empty array of symbols");
+      StrategySpec spec;
+      for (std::size_t i = 0; i < universe.Size(); ++i)
+        spec.symbols.push_back(universe.Index(i).String());
+      const WeigherConfig wc = WeigherConfig::Parse(*weights, spec.symbols.size());
+      spec.make = [wc, schedule, only_if_drift] {
+        return std::make_unique<CalendarRebalance>(Weigher(wc), schedule, only_if_drift);
+      };
+      return spec;
+    }
+    if (auto universe = node.Find("universe"))
+      universe->Fail("no universe without \"weights\" (use \"targets\")");
+    TargetSchedule targets = TargetSchedule::Parse(node);
     StrategySpec spec;
     spec.symbols = targets.Symbols();
     spec.make = [targets, schedule, only_if_drift] {

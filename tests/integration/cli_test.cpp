@@ -152,6 +152,12 @@ TEST(CliTest, ConfigErrorsExitTwoWithOneLineNamingTheKeyAndWriteNothing) {
       {"data.start=2030-01-01", "data.end: expected a date after data.start"},
       {"strategy.frequency=fortnightly", "strategy.frequency: expected one of"},
       {"data.store=missing.h5", "data.store: no store at"},
+      {"strategy={\"type\": \"calendar\", \"universe\": [\"SPY\"], \"weights\": {\"model\": "
+       "\"min_variance\"}}",
+       "strategy.weights.model: expected a model this version has"},
+      {"strategy={\"type\": \"calendar\", \"universe\": [\"SPY\"], \"weights\": {\"model\": "
+       "\"inverse_vol\", \"lookback\": \"3X\"}}",
+       "strategy.weights.lookback: expected a window like"},
       {"constraints.max_weight=1.5", "constraints.max_weight: expected a fraction in (0, 1]"},
       {"constraints.leverage=2", "constraints.leverage: unknown key"},
       {"margin={\"max_leverage\": 1.5, \"leverage\": 2}",

@@ -524,3 +524,47 @@ TEST(MarginTest, CashAccountByDefaultNeverBorrows) {
 
 }  // namespace
 }  // namespace ballast
+
+namespace ballast {
+namespace {
+
+std::string Model(const std::string& weights) {
+  return R"({"data": {"store": "x", "start": "2008-01-01", "end": "2020-12-31"}, "portfolio": {"initial_cash": 100000},
+      "strategy": {"type": "calendar", "frequency": "monthly", "on": "first",
+                   "universe": ["SPY", "TLT", "GLD", "EFA", "VNQ"], "weights": )" +
+         weights + "}}";
+}
+
+// The issue's reference figures, reproduced independently with numpy (docs/validation.md).
+TEST(WeighersTest, InverseVolAndRiskParityMatchReferenceRuns) {
+  const auto iv = RunJson(Model(R"({"model": "inverse_vol", "lookback": "3M"})"));
+  EXPECT_EQ(std::round(iv.summary.final_value * 1e4) / 1e4, 293093.4539);
+  const auto rp = RunJson(
+      Model(R"({"model": "risk_parity", "lookback": "3M", "covariance": "sample", "warmup": 63})"));
+  EXPECT_EQ(std::round(rp.summary.final_value * 1e4) / 1e4, 294239.4171);
+}
+
+TEST(WeighersTest, WarmupAndShortHistory) {
+  // Day 0 has one price: no weights, so inverse vol stays in cash until February's first session.
+  const auto iv = RunJson(Model(R"({"model": "inverse_vol", "lookback": "3M"})"));
+  EXPECT_EQ(FormatDate(TimestampToDay(iv.record.trades.front().time)), "2008-02-01");
+  // short_history "equal": day 0 allocates equally instead.
+  const auto eq =
+      RunJson(Model(R"({"model": "inverse_vol", "lookback": "3M", "short_history": "equal"})"));
+  EXPECT_EQ(FormatDate(TimestampToDay(eq.record.trades.front().time)), "2008-01-02");
+  EXPECT_NEAR(eq.record.weights[0], 0.2, 1e-12);
+  // Warm-up 63: the first allocation is the first scheduled day at or after session 63.
+  const auto rp = RunJson(Model(R"({"model": "risk_parity", "warmup": 63})"));
+  const auto& rec = rp.record;
+  const auto first_trade = rec.trades.front().time;
+  std::size_t session = 0;
+  while (rec.times[session] != first_trade)
+    ++session;
+  EXPECT_GE(session, 63u);
+  EXPECT_NE(
+      FormatDate(TimestampToDay(rec.times[session])).substr(0, 7),
+      FormatDate(TimestampToDay(rec.times[session - 1])).substr(0, 7));  // a month's first session
+}
+
+}  // namespace
+}  // namespace ballast

@@ -15,6 +15,7 @@
 #include "ballast/engine/strategy.hpp"
 #include "ballast/strategies/schedule.hpp"
 #include "ballast/strategies/targets.hpp"
+#include "ballast/strategies/weighers.hpp"
 
 namespace ballast::strategies {
 
@@ -22,6 +23,9 @@ class CalendarRebalance final : public Strategy {
  public:
   CalendarRebalance(TargetSchedule targets, Schedule schedule, std::optional<double> only_if_drift)
       : targets_(std::move(targets)), schedule_(schedule), only_if_drift_(only_if_drift) {}
+  /// Targets from a weigher over `universe` instead of fixed weights.
+  CalendarRebalance(Weigher weigher, Schedule schedule, std::optional<double> only_if_drift)
+      : schedule_(schedule), only_if_drift_(only_if_drift), weigher_(std::move(weigher)) {}
   [[nodiscard]] std::string_view Type() const noexcept override { return "calendar"; }
   [[nodiscard]] bool Decide(const StrategyContext& ctx, Target& target) override;
 
@@ -30,6 +34,10 @@ class CalendarRebalance final : public Strategy {
   Schedule schedule_;
   std::optional<double> only_if_drift_;
   std::vector<double> current_;
+  std::optional<Weigher> weigher_;
+  std::vector<double> model_;
+  std::size_t first_row_ = 0;
+  std::int64_t session_ = -1;
 };
 
 class BuyAndHold final : public Strategy {

@@ -1,0 +1,60 @@
+#pragma once
+/// Weighers: target weights computed from data on a trailing window instead of a fixed list
+/// (config `strategy.weights`). Window semantics: prices with dates in [t - lookback, t]
+/// inclusive ("3M" = 3 calendar months, clamped to month ends; "63D" = the last 63 daily returns),
+/// simple daily returns, only bars from the run's first session on; a symbol without a bar on a
+/// session is carried at its last close. Fewer than 2 returns gives no weights.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ballast/engine/config_node.hpp"
+#include "ballast/engine/strategy.hpp"
+
+namespace ballast::strategies {
+
+enum class WeightModel : unsigned char { kEqual, kInverseVol, kRiskParity };
+
+struct WeigherConfig {
+  WeightModel model = WeightModel::kEqual;
+  int lookback_months = 3;  ///< > 0: calendar months
+  int lookback_days = 0;    ///< > 0: this many daily returns instead
+  int warmup = 0;           ///< no allocation before this many sessions (the first is session 0)
+  bool short_history_equal = false;  ///< too little history: equal weights instead of no change
+  std::vector<double> budgets;       ///< risk parity risk budgets (empty = equal)
+
+  /// Parses the `weights` node; `universe_size` checks the budgets.
+  static WeigherConfig Parse(const ConfigNode& weights, std::size_t universe_size);
+};
+
+class Weigher {
+ public:
+  explicit Weigher(WeigherConfig config) : config_(std::move(config)) {}
+  [[nodiscard]] const WeigherConfig& Config() const noexcept { return config_; }
+
+  /// Weights for ctx.row (one per tradable symbol, summing to 1) into `out`; false when the window
+  /// holds fewer than 2 returns (or a symbol has no price in it) and short_history is "cash".
+  /// `first_row` is the run's first slice.
+  [[nodiscard]] bool Compute(const StrategyContext& ctx, std::size_t first_row,
+                             std::vector<double>& out);
+
+ private:
+  WeigherConfig config_;
+  std::vector<double> window_;  // rows x symbols prices (reused)
+};
+
+/// Inverse volatility: w_i proportional to 1 / stdev(returns_i) (ddof 1).
+[[nodiscard]] std::vector<double> InverseVolWeights(const std::vector<double>& returns,
+                                                    std::size_t rows, std::size_t cols);
+/// Equal risk contribution (risk parity) on covariance `cov` (n x n, row-major), long-only and
+/// fully invested, with risk budgets `budgets` (sum to 1): solved by cyclical coordinate descent
+/// until every risk contribution w_i (C w)_i / (w' C w) matches its budget to 1e-12 relative.
+[[nodiscard]] std::vector<double> RiskParityWeights(const std::vector<double>& cov, std::size_t n,
+                                                    const std::vector<double>& budgets);
+/// Sample covariance (ddof 1) of `returns` (rows x cols, row-major).
+[[nodiscard]] std::vector<double> SampleCovariance(const std::vector<double>& returns,
+                                                   std::size_t rows, std::size_t cols);
+
+}  // namespace ballast::strategies
