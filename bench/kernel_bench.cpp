@@ -138,7 +138,8 @@ std::vector<double> WindowReturns(std::size_t assets) {
   std::vector<double> r(252 * assets);
   for (std::size_t t = 0; t < 252; ++t) {
     const double market = 0.01 * z(rng);
-    for (std::size_t a = 0; a < assets; ++a) r[t * assets + a] = (0.5 + 0.01 * a) * market + 0.015 * z(rng);
+    for (std::size_t a = 0; a < assets; ++a)
+      r[t * assets + a] = (0.5 + 0.01 * a) * market + 0.015 * z(rng);
   }
   return r;
 }
@@ -146,7 +147,8 @@ std::vector<double> WindowReturns(std::size_t assets) {
 void BM_InverseVol(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const auto r = WindowReturns(n);
-  for (auto _ : state) benchmark::DoNotOptimize(strategies::InverseVolWeights(r, 252, n));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(strategies::InverseVolWeights(r, 252, n));
 }
 BENCHMARK(BM_InverseVol)->Arg(50)->Arg(470)->Unit(benchmark::kMicrosecond);
 
@@ -159,6 +161,16 @@ void BM_RiskParity(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_RiskParity)->Arg(50)->Arg(470)->Unit(benchmark::kMillisecond);
+
+void BM_MinVariance(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto r = WindowReturns(n);
+  for (auto _ : state) {
+    const auto cov = strategies::SampleCovariance(r, 252, n);
+    benchmark::DoNotOptimize(strategies::MinVarianceWeights(cov, n, 0.0, 0.1));
+  }
+}
+BENCHMARK(BM_MinVariance)->Arg(50)->Arg(470)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -22,7 +22,8 @@ Days MinusMonths(Days d, int months) {
 }  // namespace
 
 WeigherConfig WeigherConfig::Parse(const ConfigNode& w, std::size_t universe_size) {
-  w.ExpectKeys({"model", "lookback", "covariance", "warmup", "short_history", "budgets"});
+  w.ExpectKeys({"model", "lookback", "covariance", "warmup", "short_history", "budgets",
+                "min_weight", "max_weight"});
   WeigherConfig c;
   const ConfigNode model = w.At("model");
   const std::string m = model.String();
@@ -32,11 +33,14 @@ WeigherConfig WeigherConfig::Parse(const ConfigNode& w, std::size_t universe_siz
     c.model = WeightModel::kInverseVol;
   } else if (m == "risk_parity") {
     c.model = WeightModel::kRiskParity;
-  } else if (m == "min_variance" || m == "max_sharpe" || m == "rank" || m == "factor") {
-    model.Fail("a model this version has: \"equal\", \"inverse_vol\", \"risk_parity\" (\"" + m +
-               "\" is not built yet)");
+  } else if (m == "min_variance") {
+    c.model = WeightModel::kMinVariance;
+  } else if (m == "max_sharpe" || m == "rank" || m == "factor") {
+    model.Fail(
+        std::string("a model this version has: \"equal\", \"inverse_vol\", \"risk_parity\", ") +
+        "\"min_variance\" (\"" + m + "\" is not built yet)");
   } else {
-    model.Fail("one of \"equal\", \"inverse_vol\", \"risk_parity\"");
+    model.Fail("one of \"equal\", \"inverse_vol\", \"risk_parity\", \"min_variance\"");
   }
   if (auto lb = w.Find("lookback")) {
     const std::string text = lb->String();
@@ -62,6 +66,16 @@ WeigherConfig WeigherConfig::Parse(const ConfigNode& w, std::size_t universe_siz
   c.short_history_equal = w.EnumOr("short_history", {"cash", "equal"}, "cash") == "equal";
   if (w.EnumOr("covariance", {"sample"}, "sample") != "sample")
     w.At("covariance").Fail("\"sample\"");
+  c.min_weight = w.NumberOr("min_weight", 0.0);
+  c.max_weight = w.NumberOr("max_weight", 1.0);
+  const auto n_assets = static_cast<double>(universe_size);
+  if (c.min_weight < 0.0 || c.max_weight > 1.0 || c.min_weight > c.max_weight ||
+      c.min_weight * n_assets > 1.0 + 1e-12 || c.max_weight * n_assets < 1.0 - 1e-12) {
+    w.Fail(
+        fmt::format("bounds with 0 <= min_weight <= max_weight <= 1 and min_weight * {0} <= 1 <= "
+                    "max_weight * {0}",
+                    universe_size));
+  }
   if (auto b = w.Find("budgets")) {
     if (c.model != WeightModel::kRiskParity) b->Fail("budgets only with model \"risk_parity\"");
     if (!b->IsArray() || b->Size() != universe_size)
@@ -145,6 +159,94 @@ std::vector<double> RiskParityWeights(const std::vector<double>& cov, std::size_
   return {x.data(), x.data() + n};
 }
 
+std::vector<double> MinVarianceWeights(const std::vector<double>& cov, std::size_t n, double lo,
+                                       double hi) {
+  using Eigen::Index;
+  const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> s(
+      cov.data(), static_cast<Index>(n), static_cast<Index>(n));
+  // A feasible start: every weight at its lower bound plus an equal share of the rest.
+  Eigen::VectorXd w =
+      Eigen::VectorXd::Constant(static_cast<Index>(n), 1.0 / static_cast<double>(n));
+  // state: 0 free, -1 held at the lower bound, +1 at the upper bound.
+  std::vector<int> state(n, 0);
+  for (int iter = 0; iter < 10000; ++iter) {
+    // The optimum with the held variables fixed: min 1/2 w'Sw, 1'w = 1 (a KKT linear system).
+    std::vector<Index> free;
+    Eigen::VectorXd target = w;
+    double fixed_sum = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (state[i] == 0) {
+        free.push_back(static_cast<Index>(i));
+      } else {
+        target[static_cast<Index>(i)] = state[i] < 0 ? lo : hi;
+        fixed_sum += target[static_cast<Index>(i)];
+      }
+    }
+    const auto k = static_cast<Index>(free.size());
+    double lambda = 0.0;
+    if (k > 0) {
+      Eigen::MatrixXd kkt = Eigen::MatrixXd::Zero(k + 1, k + 1);
+      Eigen::VectorXd rhs = Eigen::VectorXd::Zero(k + 1);
+      for (Index a = 0; a < k; ++a) {
+        double cross = 0.0;
+        for (std::size_t j = 0; j < n; ++j) {
+          if (state[j] != 0)
+            cross += s(free[a], static_cast<Index>(j)) * target[static_cast<Index>(j)];
+        }
+        for (Index b = 0; b < k; ++b)
+          kkt(a, b) = s(free[a], free[b]);
+        kkt(a, k) = -1.0;
+        kkt(k, a) = 1.0;
+        rhs[a] = -cross;
+      }
+      rhs[k] = 1.0 - fixed_sum;
+      const Eigen::VectorXd sol = kkt.fullPivLu().solve(rhs);
+      for (Index a = 0; a < k; ++a)
+        target[free[a]] = sol[a];
+      lambda = sol[k];
+    }
+    // Move toward it, stopping at the first bound in the way (which then becomes held).
+    const Eigen::VectorXd step = target - w;
+    double alpha = 1.0;
+    Index blocking = -1;
+    int side = 0;
+    for (const Index i : free) {
+      if (target[i] < lo && step[i] < 0.0 && (lo - w[i]) / step[i] < alpha) {
+        alpha = std::max(0.0, (lo - w[i]) / step[i]);
+        blocking = i;
+        side = -1;
+      } else if (target[i] > hi && step[i] > 0.0 && (hi - w[i]) / step[i] < alpha) {
+        alpha = std::max(0.0, (hi - w[i]) / step[i]);
+        blocking = i;
+        side = 1;
+      }
+    }
+    w += alpha * step;
+    if (blocking >= 0) {
+      state[static_cast<std::size_t>(blocking)] = side;
+      w[blocking] = side < 0 ? lo : hi;
+      continue;
+    }
+    // Optimal for this set. Release the held variable whose multiplier has the wrong sign
+    // (gradient g = S w - lambda: at a lower bound g_i must be >= 0, at an upper bound <= 0).
+    const Eigen::VectorXd g = s * w - Eigen::VectorXd::Constant(static_cast<Index>(n), lambda);
+    double worst = 1e-13 * std::max(1.0, s.diagonal().maxCoeff());
+    std::ptrdiff_t release = -1;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double wrong = state[i] < 0   ? -g[static_cast<Index>(i)]
+                           : state[i] > 0 ? g[static_cast<Index>(i)]
+                                          : 0.0;
+      if (wrong > worst) {
+        worst = wrong;
+        release = static_cast<std::ptrdiff_t>(i);
+      }
+    }
+    if (release < 0) break;  // KKT conditions hold
+    state[static_cast<std::size_t>(release)] = 0;
+  }
+  return {w.data(), w.data() + n};
+}
+
 bool Weigher::Compute(const StrategyContext& ctx, std::size_t first_row, std::vector<double>& out) {
   const std::size_t n = ctx.tradable;
   out.assign(n, 1.0 / static_cast<double>(n));
@@ -184,7 +286,10 @@ bool Weigher::Compute(const StrategyContext& ctx, std::size_t first_row, std::ve
   if (config_.model == WeightModel::kInverseVol) {
     out = InverseVolWeights(returns, rows - 1, n);
   } else {
-    out = RiskParityWeights(SampleCovariance(returns, rows - 1, n), n, config_.budgets);
+    out = config_.model == WeightModel::kMinVariance
+              ? MinVarianceWeights(SampleCovariance(returns, rows - 1, n), n, config_.min_weight,
+                                   config_.max_weight)
+              : RiskParityWeights(SampleCovariance(returns, rows - 1, n), n, config_.budgets);
   }
   return true;
 }

@@ -153,7 +153,7 @@ TEST(CliTest, ConfigErrorsExitTwoWithOneLineNamingTheKeyAndWriteNothing) {
       {"strategy.frequency=fortnightly", "strategy.frequency: expected one of"},
       {"data.store=missing.h5", "data.store: no store at"},
       {"strategy={\"type\": \"calendar\", \"universe\": [\"SPY\"], \"weights\": {\"model\": "
-       "\"min_variance\"}}",
+       "\"max_sharpe\"}}",
        "strategy.weights.model: expected a model this version has"},
       {"strategy={\"type\": \"calendar\", \"universe\": [\"SPY\"], \"weights\": {\"model\": "
        "\"inverse_vol\", \"lookback\": \"3X\"}}",

@@ -568,3 +568,28 @@ TEST(WeighersTest, WarmupAndShortHistory) {
 
 }  // namespace
 }  // namespace ballast
+
+namespace ballast {
+namespace {
+
+TEST(WeighersTest, MinVarianceRunRespectsItsBounds) {
+  const auto r = RunJson(Model(
+      R"({"model": "min_variance", "lookback": "63D", "min_weight": 0.05, "max_weight": 0.4})"));
+  const auto& rec = r.record;
+  std::size_t rebalances = 0;
+  for (std::size_t t = 0; t < rec.times.size(); ++t) {
+    if (rec.bought[t] + rec.sold[t] == 0.0) continue;
+    ++rebalances;
+    for (std::size_t c = 0; c < 5; ++c) {
+      EXPECT_GE(rec.weights[t * 5 + c], 0.05 - 1e-9) << t;
+      EXPECT_LE(rec.weights[t * 5 + c], 0.4 + 1e-9) << t;
+    }
+  }
+  EXPECT_GT(rebalances, 100u);
+  // Lower volatility than inverse volatility on the same universe and windows.
+  const auto iv = RunJson(Model(R"({"model": "inverse_vol", "lookback": "63D"})"));
+  EXPECT_LT(r.summary.volatility, iv.summary.volatility);
+}
+
+}  // namespace
+}  // namespace ballast

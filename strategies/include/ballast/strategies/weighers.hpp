@@ -15,7 +15,7 @@
 
 namespace ballast::strategies {
 
-enum class WeightModel : unsigned char { kEqual, kInverseVol, kRiskParity };
+enum class WeightModel : unsigned char { kEqual, kInverseVol, kRiskParity, kMinVariance };
 
 struct WeigherConfig {
   WeightModel model = WeightModel::kEqual;
@@ -24,6 +24,8 @@ struct WeigherConfig {
   int warmup = 0;           ///< no allocation before this many sessions (the first is session 0)
   bool short_history_equal = false;  ///< too little history: equal weights instead of no change
   std::vector<double> budgets;       ///< risk parity risk budgets (empty = equal)
+  double min_weight = 0.0;           ///< min_variance bounds per asset
+  double max_weight = 1.0;
 
   /// Parses the `weights` node; `universe_size` checks the budgets.
   static WeigherConfig Parse(const ConfigNode& weights, std::size_t universe_size);
@@ -53,6 +55,10 @@ class Weigher {
 /// until every risk contribution w_i (C w)_i / (w' C w) matches its budget to 1e-12 relative.
 [[nodiscard]] std::vector<double> RiskParityWeights(const std::vector<double>& cov, std::size_t n,
                                                     const std::vector<double>& budgets);
+/// Minimum variance: argmin w'Cw subject to sum(w) = 1 and lo <= w_i <= hi (needs n*lo <= 1 <=
+/// n*hi), by a primal active-set method: exact up to the linear solves, finite steps.
+[[nodiscard]] std::vector<double> MinVarianceWeights(const std::vector<double>& cov, std::size_t n,
+                                                     double lo, double hi);
 /// Sample covariance (ddof 1) of `returns` (rows x cols, row-major).
 [[nodiscard]] std::vector<double> SampleCovariance(const std::vector<double>& returns,
                                                    std::size_t rows, std::size_t cols);
