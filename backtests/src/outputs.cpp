@@ -283,6 +283,11 @@ std::string SummaryJson(const BacktestResult& r) {
   return out;
 }
 
+void WriteRunSummary(const BacktestResult& r, const std::string& dir) {
+  fs::create_directories(dir);
+  WriteFile(fs::path(dir) / "summary.json", SummaryJson(r));
+}
+
 std::string SummaryTable(const BacktestResult& r) {
   const Summary& s = r.summary;
   auto pct = [](double v) { return fmt::format("{:.2f}%", v * 100.0); };

@@ -101,7 +101,7 @@ std::string LineChart(std::string_view id, const std::vector<Timestamp>& times,
   int last_year = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const int y = Year(times[i]);
-    if (y != last_year && (n < 2 || i > 0 || true)) {
+    if (y != last_year) {
       if (last_year != 0 && (y % (n > 2500 ? 2 : 1) == 0)) {
         svg += fmt::format(R"(<text x="{:.1f}" y="{}" class="xlab">{}</text>)", px(i), kH - 8, y);
       }
@@ -240,7 +240,7 @@ std::string YearBars(std::string_view id, const std::vector<std::pair<int, doubl
 std::string MonthlyTable(const ReportRun& run) {
   // Month return = index at the month's last session / index at the previous month's last - 1.
   std::map<int, std::array<double, 13>> rows;  // [1..12] months, [0] year
-  double prev = run.index.empty() ? 1.0 : 1.0;
+  double prev = 1.0;                           // the index starts at the initial capital
   for (std::size_t i = 0; i < run.times.size(); ++i) {
     const bool month_end =
         i + 1 == run.times.size() || Month(run.times[i + 1]) != Month(run.times[i]);
@@ -291,12 +291,8 @@ ReportRun MakeReportRun(const BacktestResult& r) {
   run.summary = r.summary;
   run.times = rec.times;
   run.symbols = r.symbols;
-  double idx = 1.0;
+  run.index = TimeWeightedIndex(rec, r.config.initial_cash);
   for (std::size_t t = 0; t < rec.times.size(); ++t) {
-    const double ret = t == 0 ? (rec.equity[0] - rec.flows[0]) / r.config.initial_cash - 1.0
-                              : (rec.equity[t] - rec.flows[t]) / rec.equity[t - 1] - 1.0;
-    idx *= 1.0 + ret;
-    run.index.push_back(idx);
     if (!r.config.benchmark.empty() && !rec.benchmark.empty()) {
       run.benchmark.push_back(rec.benchmark[t] / rec.benchmark[0]);
     }

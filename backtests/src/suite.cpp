@@ -207,13 +207,7 @@ SuiteResult RunSuite(const Suite& suite, const SuiteOptions& options) {
                                fmt::format("{:03}-{}", i + 1, Slug(suite.runs[i].label)))
                                   .string();
       if (options.summaries_only) {
-        fs::create_directories(dir);
-        std::FILE* f = std::fopen((dir + "/summary.json").c_str(), "wb");
-        if (f == nullptr)
-          throw Error(ErrorKind::kIo, fmt::format("{}: cannot write summary.json", dir));
-        const std::string text = SummaryJson(r);
-        std::fwrite(text.data(), 1, text.size(), f);
-        std::fclose(f);
+        WriteRunSummary(r, dir);
       } else {
         WriteRunOutputs(r, dir, true, options.workbook);
         result.report_runs[i] = MakeReportRun(r);  // each worker writes its own slot

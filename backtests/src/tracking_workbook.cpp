@@ -9,6 +9,7 @@
 
 #include "ballast/engine/config_node.hpp"
 #include "ballast/engine/error.hpp"
+#include "ballast/engine/metrics.hpp"
 
 namespace ballast::backtests {
 namespace {
@@ -120,20 +121,18 @@ void WriteTrackingWorkbook(const BacktestResult& r, const std::string& path) {
   lxw_worksheet* perf = workbook_add_worksheet(wb, "Performance");
   Header(perf, {"date", "value", "return", "drawdown", "contributions"}, bold);
   worksheet_set_column(perf, 0, 0, 11, nullptr);
+  // Time-weighted daily return and drawdown, as in summary.json.
+  const std::vector<double> index = TimeWeightedIndex(rec, r.config.initial_cash);
   double peak = 0.0;
-  double index = 1.0;
   for (std::size_t t = 0; t < rec.times.size(); ++t) {
-    // Time-weighted daily return and drawdown, as in summary.json.
-    const double ret = t == 0 ? (rec.equity[0] - rec.flows[0]) / r.config.initial_cash - 1.0
-                              : (rec.equity[t] - rec.flows[t]) / rec.equity[t - 1] - 1.0;
-    index *= 1.0 + ret;
-    peak = std::max(peak, index);
+    const double ret = t == 0 ? index[0] - 1.0 : index[t] / index[t - 1] - 1.0;
+    peak = std::max(peak, index[t]);
     lxw_datetime d = ExcelDate(rec.times[t]);
     const auto prow = static_cast<lxw_row_t>(t + 1);
     worksheet_write_datetime(perf, prow, 0, &d, date);
     worksheet_write_number(perf, prow, 1, rec.equity[t], money);
     worksheet_write_number(perf, prow, 2, ret, pct);
-    worksheet_write_number(perf, prow, 3, index / peak - 1.0, pct);
+    worksheet_write_number(perf, prow, 3, index[t] / peak - 1.0, pct);
     worksheet_write_number(perf, prow, 4, rec.flows[t], money);
   }
 

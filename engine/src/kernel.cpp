@@ -85,10 +85,10 @@ void Kernel::OnSlice(std::size_t row) {
     // Deleverage: scale every position so gross exposure is back at the target leverage (the
     // planner multiplies weights by `leverage`, so pass today's weights at leverage 1).
     const double equity_now = p_.ledger.Equity(marks_);
+    const double exposure = p_.ledger.Exposure(marks_);
     const auto q = p_.ledger.Quantities();
     for (std::size_t c = 0; c < options_.tradable; ++c) {
       const double value = q[c] != 0.0 ? q[c] * marks_[c] : 0.0;
-      const double exposure = p_.ledger.Exposure(marks_);
       target_.weights[c] = equity_now > 0.0 && exposure > 0.0 ? value / exposure : 0.0;
     }
     target_.kind = Target::Kind::kRebalance;

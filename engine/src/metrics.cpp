@@ -91,6 +91,17 @@ std::optional<double> Xirr(const std::vector<Timestamp>& times, const std::vecto
   return std::nullopt;
 }
 
+std::vector<double> TimeWeightedIndex(const RunRecord& r, double initial_value) {
+  const std::size_t n = r.equity.size();
+  std::vector<double> index(n);
+  if (n == 0) return index;
+  index[0] = Ratio(r.equity[0] - r.flows[0], initial_value);
+  for (std::size_t t = 1; t < n; ++t) {
+    index[t] = index[t - 1] * Ratio(r.equity[t] - r.flows[t], r.equity[t - 1]);
+  }
+  return index;
+}
+
 Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_free_rate,
                        const std::string& benchmark_symbol) {
   Summary s;
@@ -115,14 +126,11 @@ Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_fre
   s.max_gross_leverage = r.max_gross_leverage;
 
   // Time-weighted index: flows are taken out of each day's return.
+  const std::vector<double> index = TimeWeightedIndex(r, initial_value);
   std::vector<double> ret;
   ret.reserve(n);
-  std::vector<double> index(n);
-  index[0] = Ratio(r.equity[0] - r.flows[0], initial_value);
-  for (std::size_t t = 1; t < n; ++t) {
+  for (std::size_t t = 1; t < n; ++t)
     ret.push_back(Ratio(r.equity[t] - r.flows[t], r.equity[t - 1]) - 1.0);
-    index[t] = index[t - 1] * (1.0 + ret.back());
-  }
   s.total_return = index.back() - 1.0;
   s.cagr = Cagr(1.0, index.back(), s.calendar_days);
 

@@ -15,6 +15,9 @@ namespace ballast::backtests {
 void WriteRunOutputs(const BacktestResult& result, const std::string& dir, bool overwrite,
                      bool workbook = true);
 
+/// Writes only summary.json into `dir` (created if needed): the output of summary-only sweeps.
+void WriteRunSummary(const BacktestResult& result, const std::string& dir);
+
 /// summary.json text.
 [[nodiscard]] std::string SummaryJson(const BacktestResult& result);
 

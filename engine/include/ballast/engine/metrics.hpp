@@ -75,6 +75,10 @@ struct Summary {
   std::optional<BenchmarkStats> benchmark;
 };
 
+/// The time-weighted index of a run: I_0 = (V_0 - flow_0) / initial_value, I_t = I_{t-1} *
+/// (V_t - flow_t) / V_{t-1}. External flows never move it. Metrics, outputs and reports all use it.
+[[nodiscard]] std::vector<double> TimeWeightedIndex(const RunRecord& record, double initial_value);
+
 /// XIRR: the annual rate r with sum_k cf_k / (1 + r)^((t_k - t_0) / 365 days) = 0 (cash flows from
 /// the investor's side: contributions negative, the final value positive). nullopt when there is
 /// no sign change or no root in (-99.99%, +1e6%).
