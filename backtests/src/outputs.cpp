@@ -98,15 +98,17 @@ void EquityCsv(const BacktestResult& r, Buffer& out) {
   const RunRecord& rec = r.record;
   out.reserve(rec.times.size() * 160);
   Put(out, "date,equity,cash,positions_value,daily_return,drawdown,flow,benchmark_equity\n");
+  // Returns and drawdown are time-weighted, as in summary.json: a contribution is not a return.
+  const std::vector<double> index = TimeWeightedIndex(rec, r.config.initial_cash);
   double peak = 0.0;
   const bool has_bench = !r.config.benchmark.empty() && !rec.benchmark.empty();
   for (std::size_t t = 0; t < rec.times.size(); ++t) {
     const double v = rec.equity[t];
-    peak = std::max(peak, v);
-    const double ret = t == 0 ? v / r.config.initial_cash - 1.0 : v / rec.equity[t - 1] - 1.0;
+    peak = std::max(peak, index[t]);
+    const double ret = t == 0 ? index[0] - 1.0 : index[t] / index[t - 1] - 1.0;
     PutDate(out, rec.times[t]);
-    for (double x :
-         {v, rec.cash[t], v - rec.cash[t], ret, peak > 0 ? v / peak - 1.0 : 0.0, rec.flows[t]}) {
+    for (double x : {v, rec.cash[t], v - rec.cash[t], ret, peak > 0 ? index[t] / peak - 1.0 : 0.0,
+                     rec.flows[t]}) {
       out.push_back(',');
       Put(out, x);
     }

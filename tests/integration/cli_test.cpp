@@ -244,3 +244,34 @@ TEST(CliTest, CalendarListsHolidaysAndEarlyCloses) {
 
 }  // namespace
 }  // namespace ballast
+
+namespace ballast {
+namespace {
+
+// equity.csv's daily_return and drawdown are time-weighted like summary.json: contributions are
+// not returns there either.
+TEST(CliTest, EquityCsvReturnsExcludeCashFlows) {
+  TempDir dir;
+  const auto cfg = WriteConfig(dir, kGood);
+  const auto r = RunCli(
+      {"backtest", cfg, "--out", dir / "run", "--no-workbook", "--set",
+       R"(strategy={"type": "dca", "investment_amount": 5000, "targets": {"SPY": 0.7, "AGG": 0.3}})"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = testkit::ReadCsv(dir.path() / "run/equity.csv");
+  double growth = 1.0;
+  double worst = 0.0;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    growth *= 1.0 + std::stod(rows[i][4]);
+    worst = std::min(worst, std::stod(rows[i][5]));
+  }
+  const std::string summary = testkit::ReadFile(dir.path() / "run/summary.json");
+  auto value = [&](const std::string& key) {
+    const auto at = summary.find("\"" + key + "\": ");
+    return std::stod(summary.substr(at + key.size() + 4));
+  };
+  EXPECT_NEAR(growth - 1.0, value("total_return"), 1e-12);
+  EXPECT_NEAR(worst, value("max_drawdown"), 1e-12);
+}
+
+}  // namespace
+}  // namespace ballast
