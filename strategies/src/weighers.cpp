@@ -5,11 +5,16 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
 
 #include "ballast/engine/error.hpp"
 
 namespace ballast::strategies {
 namespace {
+
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using RowMap = Eigen::Map<const RowMatrix>;
 
 Days MinusMonths(Days d, int months) {
   using namespace std::chrono;
@@ -19,11 +24,176 @@ Days MinusMonths(Days d, int months) {
   return sys_days{ym.year() / ym.month() / std::min(ymd.day(), last)};
 }
 
+// ---- Box-constrained QP: min 1/2 w'Sw - c'w subject to 1'w = 1, lo <= w_i <= hi ----------------
+// A primal active-set method started from a vertex (every weight at a bound but one), so it adds
+// the few weights that end up strictly inside their bounds one at a time: each step solves the
+// KKT system of the free weights only (k x k, k small for long-only portfolios), and the gradient
+// costs O(n * nonzero weights). Exact up to the linear solves; finite steps.
+class BoxQp {
+ public:
+  using Index = Eigen::Index;
+  BoxQp(const RowMap& s, double lo, double hi)
+      : s_(s), n_(static_cast<std::size_t>(s.rows())), lo_(lo), hi_(hi) {}
+
+  /// A feasible vertex: every weight at lo, then the cheapest (by 1/2 s_ii - c_i) filled to hi
+  /// in turn; the one left partly filled (or the last one filled) stays free.
+  void Start(const Eigen::VectorXd& c) {
+    std::vector<Index> order(n_);
+    for (std::size_t i = 0; i < n_; ++i)
+      order[i] = static_cast<Index>(i);
+    std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) {
+      return 0.5 * s_(a, a) - c[a] < 0.5 * s_(b, b) - c[b];
+    });
+    w_ = Eigen::VectorXd::Constant(static_cast<Index>(n_), lo_);
+    state_.assign(n_, -1);
+    double rest = 1.0 - lo_ * static_cast<double>(n_);
+    for (std::size_t k = 0; k < n_; ++k) {
+      const Index i = order[k];
+      const double add = std::min(hi_ - lo_, rest);
+      w_[i] += add;
+      rest -= add;
+      if (rest <= 0.0 || k + 1 == n_) {
+        state_[static_cast<std::size_t>(i)] = 0;
+        break;
+      }
+      state_[static_cast<std::size_t>(i)] = 1;
+    }
+  }
+
+  /// Solves for linear term c from the current point (a vertex from Start or a previous
+  /// solution: any feasible point with at least one free weight).
+  void Solve(const Eigen::VectorXd& c) {
+    const Index n = static_cast<Index>(n_);
+    const int max_iter = 20 * static_cast<int>(n_) + 100;
+    for (int iter = 0; iter < max_iter; ++iter) {
+      SolveFree(c, Eigen::VectorXd(), nullptr);
+      // Move toward the free-set optimum, stopping at the first bound in the way.
+      double alpha = 1.0;
+      Index blocking = -1;
+      int side = 0;
+      for (const Index i : free_) {
+        const double step = x_[i] - w_[i];
+        if (x_[i] < lo_ && step < 0.0 && (lo_ - w_[i]) / step < alpha) {
+          alpha = std::max(0.0, (lo_ - w_[i]) / step);
+          blocking = i;
+          side = -1;
+        } else if (x_[i] > hi_ && step > 0.0 && (hi_ - w_[i]) / step < alpha) {
+          alpha = std::max(0.0, (hi_ - w_[i]) / step);
+          blocking = i;
+          side = 1;
+        }
+      }
+      for (const Index i : free_)
+        w_[i] += alpha * (x_[i] - w_[i]);
+      if (blocking >= 0) {
+        w_[blocking] = side < 0 ? lo_ : hi_;
+        // The last free weight stays free (at its bound) so the budget keeps a multiplier.
+        if (free_.size() > 1) state_[static_cast<std::size_t>(blocking)] = side;
+        continue;
+      }
+      // Optimal on this set. Release the held weight whose multiplier has the wrong sign
+      // (m = Sw - c - nu: at a lower bound m_i must be >= 0, at an upper bound <= 0).
+      Gradient(c);
+      double worst = 1e-13 * std::max(1.0, scale_);
+      std::ptrdiff_t release = -1;
+      for (Index i = 0; i < n; ++i) {
+        const int st = state_[static_cast<std::size_t>(i)];
+        const double m = g_[i] - nu_;
+        const double wrong = st < 0 ? -m : st > 0 ? m : 0.0;
+        if (wrong > worst) {
+          worst = wrong;
+          release = i;
+        }
+      }
+      if (release < 0) return;  // KKT conditions hold
+      state_[static_cast<std::size_t>(release)] = 0;
+    }
+  }
+
+  /// Solves the equality-constrained problem on the free set for the linear term c (into x_, nu_)
+  /// and, when `d` is given, also for linear term d alone with a zero budget (into *dx, nu_d_):
+  /// the direction in which the solution moves per unit of d added to c.
+  void SolveFree(const Eigen::VectorXd& c, const Eigen::VectorXd& d, Eigen::VectorXd* dx) {
+    free_.clear();
+    held_sum_ = 0.0;
+    Eigen::VectorXd held = Eigen::VectorXd::Zero(static_cast<Index>(n_));
+    for (std::size_t i = 0; i < n_; ++i) {
+      const auto k = static_cast<Index>(i);
+      if (state_[i] == 0) {
+        free_.push_back(k);
+      } else {
+        held[k] = w_[k];
+        held_sum_ += w_[k];
+      }
+    }
+    const auto k = static_cast<Index>(free_.size());
+    // Cross term S_FH w_H over the nonzero held weights only.
+    Eigen::VectorXd cross = Eigen::VectorXd::Zero(k);
+    for (std::size_t j = 0; j < n_; ++j) {
+      const auto jj = static_cast<Index>(j);
+      if (state_[j] == 0 || held[jj] == 0.0) continue;
+      for (Index a = 0; a < k; ++a)
+        cross[a] += s_(free_[static_cast<std::size_t>(a)], jj) * held[jj];
+    }
+    Eigen::MatrixXd kkt(k + 1, k + 1);
+    Eigen::MatrixXd rhs(k + 1, dx ? 2 : 1);
+    for (Index a = 0; a < k; ++a) {
+      const Index fa = free_[static_cast<std::size_t>(a)];
+      for (Index b = 0; b < k; ++b)
+        kkt(a, b) = s_(fa, free_[static_cast<std::size_t>(b)]);
+      kkt(a, k) = -1.0;
+      kkt(k, a) = 1.0;
+      rhs(a, 0) = c[fa] - cross[a];
+      if (dx) rhs(a, 1) = d[fa];
+    }
+    kkt(k, k) = 0.0;
+    rhs(k, 0) = 1.0 - held_sum_;
+    if (dx) rhs(k, 1) = 0.0;
+    const Eigen::MatrixXd sol = kkt.fullPivLu().solve(rhs);
+    x_ = held;
+    for (Index a = 0; a < k; ++a)
+      x_[free_[static_cast<std::size_t>(a)]] = sol(a, 0);
+    nu_ = sol(k, 0);
+    if (dx) {
+      *dx = Eigen::VectorXd::Zero(static_cast<Index>(n_));
+      for (Index a = 0; a < k; ++a)
+        (*dx)[free_[static_cast<std::size_t>(a)]] = sol(a, 1);
+      nu_d_ = sol(k, 1);
+    }
+  }
+
+  /// g_ = S w - c over the nonzero weights.
+  void Gradient(const Eigen::VectorXd& c) {
+    g_ = -c;
+    for (std::size_t j = 0; j < n_; ++j) {
+      const auto jj = static_cast<Index>(j);
+      if (w_[jj] != 0.0) g_ += s_.row(jj).transpose() * w_[jj];
+    }
+  }
+
+  RowMap s_;
+  std::size_t n_;
+  double lo_, hi_;
+  double scale_ = 1.0;  ///< magnitude of the multipliers, for the optimality tolerance
+  Eigen::VectorXd w_, x_, g_;
+  std::vector<int> state_;  ///< 0 free, -1 held at lo, +1 held at hi
+  std::vector<Index> free_;
+  double held_sum_ = 0.0, nu_ = 0.0, nu_d_ = 0.0;
+};
+
+/// X'X, computing one triangle (a symmetric rank-k update) and mirroring it.
+Eigen::MatrixXd CrossProduct(const Eigen::MatrixXd& x) {
+  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(x.cols(), x.cols());
+  out.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose());
+  out.triangularView<Eigen::StrictlyUpper>() = out.transpose();
+  return out;
+}
+
 }  // namespace
 
 WeigherConfig WeigherConfig::Parse(const ConfigNode& w, std::size_t universe_size) {
   w.ExpectKeys({"model", "lookback", "covariance", "warmup", "short_history", "budgets",
-                "min_weight", "max_weight"});
+                "min_weight", "max_weight", "risk_free_rate"});
   WeigherConfig c;
   const ConfigNode model = w.At("model");
   const std::string m = model.String();
@@ -35,12 +205,11 @@ WeigherConfig WeigherConfig::Parse(const ConfigNode& w, std::size_t universe_siz
     c.model = WeightModel::kRiskParity;
   } else if (m == "min_variance") {
     c.model = WeightModel::kMinVariance;
-  } else if (m == "max_sharpe" || m == "rank" || m == "factor") {
-    model.Fail(
-        std::string("a model this version has: \"equal\", \"inverse_vol\", \"risk_parity\", ") +
-        "\"min_variance\" (\"" + m + "\" is not built yet)");
+  } else if (m == "max_sharpe") {
+    c.model = WeightModel::kMaxSharpe;
   } else {
-    model.Fail("one of \"equal\", \"inverse_vol\", \"risk_parity\", \"min_variance\"");
+    model.Fail(
+        "one of \"equal\", \"inverse_vol\", \"risk_parity\", \"min_variance\", \"max_sharpe\"");
   }
   if (auto lb = w.Find("lookback")) {
     const std::string text = lb->String();
@@ -64,8 +233,12 @@ WeigherConfig WeigherConfig::Parse(const ConfigNode& w, std::size_t universe_siz
   c.warmup = static_cast<int>(w.NumberOr("warmup", 0));
   if (c.warmup < 0) w.At("warmup").Fail("a number of sessions >= 0");
   c.short_history_equal = w.EnumOr("short_history", {"cash", "equal"}, "cash") == "equal";
-  if (w.EnumOr("covariance", {"sample"}, "sample") != "sample")
-    w.At("covariance").Fail("\"sample\"");
+  c.covariance = w.EnumOr("covariance", {"sample", "ledoit_wolf"}, "sample") == "ledoit_wolf"
+                     ? CovarianceKind::kLedoitWolf
+                     : CovarianceKind::kSample;
+  c.risk_free_rate = w.NumberOr("risk_free_rate", 0.0);
+  if (w.Has("risk_free_rate") && c.model != WeightModel::kMaxSharpe)
+    w.At("risk_free_rate").Fail("risk_free_rate only with model \"max_sharpe\"");
   c.min_weight = w.NumberOr("min_weight", 0.0);
   c.max_weight = w.NumberOr("max_weight", 1.0);
   const auto n_assets = static_cast<double>(universe_size);
@@ -98,7 +271,7 @@ std::vector<double> SampleCovariance(const std::vector<double>& returns, std::si
   const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> r(
       returns.data(), static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
   const Eigen::MatrixXd centered = r.rowwise() - r.colwise().mean();
-  const Eigen::MatrixXd cov = (centered.transpose() * centered) / static_cast<double>(rows - 1);
+  const Eigen::MatrixXd cov = CrossProduct(centered) / static_cast<double>(rows - 1);
   std::vector<double> out(cols * cols);
   Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
       out.data(), static_cast<Eigen::Index>(cols), static_cast<Eigen::Index>(cols)) = cov;
@@ -161,90 +334,129 @@ std::vector<double> RiskParityWeights(const std::vector<double>& cov, std::size_
 
 std::vector<double> MinVarianceWeights(const std::vector<double>& cov, std::size_t n, double lo,
                                        double hi) {
+  const RowMap s(cov.data(), static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
+  BoxQp qp(s, lo, hi);
+  const Eigen::VectorXd zero = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(n));
+  qp.Start(zero);
+  qp.Solve(zero);
+  return {qp.w_.data(), qp.w_.data() + n};
+}
+
+std::optional<std::vector<double>> MaxSharpeWeights(const std::vector<double>& cov,
+                                                    const std::vector<double>& excess,
+                                                    std::size_t n, double lo, double hi) {
   using Eigen::Index;
-  const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> s(
-      cov.data(), static_cast<Index>(n), static_cast<Index>(n));
-  // A feasible start: every weight at its lower bound plus an equal share of the rest.
-  Eigen::VectorXd w =
-      Eigen::VectorXd::Constant(static_cast<Index>(n), 1.0 / static_cast<double>(n));
-  // state: 0 free, -1 held at the lower bound, +1 at the upper bound.
-  std::vector<int> state(n, 0);
-  for (int iter = 0; iter < 10000; ++iter) {
-    // The optimum with the held variables fixed: min 1/2 w'Sw, 1'w = 1 (a KKT linear system).
-    std::vector<Index> free;
-    Eigen::VectorXd target = w;
-    double fixed_sum = 0.0;
+  const RowMap s(cov.data(), static_cast<Index>(n), static_cast<Index>(n));
+  const Eigen::Map<const Eigen::VectorXd> e(excess.data(), static_cast<Index>(n));
+  // Does any feasible portfolio earn a positive excess return? (The LP max: fill the best first.)
+  {
+    std::vector<double> sorted(excess);
+    std::sort(sorted.begin(), sorted.end(), std::greater<>());
+    double rest = 1.0 - lo * static_cast<double>(n);
+    double best = 0.0;
+    for (double x : sorted) {
+      const double add = std::min(hi - lo, std::max(0.0, rest));
+      best += x * (lo + add);
+      rest -= add;
+    }
+    if (!(best > 0.0)) return std::nullopt;
+  }
+  // The efficient frontier w(lambda) = argmin 1/2 w'Sw - lambda e'w is piecewise affine in lambda
+  // (one piece per working set), and on a piece the Sharpe ratio (p0 + t p1) / sqrt(q0 + 2 t q1 +
+  // t^2 q2) has its stationary point in closed form. Walk the pieces from the minimum-variance
+  // portfolio (lambda = 0) up to the one that holds the maximum (the critical line algorithm,
+  // with the QP above finding each next working set).
+  BoxQp qp(s, lo, hi);
+  const Eigen::VectorXd zero = Eigen::VectorXd::Zero(static_cast<Index>(n));
+  qp.Start(zero);
+  qp.Solve(zero);
+  double lambda = 0.0;
+  Eigen::VectorXd a, b;
+  for (std::size_t piece = 0; piece < 10 * n + 100; ++piece) {
+    qp.SolveFree(lambda * e, e, &b);
+    a = qp.x_;
+    // One free weight cannot move (the budget pins it): the piece is flat, w is the same
+    // throughout, and only a held weight's multiplier changing sign ends it.
+    const bool flat = qp.free_.size() == 1;
+    if (flat) b.setZero();
+    const Eigen::VectorXd sa = s * a;
+    const Eigen::VectorXd sb = s * b;
+    const double p0 = e.dot(a), p1 = e.dot(b);
+    const double q0 = a.dot(sa), q1 = a.dot(sb), q2 = b.dot(sb);
+    // Where the piece ends: a free weight reaches a bound or a held one's multiplier changes sign.
+    double t_end = std::numeric_limits<double>::infinity();
+    std::ptrdiff_t event = -1;
+    int event_state = 0;  // the state the event's weight takes next
+    const double tiny = 1e-14;
+    auto consider = [&](double t, std::size_t i, int next) {
+      if (t < t_end) {
+        t_end = std::max(0.0, t);
+        event = static_cast<std::ptrdiff_t>(i);
+        event_state = next;
+      }
+    };
     for (std::size_t i = 0; i < n; ++i) {
-      if (state[i] == 0) {
-        free.push_back(static_cast<Index>(i));
+      const auto k = static_cast<Index>(i);
+      const int st = qp.state_[i];
+      if (st == 0) {
+        if (b[k] > tiny) consider((hi - a[k]) / b[k], i, 1);
+        if (b[k] < -tiny) consider((lo - a[k]) / b[k], i, -1);
       } else {
-        target[static_cast<Index>(i)] = state[i] < 0 ? lo : hi;
-        fixed_sum += target[static_cast<Index>(i)];
+        const double m0 = sa[k] - lambda * e[k] - qp.nu_;
+        const double m1 = sb[k] - e[k] - qp.nu_d_;
+        if ((st < 0 && m1 < -tiny) || (st > 0 && m1 > tiny)) consider(-m0 / m1, i, 0);
       }
     }
-    const auto k = static_cast<Index>(free.size());
-    double lambda = 0.0;
-    if (k > 0) {
-      Eigen::MatrixXd kkt = Eigen::MatrixXd::Zero(k + 1, k + 1);
-      Eigen::VectorXd rhs = Eigen::VectorXd::Zero(k + 1);
-      for (Index a = 0; a < k; ++a) {
-        double cross = 0.0;
-        for (std::size_t j = 0; j < n; ++j) {
-          if (state[j] != 0)
-            cross += s(free[a], static_cast<Index>(j)) * target[static_cast<Index>(j)];
-        }
-        for (Index b = 0; b < k; ++b)
-          kkt(a, b) = s(free[a], free[b]);
-        kkt(a, k) = -1.0;
-        kkt(k, a) = 1.0;
-        rhs[a] = -cross;
-      }
-      rhs[k] = 1.0 - fixed_sum;
-      const Eigen::VectorXd sol = kkt.fullPivLu().solve(rhs);
-      for (Index a = 0; a < k; ++a)
-        target[free[a]] = sol[a];
-      lambda = sol[k];
-    }
-    // Move toward it, stopping at the first bound in the way (which then becomes held).
-    const Eigen::VectorXd step = target - w;
-    double alpha = 1.0;
-    Index blocking = -1;
-    int side = 0;
-    for (const Index i : free) {
-      if (target[i] < lo && step[i] < 0.0 && (lo - w[i]) / step[i] < alpha) {
-        alpha = std::max(0.0, (lo - w[i]) / step[i]);
-        blocking = i;
-        side = -1;
-      } else if (target[i] > hi && step[i] > 0.0 && (hi - w[i]) / step[i] < alpha) {
-        alpha = std::max(0.0, (hi - w[i]) / step[i]);
-        blocking = i;
-        side = 1;
-      }
-    }
-    w += alpha * step;
-    if (blocking >= 0) {
-      state[static_cast<std::size_t>(blocking)] = side;
-      w[blocking] = side < 0 ? lo : hi;
+    // d/dt Sharpe has the sign of A + B t.
+    const double da = p1 * q0 - p0 * q1;
+    const double db = p1 * q1 - p0 * q2;
+    if (std::isfinite(t_end) && (flat || da + db * t_end > 0.0)) {
+      // Still rising at the end of the piece: the next working set differs by the one weight
+      // whose event ended it (it reaches its bound and is held, or it is released).
+      qp.w_ = a + t_end * b;
+      for (Index k = 0; k < static_cast<Index>(n); ++k)
+        qp.w_[k] = std::clamp(qp.w_[k], lo, hi);
+      const auto ev = static_cast<std::size_t>(event);
+      if (event_state != 0) qp.w_[static_cast<Index>(ev)] = event_state < 0 ? lo : hi;
+      qp.state_[ev] = event_state;
+      lambda += t_end;
       continue;
     }
-    // Optimal for this set. Release the held variable whose multiplier has the wrong sign
-    // (gradient g = S w - lambda: at a lower bound g_i must be >= 0, at an upper bound <= 0).
-    const Eigen::VectorXd g = s * w - Eigen::VectorXd::Constant(static_cast<Index>(n), lambda);
-    double worst = 1e-13 * std::max(1.0, s.diagonal().maxCoeff());
-    std::ptrdiff_t release = -1;
-    for (std::size_t i = 0; i < n; ++i) {
-      const double wrong = state[i] < 0   ? -g[static_cast<Index>(i)]
-                           : state[i] > 0 ? g[static_cast<Index>(i)]
-                                          : 0.0;
-      if (wrong > worst) {
-        worst = wrong;
-        release = static_cast<std::ptrdiff_t>(i);
-      }
-    }
-    if (release < 0) break;  // KKT conditions hold
-    state[static_cast<std::size_t>(release)] = 0;
+    double t = 0.0;
+    if (da > 0.0) t = db < 0.0 ? std::min(-da / db, t_end) : 0.0;
+    if (!std::isfinite(t)) t = 0.0;
+    Eigen::VectorXd w = a + t * b;
+    for (Index k = 0; k < static_cast<Index>(n); ++k)
+      w[k] = std::clamp(w[k], lo, hi);
+    return std::vector<double>(w.data(), w.data() + n);
   }
-  return {w.data(), w.data() + n};
+  return std::vector<double>(a.data(), a.data() + n);
+}
+
+std::vector<double> LedoitWolfCovariance(const std::vector<double>& returns, std::size_t rows,
+                                         std::size_t cols) {
+  // scikit-learn's ledoit_wolf (assume_centered=False): the empirical covariance (ddof 0) of the
+  // centred returns shrunk toward mu*I, mu = trace/p, with the Ledoit-Wolf (2004) intensity.
+  const Eigen::Map<const RowMatrix> r(returns.data(), static_cast<Eigen::Index>(rows),
+                                      static_cast<Eigen::Index>(cols));
+  const Eigen::MatrixXd x = r.rowwise() - r.colwise().mean();
+  const auto nobs = static_cast<double>(rows);
+  const auto p = static_cast<double>(cols);
+  const Eigen::MatrixXd emp = CrossProduct(x) / nobs;
+  const double mu = emp.trace() / p;
+  // sum_ij (X2'X2)_ij = sum_t (sum_i x_ti^2)^2, so no second p x p product is needed.
+  const double beta_sum = x.array().square().rowwise().sum().square().sum();
+  const double delta_sum = emp.array().square().sum();
+  double beta = (beta_sum / nobs - delta_sum) / (p * nobs);
+  double delta = (delta_sum - 2.0 * mu * emp.trace() + p * mu * mu) / p;
+  beta = std::min(beta, delta);
+  const double shrinkage = beta == 0.0 ? 0.0 : beta / delta;
+  Eigen::MatrixXd shrunk = (1.0 - shrinkage) * emp;
+  shrunk.diagonal().array() += shrinkage * mu;
+  std::vector<double> out(cols * cols);
+  Eigen::Map<RowMatrix>(out.data(), static_cast<Eigen::Index>(cols),
+                        static_cast<Eigen::Index>(cols)) = shrunk;
+  return out;
 }
 
 bool Weigher::Compute(const StrategyContext& ctx, std::size_t first_row, std::vector<double>& out) {
@@ -285,11 +497,36 @@ bool Weigher::Compute(const StrategyContext& ctx, std::size_t first_row, std::ve
   }
   if (config_.model == WeightModel::kInverseVol) {
     out = InverseVolWeights(returns, rows - 1, n);
+    return true;
+  }
+  const std::vector<double> cov = config_.covariance == CovarianceKind::kLedoitWolf
+                                      ? LedoitWolfCovariance(returns, rows - 1, n)
+                                      : SampleCovariance(returns, rows - 1, n);
+  if (config_.model == WeightModel::kRiskParity) {
+    out = RiskParityWeights(cov, n, config_.budgets);
+  } else if (config_.model == WeightModel::kMaxSharpe) {
+    std::vector<double> excess(n, 0.0);
+    const double rf = config_.risk_free_rate / 252.0;
+    for (std::size_t c = 0; c < n; ++c) {
+      for (std::size_t t = 0; t + 1 < rows; ++t)
+        excess[c] += returns[t * n + c];
+      excess[c] = excess[c] / static_cast<double>(rows - 1) - rf;
+    }
+    auto w = MaxSharpeWeights(cov, excess, n, config_.min_weight, config_.max_weight);
+    if (w) {
+      out = std::move(*w);
+    } else {
+      // No long-only portfolio beats the risk-free rate: the stated fallback.
+      ctx.events.AddEvent(DayToTimestamp(ctx.day), "model_fallback",
+                          JsonFields()
+                              .Add("model", "max_sharpe")
+                              .Add("used", "min_variance")
+                              .Add("reason", "no feasible portfolio has a positive excess return")
+                              .Take());
+      out = MinVarianceWeights(cov, n, config_.min_weight, config_.max_weight);
+    }
   } else {
-    out = config_.model == WeightModel::kMinVariance
-              ? MinVarianceWeights(SampleCovariance(returns, rows - 1, n), n, config_.min_weight,
-                                   config_.max_weight)
-              : RiskParityWeights(SampleCovariance(returns, rows - 1, n), n, config_.budgets);
+    out = MinVarianceWeights(cov, n, config_.min_weight, config_.max_weight);
   }
   return true;
 }

@@ -153,8 +153,11 @@ TEST(CliTest, ConfigErrorsExitTwoWithOneLineNamingTheKeyAndWriteNothing) {
       {"strategy.frequency=fortnightly", "strategy.frequency: expected one of"},
       {"data.store=missing.h5", "data.store: no store at"},
       {"strategy={\"type\": \"calendar\", \"universe\": [\"SPY\"], \"weights\": {\"model\": "
-       "\"max_sharpe\"}}",
-       "strategy.weights.model: expected a model this version has"},
+       "\"max_sharp\"}}",
+       "strategy.weights.model: expected one of \"equal\""},
+      {"strategy={\"type\": \"calendar\", \"universe\": [\"SPY\"], \"weights\": {\"model\": "
+       "\"inverse_vol\", \"risk_free_rate\": 0.02}}",
+       "strategy.weights.risk_free_rate: expected risk_free_rate only with model"},
       {"strategy={\"type\": \"calendar\", \"universe\": [\"SPY\"], \"weights\": {\"model\": "
        "\"inverse_vol\", \"lookback\": \"3X\"}}",
        "strategy.weights.lookback: expected a window like"},

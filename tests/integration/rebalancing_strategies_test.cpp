@@ -593,3 +593,55 @@ TEST(WeighersTest, MinVarianceRunRespectsItsBounds) {
 
 }  // namespace
 }  // namespace ballast
+
+namespace ballast {
+namespace {
+
+TEST(WeighersTest, MaxSharpeRunsAndFallsBackToMinVarianceWithAnEvent) {
+  const auto ms = RunJson(Model(
+      R"({"model": "max_sharpe", "lookback": "63D", "max_weight": 0.6, "risk_free_rate": 0.01})"));
+  std::size_t concentrated = 0;
+  for (std::size_t t = 0; t < ms.record.times.size(); ++t) {
+    if (ms.record.bought[t] + ms.record.sold[t] == 0.0) continue;
+    double top = 0;
+    for (std::size_t c = 0; c < 5; ++c) {
+      top = std::max(top, ms.record.weights[t * 5 + c]);
+      EXPECT_LE(ms.record.weights[t * 5 + c], 0.6 + 1e-9);
+    }
+    concentrated += top > 0.45 ? 1 : 0;
+  }
+  EXPECT_GT(concentrated, 10u);  // tangency portfolios concentrate on the best trailing assets
+  // A risk-free rate no asset beats (500% a year): every rebalance falls back to min_variance,
+  // logs it, and the run is the min_variance run.
+  const auto fb = RunJson(Model(
+      R"({"model": "max_sharpe", "lookback": "63D", "max_weight": 0.6, "risk_free_rate": 5})"));
+  const auto mv =
+      RunJson(Model(R"({"model": "min_variance", "lookback": "63D", "max_weight": 0.6})"));
+  EXPECT_GT(CountEvents(fb.record, "model_fallback"), 100u);
+  EXPECT_EQ(fb.summary.final_value, mv.summary.final_value);
+}
+
+TEST(WeighersTest, LedoitWolfShrinksTowardEqualRisk) {
+  const auto sample = RunJson(Model(R"({"model": "min_variance", "lookback": "63D"})"));
+  const auto lw = RunJson(
+      Model(R"({"model": "min_variance", "lookback": "63D", "covariance": "ledoit_wolf"})"));
+  // Shrinking toward a scaled identity spreads the weights: a smaller largest weight on average.
+  auto mean_top = [](const backtests::BacktestResult& r) {
+    double sum = 0;
+    int k = 0;
+    for (std::size_t t = 0; t < r.record.times.size(); ++t) {
+      if (r.record.bought[t] + r.record.sold[t] == 0.0) continue;
+      double top = 0;
+      for (std::size_t c = 0; c < 5; ++c)
+        top = std::max(top, r.record.weights[t * 5 + c]);
+      sum += top;
+      ++k;
+    }
+    return sum / k;
+  };
+  EXPECT_LT(mean_top(lw), mean_top(sample));
+  EXPECT_NE(lw.summary.final_value, sample.summary.final_value);
+}
+
+}  // namespace
+}  // namespace ballast

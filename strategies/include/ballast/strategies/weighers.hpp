@@ -15,7 +15,14 @@
 
 namespace ballast::strategies {
 
-enum class WeightModel : unsigned char { kEqual, kInverseVol, kRiskParity, kMinVariance };
+enum class WeightModel : unsigned char {
+  kEqual,
+  kInverseVol,
+  kRiskParity,
+  kMinVariance,
+  kMaxSharpe,
+};
+enum class CovarianceKind : unsigned char { kSample, kLedoitWolf };
 
 struct WeigherConfig {
   WeightModel model = WeightModel::kEqual;
@@ -24,8 +31,10 @@ struct WeigherConfig {
   int warmup = 0;           ///< no allocation before this many sessions (the first is session 0)
   bool short_history_equal = false;  ///< too little history: equal weights instead of no change
   std::vector<double> budgets;       ///< risk parity risk budgets (empty = equal)
-  double min_weight = 0.0;           ///< min_variance bounds per asset
+  double min_weight = 0.0;           ///< min_variance / max_sharpe bounds per asset
   double max_weight = 1.0;
+  CovarianceKind covariance = CovarianceKind::kSample;
+  double risk_free_rate = 0.0;  ///< max_sharpe: annual rate, rf/252 per session
 
   /// Parses the `weights` node; `universe_size` checks the budgets.
   static WeigherConfig Parse(const ConfigNode& weights, std::size_t universe_size);
@@ -59,6 +68,17 @@ class Weigher {
 /// n*hi), by a primal active-set method: exact up to the linear solves, finite steps.
 [[nodiscard]] std::vector<double> MinVarianceWeights(const std::vector<double>& cov, std::size_t n,
                                                      double lo, double hi);
+/// Maximum Sharpe ratio (tangency): argmax e'w / sqrt(w'Cw) subject to sum(w) = 1 and lo <= w_i
+/// <= hi, where e = mean excess returns; by walking the piecewise-affine efficient frontier from
+/// the minimum-variance portfolio (critical line), with the Sharpe maximum of each piece in closed
+/// form. std::nullopt when no feasible portfolio has a positive excess return.
+[[nodiscard]] std::optional<std::vector<double>> MaxSharpeWeights(const std::vector<double>& cov,
+                                                                  const std::vector<double>& excess,
+                                                                  std::size_t n, double lo,
+                                                                  double hi);
+/// Ledoit-Wolf (2004) shrinkage covariance as scikit-learn's `ledoit_wolf` computes it.
+[[nodiscard]] std::vector<double> LedoitWolfCovariance(const std::vector<double>& returns,
+                                                       std::size_t rows, std::size_t cols);
 /// Sample covariance (ddof 1) of `returns` (rows x cols, row-major).
 [[nodiscard]] std::vector<double> SampleCovariance(const std::vector<double>& returns,
                                                    std::size_t rows, std::size_t cols);
