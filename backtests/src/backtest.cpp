@@ -53,23 +53,30 @@ MarketData LoadMarketData(const BacktestConfig& c) {
   // Backtests need closes, and opens for next-open fills; other columns are not read.
   data::LoadColumns columns = data::LoadColumns::CloseOnly();
   columns.open = c.fill == sim::FillModel::kNextOpen;
-  const auto tradable = data::LoadSeries(c.store_path, c.strategy.symbols, c.start, c.end, columns);
+  // With use_history_before_start the panel also holds the bars before `start` (for windows).
+  const std::optional<Days> load_from = c.use_history_before_start ? std::nullopt : c.start;
+  const auto tradable =
+      data::LoadSeries(c.store_path, c.strategy.symbols, load_from, c.end, columns);
   std::vector<data::SymbolSeries> extra;
   std::ptrdiff_t bench_col = -1;
   for (std::size_t i = 0; i < c.strategy.symbols.size(); ++i) {
     if (c.strategy.symbols[i] == c.benchmark) bench_col = static_cast<std::ptrdiff_t>(i);
   }
   if (!c.benchmark.empty() && bench_col < 0) {
-    extra = data::LoadSeries(c.store_path, {c.benchmark}, c.start, c.end,
+    extra = data::LoadSeries(c.store_path, {c.benchmark}, load_from, c.end,
                              data::LoadColumns::CloseOnly());
     bench_col = static_cast<std::ptrdiff_t>(tradable.size());
   }
   const Timestamp from = c.start ? DayToTimestamp(*c.start) : std::numeric_limits<Timestamp>::min();
-  auto panel = std::make_shared<BarPanel>(data::BuildPanel(tradable, extra, from));
+  auto panel = std::make_shared<BarPanel>(data::BuildPanel(
+      tradable, extra, c.use_history_before_start ? std::numeric_limits<Timestamp>::min() : from));
 
-  // The run starts on the first date on which every target symbol has a bar.
+  // The run starts on the first date from `start` on which every target symbol has a bar.
+  std::size_t start_row = 0;
+  while (start_row < panel->Rows() && panel->Time(start_row) < from)
+    ++start_row;
   std::size_t first = panel->Rows();
-  for (std::size_t r = 0; r < panel->Rows() && first == panel->Rows(); ++r) {
+  for (std::size_t r = start_row; r < panel->Rows() && first == panel->Rows(); ++r) {
     bool all = true;
     for (std::size_t col = 0; col < tradable.size() && all; ++col)
       all = panel->HasBar(r, col);
@@ -96,7 +103,8 @@ MarketData LoadMarketData(const BacktestConfig& c) {
         fmt::format("'{}' has no bar on the run's first date {}; choose another benchmark or start",
                     c.benchmark, FormatDate(panel->Day(first))));
   }
-  return MarketData{panel, first, tradable.size(), bench_col};
+  return MarketData{panel, first, c.use_history_before_start ? 0 : first, tradable.size(),
+                    bench_col};
 }
 
 BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md, RunDetail detail) {
@@ -147,8 +155,8 @@ BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md, RunDet
   }
   Kernel kernel(
       KernelParts{panel, sessions, clock, *strategy, planner, risk, venue, orders, ledger, record},
-      KernelOptions{md.tradable, md.benchmark, true, c.leverage, c.max_leverage, c.interest_rate,
-                    c.maintenance});
+      KernelOptions{md.tradable, md.benchmark, true, md.history_row, c.leverage, c.max_leverage,
+                    c.interest_rate, c.maintenance});
   kernel_view = &kernel;
   data::ReplaySource source(md.first_row, panel.Rows());
   boost::asio::io_context io;

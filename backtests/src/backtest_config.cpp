@@ -67,7 +67,7 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
   if (auto d = root.Find("description")) (void)d->String();
 
   const ConfigNode data = root.At("data");
-  data.ExpectKeys({"store", "start", "end"});
+  data.ExpectKeys({"store", "start", "end", "use_history_before_start"});
   {
     const ConfigNode store = data.At("store");
     std::filesystem::path p(store.String());
@@ -77,6 +77,7 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
   }
   c.start = ParseDateKey(data, "start");
   c.end = ParseDateKey(data, "end");
+  c.use_history_before_start = data.BoolOr("use_history_before_start", false);
   if (c.start && c.end && *c.start >= *c.end) {
     data.At("end").Fail(fmt::format("a date after data.start ({})", FormatDate(*c.start)));
   }

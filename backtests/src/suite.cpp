@@ -80,9 +80,10 @@ std::string DataKey(const BacktestConfig& c) {
   std::string key = c.store_path + '|';
   for (const auto& s : c.strategy.symbols)
     key += s + ',';
-  key += fmt::format("|{}|{}|{}|{}", c.start ? FormatDate(*c.start) : "",
+  key += fmt::format("|{}|{}|{}|{}|{}", c.start ? FormatDate(*c.start) : "",
                      c.end ? FormatDate(*c.end) : "", c.benchmark,
-                     c.fill == sim::FillModel::kNextOpen ? "open" : "close");
+                     c.fill == sim::FillModel::kNextOpen ? "open" : "close",
+                     c.use_history_before_start ? "history" : "");
   return key;
 }
 

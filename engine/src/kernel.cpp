@@ -75,6 +75,7 @@ void Kernel::OnSlice(std::size_t row) {
       first,       previous_day_ ? &*previous_day_ : nullptr,
       p_.sessions, PortfolioView{p_.ledger.Quantities(), marks_, p_.ledger.Cash(), equity},
       p_.record};
+  ctx.history_row = options_.history_row;
   target_.kind = Target::Kind::kRebalance;
   target_.external_flow = 0.0;
   target_.invest_amount = 0.0;

@@ -30,39 +30,23 @@ Drift CheckDrift(const StrategyContext& ctx, const std::vector<double>& weights,
 
 bool CalendarRebalance::Decide(const StrategyContext& ctx, Target& target) {
   const bool due = schedule_.IsDue(ctx.day, ctx.previous_session, ctx.sessions);
-  ++session_;
-  if (ctx.first_slice) first_row_ = ctx.row;
-  if (weigher_) {
-    // Model weights: nothing before the warm-up; then on the first scheduled day at or after it.
-    if (session_ < weigher_->Config().warmup || !(due || ctx.first_slice)) return false;
-    if (!weigher_->Compute(ctx, first_row_, model_)) return false;  // too little history: hold
-    target.reason =
-        ctx.first_slice || session_ == weigher_->Config().warmup ? "initial" : "scheduled";
-    if (only_if_drift_ && ctx.portfolio.equity > ctx.portfolio.cash) {
-      CurrentWeights(ctx, ctx.portfolio.equity, current_);
-      const bool rebalance = MeasureDrift(current_, model_).absolute >= *only_if_drift_;
-      (void)CheckDrift(ctx, current_, model_, "only_if_drift", rebalance);
-      if (!rebalance) return false;
-    }
-    CopyWeights(model_, target);
-    return true;
-  }
-  targets_.LogUpdate(ctx);
-  const auto& w = targets_.WeightsOn(ctx.day);
-  if (ctx.first_slice) {
+  // A model recomputes on scheduled days, and on every day until its first allocation (the first
+  // scheduled day at or after its warm-up; the run's first session when it has weights there).
+  const std::vector<double>* w = targets_.Today(ctx, due || ctx.first_slice);
+  if (w == nullptr || !(due || ctx.first_slice)) return false;
+  if (!allocated_) {
     target.reason = "initial";
-  } else if (!due) {
-    return false;
   } else {
     target.reason = "scheduled";
     if (only_if_drift_) {
       CurrentWeights(ctx, ctx.portfolio.equity, current_);
-      const bool rebalance = MeasureDrift(current_, w).absolute >= *only_if_drift_;
-      (void)CheckDrift(ctx, current_, w, "only_if_drift", rebalance);
+      const bool rebalance = MeasureDrift(current_, *w).absolute >= *only_if_drift_;
+      (void)CheckDrift(ctx, current_, *w, "only_if_drift", rebalance);
       if (!rebalance) return false;
     }
   }
-  CopyWeights(w, target);
+  allocated_ = true;
+  CopyWeights(*w, target);
   return true;
 }
 
@@ -74,24 +58,35 @@ bool BuyAndHold::Decide(const StrategyContext& ctx, Target& target) {
 }
 
 bool Dca::Decide(const StrategyContext& ctx, Target& target) {
-  targets_.LogUpdate(ctx);
   const bool due = o_.schedule.IsDue(ctx.day, ctx.previous_session, ctx.sessions);
-  const auto& w = targets_.WeightsOn(ctx.day);
+  const std::vector<double>* wp = targets_.Today(ctx, due || ctx.first_slice);
+  const double flow = o_.funding_contribution ? o_.investment_amount : 0.0;
+  if (wp == nullptr) {
+    // A model without weights yet (warm-up, short window): contributions still arrive and wait
+    // in cash for the first tranche the model can place.
+    if (!due || ctx.first_slice || flow == 0.0) return false;
+    target.kind = Target::Kind::kFlowOnly;
+    target.reason = "contribution_waiting_for_model";
+    target.external_flow = flow;
+    return true;
+  }
+  const auto& w = *wp;
   CopyWeights(w, target);
   target.route = o_.route;
   target.min_investment = o_.min_investment_per_symbol;
   if (ctx.first_slice) {
     target.reason = "initial";
+    allocated_ = true;
     if (o_.funding_contribution) return true;  // invest initial_cash at the targets
     target.kind = Target::Kind::kInvest;
     target.invest_amount = o_.investment_amount;
     return true;
   }
   if (!due) return false;
-  target.reason = "scheduled";
+  target.reason = allocated_ ? "scheduled" : "initial";
+  allocated_ = true;
   const double cash = ctx.portfolio.cash;
   const double invested = ctx.portfolio.equity - cash;
-  const double flow = o_.funding_contribution ? o_.investment_amount : 0.0;
   // Contribution: the new money plus any cash left over (whole shares); cash funding: one tranche.
   const double amount = o_.funding_contribution ? cash + flow : o_.investment_amount;
   if (o_.rebalance_threshold) {
@@ -125,10 +120,13 @@ double Band::HalfWidth(double t) const noexcept {
 }
 
 bool ThresholdRebalance::Decide(const StrategyContext& ctx, Target& target) {
-  targets_.LogUpdate(ctx);
   const bool due = o_.check.IsDue(ctx.day, ctx.previous_session, ctx.sessions);
-  const auto& w = targets_.WeightsOn(ctx.day);
-  if (ctx.first_slice) {
+  // A model recomputes its targets on check days (and daily until its first allocation).
+  const std::vector<double>* wp = targets_.Today(ctx, due || !allocated_);
+  if (wp == nullptr) return false;
+  const auto& w = *wp;
+  if (!allocated_) {
+    allocated_ = true;
     target.reason = "initial";
     CopyWeights(w, target);
     return true;

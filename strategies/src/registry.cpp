@@ -68,25 +68,7 @@ void RegisterBuiltinStrategies(StrategyRegistry& registry) {
                      "schedule", "universe", "weights"});
     const Schedule schedule = Schedule::Parse(node, /*allow_nth=*/true);
     const auto only_if_drift = PositiveOr(node, "only_if_drift");
-    if (auto weights = node.Find("weights")) {
-      // Data-driven targets over a universe (docs/strategies.md, "Weighers").
-      if (node.Has("targets") || node.Has("schedule"))
-        weights->Fail("either \"weights\" or \"targets\"");
-      const ConfigNode universe = node.At("universe");
-      if (!universe.IsArray() || universe.Size() == 0)
-        universe.Fail("a non-empty array of symbols");
-      StrategySpec spec;
-      for (std::size_t i = 0; i < universe.Size(); ++i)
-        spec.symbols.push_back(universe.Index(i).String());
-      const WeigherConfig wc = WeigherConfig::Parse(*weights, spec.symbols.size());
-      spec.make = [wc, schedule, only_if_drift] {
-        return std::make_unique<CalendarRebalance>(Weigher(wc), schedule, only_if_drift);
-      };
-      return spec;
-    }
-    if (auto universe = node.Find("universe"))
-      universe->Fail("no universe without \"weights\" (use \"targets\")");
-    TargetSchedule targets = TargetSchedule::Parse(node);
+    TargetSource targets = TargetSource::Parse(node);
     StrategySpec spec;
     spec.symbols = targets.Symbols();
     spec.make = [targets, schedule, only_if_drift] {
@@ -104,8 +86,9 @@ void RegisterBuiltinStrategies(StrategyRegistry& registry) {
   });
   registry.Register("dca", [](const ConfigNode& node) {
     node.ExpectKeys({"type", "frequency", "on", "investment_amount", "funding", "route",
-                     "min_investment_per_symbol", "rebalance_threshold", "targets", "schedule"});
-    TargetSchedule targets = TargetSchedule::Parse(node);
+                     "min_investment_per_symbol", "rebalance_threshold", "targets", "schedule",
+                     "universe", "weights"});
+    TargetSource targets = TargetSource::Parse(node);
     DcaOptions o;
     o.schedule = Schedule::Parse(node);
     const ConfigNode amount = node.At("investment_amount");
@@ -124,9 +107,9 @@ void RegisterBuiltinStrategies(StrategyRegistry& registry) {
     return spec;
   });
   registry.Register("threshold", [](const ConfigNode& node) {
-    node.ExpectKeys(
-        {"type", "band", "check", "on", "trade_to", "min_trade", "targets", "schedule"});
-    TargetSchedule targets = TargetSchedule::Parse(node);
+    node.ExpectKeys({"type", "band", "check", "on", "trade_to", "min_trade", "targets", "schedule",
+                     "universe", "weights"});
+    TargetSource targets = TargetSource::Parse(node);
     ThresholdOptions o;
     const ConfigNode band = node.At("band");
     if (band.IsNumber()) {

@@ -459,7 +459,8 @@ std::vector<double> LedoitWolfCovariance(const std::vector<double>& returns, std
   return out;
 }
 
-bool Weigher::Compute(const StrategyContext& ctx, std::size_t first_row, std::vector<double>& out) {
+bool Weigher::Compute(const StrategyContext& ctx, std::vector<double>& out) {
+  const std::size_t first_row = ctx.history_row;
   const std::size_t n = ctx.tradable;
   out.assign(n, 1.0 / static_cast<double>(n));
   if (config_.model == WeightModel::kEqual) return true;

@@ -169,7 +169,8 @@ TEST(CliTest, ConfigErrorsExitTwoWithOneLineNamingTheKeyAndWriteNothing) {
       {"margin={\"max_leverage\": 2, \"leverage\": 2, \"maintenance\": 0.6}",
        "margin.maintenance: expected a ratio below 1 / leverage"},
       {"constraints.cash_reserve=1", "constraints.cash_reserve: expected a fraction in [0, 1)"},
-      {"data.extra=1", "data.extra: unknown key (allowed here: store, start, end)"},
+      {"data.extra=1",
+       "data.extra: unknown key (allowed here: store, start, end, use_history_before_start)"},
   };
   for (const auto& c : cases) {
     const auto r = RunCli({"backtest", cfg, "--out", dir / "never", "--set", c.set});

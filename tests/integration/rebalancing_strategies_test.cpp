@@ -26,6 +26,14 @@ std::string Config(const std::string& strategy, const std::string& extra = "",
          extra + R"(}, "strategy": )" + strategy + "}";
 }
 
+// Index of the session of the run's first trade.
+std::size_t FirstTradeSession(const RunRecord& rec) {
+  std::size_t session = 0;
+  while (rec.times[session] != rec.trades.front().time)
+    ++session;
+  return session;
+}
+
 std::size_t CountEvents(const RunRecord& r, std::string_view type) {
   std::size_t n = 0;
   for (const auto& e : r.events)
@@ -556,10 +564,7 @@ TEST(WeighersTest, WarmupAndShortHistory) {
   // Warm-up 63: the first allocation is the first scheduled day at or after session 63.
   const auto rp = RunJson(Model(R"({"model": "risk_parity", "warmup": 63})"));
   const auto& rec = rp.record;
-  const auto first_trade = rec.trades.front().time;
-  std::size_t session = 0;
-  while (rec.times[session] != first_trade)
-    ++session;
+  const std::size_t session = FirstTradeSession(rec);
   EXPECT_GE(session, 63u);
   EXPECT_NE(
       FormatDate(TimestampToDay(rec.times[session])).substr(0, 7),
@@ -641,6 +646,81 @@ TEST(WeighersTest, LedoitWolfShrinksTowardEqualRisk) {
   };
   EXPECT_LT(mean_top(lw), mean_top(sample));
   EXPECT_NE(lw.summary.final_value, sample.summary.final_value);
+}
+
+}  // namespace
+}  // namespace ballast
+
+namespace ballast {
+namespace {
+
+std::string FiveAssets(const std::string& type_and_options, const std::string& weights,
+                       const std::string& data_extra = "") {
+  return R"({"data": {"store": "x", "start": "2008-01-01", "end": "2012-12-31")" + data_extra +
+         R"(}, "portfolio": {"initial_cash": 100000},
+      "strategy": {)" +
+         type_and_options + R"(, "universe": ["SPY", "TLT", "GLD", "EFA", "VNQ"], "weights": )" +
+         weights + "}}";
+}
+
+// Threshold with a zero band checked daily trades to the model's targets every day: the same run
+// as a daily calendar rebalance on the same model.
+TEST(WeighersTest, ThresholdOnAModelWithZeroBandEqualsDailyCalendar) {
+  const std::string model = R"({"model": "inverse_vol", "lookback": "63D"})";
+  const auto th = RunJson(FiveAssets(R"("type": "threshold", "band": 0)", model));
+  const auto cal = RunJson(FiveAssets(R"("type": "calendar", "frequency": "daily")", model));
+  ASSERT_EQ(th.record.equity.size(), cal.record.equity.size());
+  for (std::size_t t = 0; t < th.record.equity.size(); ++t)
+    ASSERT_NEAR(th.record.equity[t] / cal.record.equity[t], 1.0, 1e-12) << t;
+  // And with a real band it trades far less.
+  const auto banded = RunJson(FiveAssets(R"("type": "threshold", "band": 0.05)", model));
+  EXPECT_LT(banded.record.trades.size() * 5, th.record.trades.size());
+}
+
+// DCA on a model with a warm-up: contributions before the model has weights wait in cash and are
+// invested with the first tranche; every contribution is counted.
+TEST(WeighersTest, DcaOnAModelWaitsForTheWarmupThenInvestsEverything) {
+  const auto r =
+      RunJson(FiveAssets(R"("type": "dca", "frequency": "monthly", "investment_amount": 1000)",
+                         R"({"model": "risk_parity", "lookback": "3M", "warmup": 63})"));
+  const auto& rec = r.record;
+  const std::size_t session = FirstTradeSession(rec);
+  EXPECT_GE(session, 63u);
+  // Months 2008-02 .. 2012-12 each bring 1,000 (the first session's money is initial_cash).
+  EXPECT_NEAR(r.summary.total_contributed, 100000.0 + 59 * 1000.0, 1e-9);
+  // The first tranche spends (almost) all the cash that waited for it.
+  EXPECT_LT(rec.cash[session], 1.0);
+  EXPECT_NEAR(rec.cash[session - 1], 100000.0 + 3 * 1000.0, 1e-9);  // Feb, Mar, Apr contributions
+}
+
+// With use_history_before_start a window can reach bars before data.start: inverse volatility
+// allocates on the first session, with the weights of the 63 returns up to it, computed here
+// directly from the store's closes.
+TEST(WeighersTest, HistoryBeforeStartFeedsTheFirstWindow) {
+  const std::string model = R"({"model": "inverse_vol", "lookback": "63D"})";
+  const auto without = RunJson(FiveAssets(R"("type": "calendar", "frequency": "monthly")", model));
+  EXPECT_NE(FormatDate(TimestampToDay(without.record.trades.front().time)), "2008-01-02");
+  const auto with = RunJson(FiveAssets(R"("type": "calendar", "frequency": "monthly")", model,
+                                       R"(, "use_history_before_start": true)"));
+  EXPECT_EQ(FormatDate(TimestampToDay(with.record.trades.front().time)), "2008-01-02");
+  EXPECT_EQ(FormatDate(TimestampToDay(with.record.times.front())), "2008-01-02");
+  const BarPanel& p = *with.panel;
+  ASSERT_GE(with.first_row, 63u);
+  std::vector<double> inv(5);
+  double sum = 0;
+  for (std::size_t c = 0; c < 5; ++c) {
+    std::vector<double> r;
+    for (std::size_t t = with.first_row - 62; t <= with.first_row; ++t)
+      r.push_back(p.Close(t, c) / p.Close(t - 1, c) - 1.0);
+    double mean = 0, ss = 0;
+    for (double x : r)
+      mean += x / 63.0;
+    for (double x : r)
+      ss += (x - mean) * (x - mean);
+    sum += inv[c] = 1.0 / std::sqrt(ss / 62.0);
+  }
+  for (std::size_t c = 0; c < 5; ++c)
+    EXPECT_NEAR(with.record.weights[c], inv[c] / sum, 1e-9) << c;
 }
 
 }  // namespace

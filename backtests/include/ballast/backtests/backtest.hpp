@@ -28,6 +28,7 @@ struct BacktestResult {
 struct MarketData {
   std::shared_ptr<const BarPanel> panel;
   std::size_t first_row = 0;
+  std::size_t history_row = 0;  ///< first row trailing windows may read (< first_row with history)
   std::size_t tradable = 0;
   std::ptrdiff_t benchmark = -1;
 };

@@ -22,6 +22,9 @@ struct BacktestConfig {
   std::string store_path;  ///< resolved against the config file's directory
   std::optional<Days> start;
   std::optional<Days> end;
+  /// data.use_history_before_start: load bars before `start` so trailing windows can read them
+  /// (the run itself still starts at `start`).
+  bool use_history_before_start = false;
   double initial_cash = 100000.0;
   ShareMode shares = ShareMode::kFractional;
   double lot_size = 1.0;

@@ -42,6 +42,7 @@ struct KernelOptions {
   std::size_t tradable = 0;             ///< panel columns [0, tradable) are the portfolio's symbols
   std::ptrdiff_t benchmark = -1;        ///< panel column of the benchmark, or -1
   bool check_exchange_calendar = true;  ///< log data gaps against the NYSE calendar
+  std::size_t history_row = 0;          ///< StrategyContext::history_row
   // Margin account (defaults: a cash account).
   double leverage = 1.0;       ///< target gross exposure / equity after a margin call
   double max_leverage = 1.0;   ///< buying power: gross exposure up to this times equity

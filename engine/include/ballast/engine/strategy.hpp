@@ -33,6 +33,9 @@ struct StrategyContext {
   const SessionCalendar& sessions;  ///< which session comes next
   PortfolioView portfolio;
   EventLog& events;  ///< for strategy events (drift checks, target changes)
+  /// First panel row that trailing windows may read: the first slice's row, or earlier with
+  /// `data.use_history_before_start`.
+  std::size_t history_row = 0;
 };
 
 /// How new cash is spread in an investment (see Planner).

@@ -7,37 +7,31 @@
 ///   by weight or underweight first, with an optional drift-triggered full rebalance;
 /// - `threshold`: check drift every period and rebalance when a band is breached, to the targets
 ///   or to the band edge.
-/// Each runs its first allocation on the run's first session.
+/// Each runs its first allocation on the run's first session (with a weights model: on the first
+/// day the model has weights). Targets come from a TargetSource (fixed, dated or a model).
 
 #include <optional>
 #include <vector>
 
 #include "ballast/engine/strategy.hpp"
 #include "ballast/strategies/schedule.hpp"
-#include "ballast/strategies/targets.hpp"
-#include "ballast/strategies/weighers.hpp"
+#include "ballast/strategies/target_source.hpp"
 
 namespace ballast::strategies {
 
 class CalendarRebalance final : public Strategy {
  public:
-  CalendarRebalance(TargetSchedule targets, Schedule schedule, std::optional<double> only_if_drift)
+  CalendarRebalance(TargetSource targets, Schedule schedule, std::optional<double> only_if_drift)
       : targets_(std::move(targets)), schedule_(schedule), only_if_drift_(only_if_drift) {}
-  /// Targets from a weigher over `universe` instead of fixed weights.
-  CalendarRebalance(Weigher weigher, Schedule schedule, std::optional<double> only_if_drift)
-      : schedule_(schedule), only_if_drift_(only_if_drift), weigher_(std::move(weigher)) {}
   [[nodiscard]] std::string_view Type() const noexcept override { return "calendar"; }
   [[nodiscard]] bool Decide(const StrategyContext& ctx, Target& target) override;
 
  private:
-  TargetSchedule targets_;
+  TargetSource targets_;
   Schedule schedule_;
   std::optional<double> only_if_drift_;
   std::vector<double> current_;
-  std::optional<Weigher> weigher_;
-  std::vector<double> model_;
-  std::size_t first_row_ = 0;
-  std::int64_t session_ = -1;
+  bool allocated_ = false;
 };
 
 class BuyAndHold final : public Strategy {
@@ -61,14 +55,15 @@ struct DcaOptions {
 
 class Dca final : public Strategy {
  public:
-  Dca(TargetSchedule targets, DcaOptions options) : targets_(std::move(targets)), o_(options) {}
+  Dca(TargetSource targets, DcaOptions options) : targets_(std::move(targets)), o_(options) {}
   [[nodiscard]] std::string_view Type() const noexcept override { return "dca"; }
   [[nodiscard]] bool Decide(const StrategyContext& ctx, Target& target) override;
 
  private:
-  TargetSchedule targets_;
+  TargetSource targets_;
   DcaOptions o_;
   std::vector<double> current_;
+  bool allocated_ = false;
 };
 
 struct Band {
@@ -86,15 +81,16 @@ struct ThresholdOptions {
 
 class ThresholdRebalance final : public Strategy {
  public:
-  ThresholdRebalance(TargetSchedule targets, ThresholdOptions options)
+  ThresholdRebalance(TargetSource targets, ThresholdOptions options)
       : targets_(std::move(targets)), o_(options) {}
   [[nodiscard]] std::string_view Type() const noexcept override { return "threshold"; }
   [[nodiscard]] bool Decide(const StrategyContext& ctx, Target& target) override;
 
  private:
-  TargetSchedule targets_;
+  TargetSource targets_;
   ThresholdOptions o_;
   std::vector<double> current_;
+  bool allocated_ = false;
 };
 
 }  // namespace ballast::strategies

@@ -2,7 +2,8 @@
 /// Weighers: target weights computed from data on a trailing window instead of a fixed list
 /// (config `strategy.weights`). Window semantics: prices with dates in [t - lookback, t]
 /// inclusive ("3M" = 3 calendar months, clamped to month ends; "63D" = the last 63 daily returns),
-/// simple daily returns, only bars from the run's first session on; a symbol without a bar on a
+/// simple daily returns, only bars from the run's first session on (or earlier ones with
+/// `data.use_history_before_start`); a symbol without a bar on a
 /// session is carried at its last close. Fewer than 2 returns gives no weights.
 
 #include <cstddef>
@@ -47,9 +48,8 @@ class Weigher {
 
   /// Weights for ctx.row (one per tradable symbol, summing to 1) into `out`; false when the window
   /// holds fewer than 2 returns (or a symbol has no price in it) and short_history is "cash".
-  /// `first_row` is the run's first slice.
-  [[nodiscard]] bool Compute(const StrategyContext& ctx, std::size_t first_row,
-                             std::vector<double>& out);
+  /// Windows start no earlier than ctx.history_row.
+  [[nodiscard]] bool Compute(const StrategyContext& ctx, std::vector<double>& out);
 
  private:
   WeigherConfig config_;
