@@ -7,6 +7,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <numeric>
 
 #include "ballast/engine/error.hpp"
 
@@ -193,7 +194,8 @@ Eigen::MatrixXd CrossProduct(const Eigen::MatrixXd& x) {
 
 WeigherConfig WeigherConfig::Parse(const ConfigNode& w, std::size_t universe_size) {
   w.ExpectKeys({"model", "lookback", "covariance", "warmup", "short_history", "budgets",
-                "min_weight", "max_weight", "risk_free_rate"});
+                "min_weight", "max_weight", "risk_free_rate", "score", "factors", "positions",
+                "weighting"});
   WeigherConfig c;
   const ConfigNode model = w.At("model");
   const std::string m = model.String();
@@ -207,9 +209,72 @@ WeigherConfig WeigherConfig::Parse(const ConfigNode& w, std::size_t universe_siz
     c.model = WeightModel::kMinVariance;
   } else if (m == "max_sharpe") {
     c.model = WeightModel::kMaxSharpe;
+  } else if (m == "rank") {
+    c.model = WeightModel::kRank;
+  } else if (m == "factor") {
+    c.model = WeightModel::kFactor;
   } else {
     model.Fail(
-        "one of \"equal\", \"inverse_vol\", \"risk_parity\", \"min_variance\", \"max_sharpe\"");
+        "one of \"equal\", \"inverse_vol\", \"risk_parity\", \"min_variance\", \"max_sharpe\", "
+        "\"rank\", \"factor\"");
+  }
+  const bool selects = c.model == WeightModel::kRank || c.model == WeightModel::kFactor;
+  for (const char* key : {"score", "factors", "positions", "weighting"}) {
+    if (!selects && w.Has(key))
+      w.At(key).Fail(std::string(key) + " only with model \"rank\" or \"factor\"");
+  }
+  if (selects) {
+    auto parse_score = [](const ConfigNode& node, const std::string& name, bool allow_return) {
+      if (name == "momentum") return Score::kMomentum;
+      if (name == "low_volatility") return Score::kLowVolatility;
+      if (name == "quality") return Score::kQuality;
+      if (name == "value") return Score::kValue;
+      if (allow_return && name == "return") return Score::kReturn;
+      node.Fail(std::string("a score: \"momentum\", \"low_volatility\", \"quality\", \"value\"") +
+                (allow_return ? ", \"return\"" : ""));
+    };
+    if (c.model == WeightModel::kRank) {
+      if (w.Has("factors"))
+        w.At("factors").Fail("\"score\" for model \"rank\" (\"factors\" is for \"factor\")");
+      const ConfigNode score = w.At("score");
+      c.factors.emplace_back(parse_score(score, score.String(), true), 1.0);
+    } else {
+      if (w.Has("score")) w.At("score").Fail("\"factors\" for model \"factor\"");
+      const ConfigNode factors = w.At("factors");
+      if (!factors.IsObject() || factors.Keys().empty())
+        factors.Fail(
+            "an object of factor: weight, e.g. {\"momentum\": 1, \"low_volatility\": 0.5}");
+      for (const auto& key : factors.Keys()) {
+        const ConfigNode f = factors.At(key);
+        const double weight = f.Number();
+        if (!std::isfinite(weight)) f.Fail("a finite weight");
+        c.factors.emplace_back(parse_score(f, key, false), weight);
+      }
+    }
+    const ConfigNode positions = w.At("positions");
+    const double p = positions.Number();
+    if (!(p >= 1.0) || p != std::floor(p) || p > static_cast<double>(universe_size))
+      positions.Fail(
+          fmt::format("a whole number of assets from 1 to the universe's {}", universe_size));
+    c.positions = static_cast<std::size_t>(p);
+    if (auto weighting = w.Find("weighting")) {
+      if (weighting->IsObject()) {
+        c.weighting = Weighting::kModel;
+        const ConfigNode inner_model = weighting->At("model");
+        if (inner_model.String() == "rank" || inner_model.String() == "factor")
+          inner_model.Fail("a weights model for the selection (not rank or factor)");
+        WeigherConfig inner = Parse(*weighting, c.positions);
+        if (!inner.budgets.empty())
+          weighting->At("budgets").Fail("no budgets (the selection changes)");
+        if (inner.warmup != 0) weighting->At("warmup").Fail("the warm-up on the outer model");
+        c.inner = std::make_shared<const WeigherConfig>(std::move(inner));
+      } else {
+        c.weighting = weighting->String() == "rank" ? Weighting::kRank : Weighting::kEqual;
+        if (weighting->String() != "rank" && weighting->String() != "equal")
+          weighting->Fail(
+              "\"equal\", \"rank\" or a model object like {\"model\": \"inverse_vol\"}");
+      }
+    }
   }
   if (auto lb = w.Find("lookback")) {
     const std::string text = lb->String();
@@ -459,63 +524,113 @@ std::vector<double> LedoitWolfCovariance(const std::vector<double>& returns, std
   return out;
 }
 
-bool Weigher::Compute(const StrategyContext& ctx, std::vector<double>& out) {
-  const std::size_t first_row = ctx.history_row;
-  const std::size_t n = ctx.tradable;
-  out.assign(n, 1.0 / static_cast<double>(n));
-  if (config_.model == WeightModel::kEqual) return true;
-  // Window rows: [t - lookback, t], not before the run's first session.
-  std::size_t lo = first_row;
-  if (config_.lookback_days > 0) {
-    const std::size_t want = static_cast<std::size_t>(config_.lookback_days);
-    lo = ctx.row >= first_row + want ? ctx.row - want : first_row;
-  } else {
-    const Timestamp from = DayToTimestamp(MinusMonths(ctx.day, config_.lookback_months));
-    while (lo < ctx.row && ctx.panel.Time(lo) < from)
-      ++lo;
+namespace {
+
+// First row of the trailing window [t - lookback, t] (not before ctx.history_row).
+std::size_t WindowStart(const StrategyContext& ctx, int months, int days) {
+  std::size_t lo = ctx.history_row;
+  if (days > 0) {
+    const auto want = static_cast<std::size_t>(days);
+    return ctx.row >= lo + want ? ctx.row - want : lo;
   }
-  const std::size_t rows = ctx.row - lo + 1;
-  if (rows < 3) return config_.short_history_equal;  // fewer than 2 returns
-  // Prices carried at the last close; returns rows-1 x n.
-  std::vector<double> last(n, kNaN);
-  for (std::size_t c = 0; c < n; ++c) {
-    for (std::size_t r = lo + 1; r-- > first_row;) {
-      if (ctx.panel.HasBar(r, c)) {
-        last[c] = ctx.panel.Close(r, c);
-        break;
-      }
-    }
+  const Timestamp from = DayToTimestamp(MinusMonths(ctx.day, months));
+  while (lo < ctx.row && ctx.panel.Time(lo) < from)
+    ++lo;
+  return lo;
+}
+
+// Last close of `col` at or before row `r` (not before ctx.history_row); NaN if none.
+double CloseAtOrBefore(const StrategyContext& ctx, std::size_t col, std::size_t r) {
+  for (std::size_t i = r + 1; i-- > ctx.history_row;) {
+    if (ctx.panel.HasBar(i, col)) return ctx.panel.Close(i, col);
   }
-  std::vector<double> returns((rows - 1) * n);
-  for (std::size_t c = 0; c < n; ++c) {
-    double prev = last[c];
+  return kNaN;
+}
+
+// Close of `col` on the last session on or before `d`; NaN when `d` is before the history.
+double CloseOn(const StrategyContext& ctx, std::size_t col, Days d) {
+  const Timestamp t = DayToTimestamp(d);
+  if (ctx.panel.Time(ctx.history_row) > t) return kNaN;
+  std::size_t r = ctx.row;
+  while (r > ctx.history_row && ctx.panel.Time(r) > t)
+    --r;
+  return CloseAtOrBefore(ctx, col, r);
+}
+
+// Simple daily returns of `cols` over rows (lo, ctx.row], carrying a missing bar at the last
+// close: (ctx.row - lo) x cols.size(), row-major. False when a price is missing.
+bool WindowReturns(const StrategyContext& ctx, std::size_t lo, const std::vector<std::size_t>& cols,
+                   std::vector<double>& returns) {
+  const std::size_t k = cols.size();
+  returns.resize((ctx.row - lo) * k);
+  for (std::size_t j = 0; j < k; ++j) {
+    double prev = CloseAtOrBefore(ctx, cols[j], lo);
     for (std::size_t r = lo + 1; r <= ctx.row; ++r) {
-      const double px = ctx.panel.HasBar(r, c) ? ctx.panel.Close(r, c) : prev;
-      if (std::isnan(prev) || std::isnan(px)) return config_.short_history_equal;
-      returns[(r - lo - 1) * n + c] = px / prev - 1.0;
+      const double px = ctx.panel.HasBar(r, cols[j]) ? ctx.panel.Close(r, cols[j]) : prev;
+      if (std::isnan(prev) || std::isnan(px)) return false;
+      returns[(r - lo - 1) * k + j] = px / prev - 1.0;
       prev = px;
     }
   }
-  if (config_.model == WeightModel::kInverseVol) {
-    out = InverseVolWeights(returns, rows - 1, n);
+  return true;
+}
+
+// Mean and sample stdev of the last `count` daily returns of `col` (NaN when too short).
+std::pair<double, double> TrailingStats(const StrategyContext& ctx, std::size_t col,
+                                        std::size_t count) {
+  if (ctx.row < ctx.history_row + count) return {kNaN, kNaN};
+  std::vector<double> r;
+  if (!WindowReturns(ctx, ctx.row - count, {col}, r)) return {kNaN, kNaN};
+  double mean = 0.0;
+  for (double x : r)
+    mean += x;
+  mean /= static_cast<double>(count);
+  double ss = 0.0;
+  for (double x : r)
+    ss += (x - mean) * (x - mean);
+  return {mean, std::sqrt(ss / static_cast<double>(count - 1))};
+}
+
+// Weights of model `c` for columns `cols` of ctx (scattered into out[cols[j]]). False when the
+// window is too short and short_history is "cash".
+bool ModelWeights(const WeigherConfig& c, const StrategyContext& ctx,
+                  const std::vector<std::size_t>& cols, std::vector<double>& out) {
+  const std::size_t k = cols.size();
+  auto scatter = [&](const std::vector<double>& w) {
+    for (std::size_t j = 0; j < k; ++j)
+      out[cols[j]] = w[j];
+  };
+  const std::vector<double> equal(k, 1.0 / static_cast<double>(k));
+  if (c.model == WeightModel::kEqual) {
+    scatter(equal);
     return true;
   }
-  const std::vector<double> cov = config_.covariance == CovarianceKind::kLedoitWolf
-                                      ? LedoitWolfCovariance(returns, rows - 1, n)
-                                      : SampleCovariance(returns, rows - 1, n);
-  if (config_.model == WeightModel::kRiskParity) {
-    out = RiskParityWeights(cov, n, config_.budgets);
-  } else if (config_.model == WeightModel::kMaxSharpe) {
-    std::vector<double> excess(n, 0.0);
-    const double rf = config_.risk_free_rate / 252.0;
-    for (std::size_t c = 0; c < n; ++c) {
-      for (std::size_t t = 0; t + 1 < rows; ++t)
-        excess[c] += returns[t * n + c];
-      excess[c] = excess[c] / static_cast<double>(rows - 1) - rf;
+  const std::size_t lo = WindowStart(ctx, c.lookback_months, c.lookback_days);
+  std::vector<double> returns;
+  if (ctx.row < lo + 2 || !WindowReturns(ctx, lo, cols, returns)) {  // fewer than 2 returns
+    if (c.short_history_equal) scatter(equal);
+    return c.short_history_equal;
+  }
+  const std::size_t rows = ctx.row - lo;
+  if (c.model == WeightModel::kInverseVol) {
+    scatter(InverseVolWeights(returns, rows, k));
+    return true;
+  }
+  const std::vector<double> cov = c.covariance == CovarianceKind::kLedoitWolf
+                                      ? LedoitWolfCovariance(returns, rows, k)
+                                      : SampleCovariance(returns, rows, k);
+  if (c.model == WeightModel::kRiskParity) {
+    scatter(RiskParityWeights(cov, k, c.budgets));
+  } else if (c.model == WeightModel::kMaxSharpe) {
+    std::vector<double> excess(k, 0.0);
+    const double rf = c.risk_free_rate / 252.0;
+    for (std::size_t j = 0; j < k; ++j) {
+      for (std::size_t t = 0; t < rows; ++t)
+        excess[j] += returns[t * k + j];
+      excess[j] = excess[j] / static_cast<double>(rows) - rf;
     }
-    auto w = MaxSharpeWeights(cov, excess, n, config_.min_weight, config_.max_weight);
-    if (w) {
-      out = std::move(*w);
+    if (auto w = MaxSharpeWeights(cov, excess, k, c.min_weight, c.max_weight)) {
+      scatter(*w);
     } else {
       // No long-only portfolio beats the risk-free rate: the stated fallback.
       ctx.events.AddEvent(DayToTimestamp(ctx.day), "model_fallback",
@@ -524,11 +639,118 @@ bool Weigher::Compute(const StrategyContext& ctx, std::vector<double>& out) {
                               .Add("used", "min_variance")
                               .Add("reason", "no feasible portfolio has a positive excess return")
                               .Take());
-      out = MinVarianceWeights(cov, n, config_.min_weight, config_.max_weight);
+      scatter(MinVarianceWeights(cov, k, c.min_weight, c.max_weight));
     }
   } else {
-    out = MinVarianceWeights(cov, n, config_.min_weight, config_.max_weight);
+    scatter(MinVarianceWeights(cov, k, c.min_weight, c.max_weight));
   }
+  return true;
+}
+
+}  // namespace
+
+double ScoreOf(const StrategyContext& ctx, std::size_t col, Score score, int lookback_months,
+               int lookback_days) {
+  switch (score) {
+    case Score::kMomentum:
+      return CloseOn(ctx, col, MinusMonths(ctx.day, 1)) /
+                 CloseOn(ctx, col, MinusMonths(ctx.day, 12)) -
+             1.0;
+    case Score::kValue:
+      return -(CloseOn(ctx, col, MinusMonths(ctx.day, 12)) /
+                   CloseOn(ctx, col, MinusMonths(ctx.day, 36)) -
+               1.0);
+    case Score::kLowVolatility:
+      return -TrailingStats(ctx, col, 90).second;
+    case Score::kQuality: {
+      const auto [mean, sd] = TrailingStats(ctx, col, 252);
+      return sd > 0.0 ? mean / sd : kNaN;
+    }
+    case Score::kReturn: {
+      const std::size_t lo = WindowStart(ctx, lookback_months, lookback_days);
+      if (lo == ctx.row) return kNaN;
+      return CloseAtOrBefore(ctx, col, ctx.row) / CloseAtOrBefore(ctx, col, lo) - 1.0;
+    }
+  }
+  return kNaN;
+}
+
+bool Weigher::Compute(const StrategyContext& ctx, std::vector<double>& out) {
+  out.assign(ctx.tradable, 0.0);
+  if (config_.model == WeightModel::kRank || config_.model == WeightModel::kFactor)
+    return Select(ctx, out);
+  std::vector<std::size_t> cols(ctx.tradable);
+  std::iota(cols.begin(), cols.end(), std::size_t{0});
+  return ModelWeights(config_, ctx, cols, out);
+}
+
+bool Weigher::Select(const StrategyContext& ctx, std::vector<double>& out) {
+  const std::size_t n = ctx.tradable;
+  // Scores per factor; an asset is eligible when it has every score.
+  std::vector<std::vector<double>> scores(config_.factors.size(), std::vector<double>(n));
+  std::vector<std::size_t> eligible;
+  for (std::size_t c = 0; c < n; ++c) {
+    bool ok = true;
+    for (std::size_t f = 0; f < config_.factors.size(); ++f) {
+      scores[f][c] =
+          ScoreOf(ctx, c, config_.factors[f].first, config_.lookback_months, config_.lookback_days);
+      ok = ok && std::isfinite(scores[f][c]);
+    }
+    if (ok) eligible.push_back(c);
+  }
+  if (eligible.empty()) {
+    if (config_.short_history_equal)
+      std::fill(out.begin(), out.end(), 1.0 / static_cast<double>(n));
+    return config_.short_history_equal;
+  }
+  // Composite: the weighted sum of cross-sectional z-scores (mean and sample stdev over the
+  // eligible assets; a factor with no dispersion adds 0).
+  std::vector<double> composite(n, 0.0);
+  const auto m = static_cast<double>(eligible.size());
+  for (std::size_t f = 0; f < config_.factors.size(); ++f) {
+    double mean = 0.0, ss = 0.0;
+    for (std::size_t c : eligible)
+      mean += scores[f][c] / m;
+    for (std::size_t c : eligible)
+      ss += (scores[f][c] - mean) * (scores[f][c] - mean);
+    const double sd = eligible.size() > 1 ? std::sqrt(ss / (m - 1.0)) : 0.0;
+    for (std::size_t c : eligible)
+      composite[c] += sd > 0.0 ? config_.factors[f].second * (scores[f][c] - mean) / sd : 0.0;
+  }
+  // The top `positions` by composite (ties: universe order).
+  std::stable_sort(eligible.begin(), eligible.end(),
+                   [&](std::size_t a, std::size_t b) { return composite[a] > composite[b]; });
+  eligible.resize(std::min(eligible.size(), config_.positions));
+  if (ctx.events.Enabled()) {
+    std::vector<std::string> names;
+    for (std::size_t c : eligible)
+      names.push_back(ctx.panel.Symbols()[c]);
+    if (names != last_selection_) {
+      std::string list = "[";
+      for (std::size_t j = 0; j < eligible.size(); ++j) {
+        if (j > 0) list += ',';
+        list += "{\"symbol\":";
+        AppendJsonString(list, names[j]);
+        list += fmt::format(",\"score\":{}}}", composite[eligible[j]]);
+      }
+      list += ']';
+      ctx.events.AddEvent(DayToTimestamp(ctx.day), "model_selection",
+                          JsonFields()
+                              .Add("model", config_.model == WeightModel::kRank ? "rank" : "factor")
+                              .AddRaw("selected", list)
+                              .Take());
+      last_selection_ = std::move(names);
+    }
+  }
+  const std::size_t k = eligible.size();
+  if (config_.weighting == Weighting::kModel)
+    return ModelWeights(*config_.inner, ctx, eligible, out);
+  double total = 0.0;
+  for (std::size_t j = 0; j < k; ++j)
+    total += config_.weighting == Weighting::kRank ? static_cast<double>(k - j) : 1.0;
+  for (std::size_t j = 0; j < k; ++j)
+    out[eligible[j]] =
+        (config_.weighting == Weighting::kRank ? static_cast<double>(k - j) : 1.0) / total;
   return true;
 }
 

@@ -7,8 +7,10 @@
 /// session is carried at its last close. Fewer than 2 returns gives no weights.
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ballast/engine/config_node.hpp"
@@ -22,7 +24,19 @@ enum class WeightModel : unsigned char {
   kRiskParity,
   kMinVariance,
   kMaxSharpe,
+  kRank,    ///< top `positions` by one score
+  kFactor,  ///< top `positions` by a weighted sum of z-scored factor scores
 };
+/// Scores from prices (docs/strategies.md, "Rank and factor models"); higher is better.
+enum class Score : unsigned char {
+  kMomentum,       ///< 12-1 month return: P(t - 1M) / P(t - 12M) - 1
+  kLowVolatility,  ///< -stdev of the last 90 daily returns (ddof 1)
+  kQuality,        ///< mean / stdev of the last 252 daily returns (return stability)
+  kValue,          ///< long-term reversal: -(P(t - 12M) / P(t - 36M) - 1)
+  kReturn,         ///< return over the `lookback` window (rank only)
+};
+/// How rank and factor models weigh the assets they select.
+enum class Weighting : unsigned char { kEqual, kRank, kModel };
 enum class CovarianceKind : unsigned char { kSample, kLedoitWolf };
 
 struct WeigherConfig {
@@ -36,6 +50,11 @@ struct WeigherConfig {
   double max_weight = 1.0;
   CovarianceKind covariance = CovarianceKind::kSample;
   double risk_free_rate = 0.0;  ///< max_sharpe: annual rate, rf/252 per session
+  // rank / factor
+  std::vector<std::pair<Score, double>> factors;  ///< score and its weight in the composite
+  std::size_t positions = 0;                      ///< how many assets to select
+  Weighting weighting = Weighting::kEqual;
+  std::shared_ptr<const WeigherConfig> inner;  ///< Weighting::kModel: the model for the selection
 
   /// Parses the `weights` node; `universe_size` checks the budgets.
   static WeigherConfig Parse(const ConfigNode& weights, std::size_t universe_size);
@@ -52,9 +71,16 @@ class Weigher {
   [[nodiscard]] bool Compute(const StrategyContext& ctx, std::vector<double>& out);
 
  private:
+  /// Rank and factor models: scores, selection, then weights of the selected columns.
+  [[nodiscard]] bool Select(const StrategyContext& ctx, std::vector<double>& out);
   WeigherConfig config_;
-  std::vector<double> window_;  // rows x symbols prices (reused)
+  std::vector<std::string> last_selection_;  // logged when it changes
 };
+
+/// Score `score` of column `col` on ctx.row (NaN when the history is too short); `lookback_*` is
+/// the window of Score::kReturn.
+[[nodiscard]] double ScoreOf(const StrategyContext& ctx, std::size_t col, Score score,
+                             int lookback_months, int lookback_days);
 
 /// Inverse volatility: w_i proportional to 1 / stdev(returns_i) (ddof 1).
 [[nodiscard]] std::vector<double> InverseVolWeights(const std::vector<double>& returns,
