@@ -216,7 +216,7 @@ WeigherConfig WeigherConfig::Parse(const ConfigNode& w, std::size_t universe_siz
   } else {
     model.Fail(
         "one of \"equal\", \"inverse_vol\", \"risk_parity\", \"min_variance\", \"max_sharpe\", "
-        "\"rank\", \"factor\"");
+        "\"rank\", \"factor\", \"glide_path\"");
   }
   const bool selects = c.model == WeightModel::kRank || c.model == WeightModel::kFactor;
   for (const char* key : {"score", "factors", "positions", "weighting"}) {

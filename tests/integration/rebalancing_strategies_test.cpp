@@ -725,3 +725,36 @@ TEST(WeighersTest, HistoryBeforeStartFeedsTheFirstWindow) {
 
 }  // namespace
 }  // namespace ballast
+
+namespace ballast {
+namespace {
+
+// Monthly rebalancing along an age-based glide path: on every rebalance the weights are the
+// blend the table gives for the investor's age that day (fractional shares, close fills, no
+// costs, so the weights after trading equal the targets).
+TEST(GlidePathTest, ByAgeBlendsAggressiveAndSafeAsTheClockAdvances) {
+  const auto r = RunJson(Config(R"({"type": "calendar", "frequency": "monthly",
+      "weights": {"model": "glide_path", "aggressive": {"SPY": 0.8, "GLD": 0.2},
+                  "safe": {"TLT": 0.7, "GLD": 0.3}, "birth_date": "1960-01-01",
+                  "table": [[50, 0.8], [60, 0.4]]}})"));
+  const auto& rec = r.record;
+  ASSERT_EQ(r.symbols, (std::vector<std::string>{"SPY", "GLD", "TLT"}));
+  std::size_t checked = 0;
+  for (std::size_t t = 0; t < rec.times.size(); ++t) {
+    if (rec.bought[t] + rec.sold[t] == 0.0) continue;
+    const auto day = TimestampToDay(rec.times[t]);
+    const double age = static_cast<double>((day - *ParseIsoDate("1960-01-01")).count()) / 365.25;
+    const double s = age <= 50 ? 0.8 : age >= 60 ? 0.4 : 0.8 - 0.04 * (age - 50);
+    EXPECT_NEAR(rec.weights[t * 3 + 0], 0.8 * s, 1e-9) << t;
+    EXPECT_NEAR(rec.weights[t * 3 + 1], 0.2 * s + 0.3 * (1 - s), 1e-9) << t;
+    EXPECT_NEAR(rec.weights[t * 3 + 2], 0.7 * (1 - s), 1e-9) << t;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 120u);
+  // The equity share falls from 0.8 to about 0.4 over the decade.
+  EXPECT_NEAR(rec.weights[0], 0.64, 1e-3);
+  EXPECT_LT(rec.weights[(rec.times.size() - 1) * 3], 0.4);
+}
+
+}  // namespace
+}  // namespace ballast

@@ -4,6 +4,7 @@
 
 #include "ballast/engine/error.hpp"
 #include "ballast/strategies/registry.hpp"
+#include "ballast/strategies/target_source.hpp"
 
 namespace ballast::strategies {
 namespace {
@@ -54,6 +55,38 @@ TEST(RegistryTest, UnknownTypeListsKnownOnes) {
         std::string(e.what()),
         R"(c.json: strategy.type: expected a strategy type, one of "buy_and_hold", "calendar", "dca", "threshold", got "momentum")");
   }
+}
+
+}  // namespace
+}  // namespace ballast::strategies
+
+namespace ballast::strategies {
+namespace {
+
+TEST(GlidePathTest, ShareFollowsTheTableOrTheRule) {
+  GlidePath g;
+  EXPECT_DOUBLE_EQ(g.ShareAt(30), 0.8);  // default rule: (110 - age) / 100
+  EXPECT_DOUBLE_EQ(g.ShareAt(5), 1.0);   // clamped
+  EXPECT_DOUBLE_EQ(g.ShareAt(120), 0.0);
+  g.table = {{40, 0.9}, {50, 0.7}, {65, 0.4}};
+  EXPECT_DOUBLE_EQ(g.ShareAt(30), 0.9);  // flat before the first row
+  EXPECT_DOUBLE_EQ(g.ShareAt(45), 0.8);
+  EXPECT_DOUBLE_EQ(g.ShareAt(60), 0.5);
+  EXPECT_DOUBLE_EQ(g.ShareAt(80), 0.4);  // and after the last
+}
+
+TEST(GlidePathTest, AgeFromBirthDateOrAgeAtStart) {
+  using std::chrono::sys_days;
+  using namespace std::chrono_literals;
+  GlidePath g;
+  g.birth = sys_days{1960y / 1 / 1};
+  const Days first = sys_days{2010y / 1 / 4};
+  // 1960-01-01 to 2010-01-01 is 18,263 days (50 years, 13 of them leap years).
+  EXPECT_DOUBLE_EQ(g.AgeOn(sys_days{2010y / 1 / 1}, first), 18263 / 365.25);
+  GlidePath h;
+  h.age_at_start = 40;
+  EXPECT_DOUBLE_EQ(h.AgeOn(first, first), 40.0);
+  EXPECT_DOUBLE_EQ(h.AgeOn(first + std::chrono::days{3 * 365 + 1}, first), 40.0 + 1096 / 365.25);
 }
 
 }  // namespace
