@@ -133,7 +133,12 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
       if (!(c.lot_size > 0.0)) v->Fail("a positive number of shares");
     }
   }
-  if (auto flows = root.Find("cash_flows")) c.cash_flows = strategies::ParseCashFlows(*flows);
+  if (auto flows = root.Find("cash_flows")) {
+    // Sleeve books split the account's value; external flows would need a rule for which sleeve
+    // gets them, and none is defined yet.
+    if (c.strategy.type == "sleeves") flows->Fail("no cash_flows with a \"sleeves\" strategy");
+    c.cash_flows = strategies::ParseCashFlows(*flows);
+  }
   if (auto m = root.Find("margin")) {
     m->ExpectKeys({"max_leverage", "leverage", "interest_rate", "maintenance"});
     const ConfigNode max = m->At("max_leverage");

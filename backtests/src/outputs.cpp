@@ -232,6 +232,8 @@ std::string SummaryJson(const BacktestResult& r) {
   }
   f.Add("margin_interest", s.margin_interest).Add("max_gross_leverage", s.max_gross_leverage);
   f.Add("cost_ratio", s.cost_ratio);
+  for (const auto& [key, json] : r.record.summary_fields)
+    f.AddRaw(key, json);
   std::string years = "[";
   for (const auto& y : s.costs_by_year) {
     if (years.size() > 1) years += ',';

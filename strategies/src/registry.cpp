@@ -6,6 +6,7 @@
 
 #include "ballast/engine/error.hpp"
 #include "ballast/strategies/rebalancing.hpp"
+#include "ballast/strategies/sleeves.hpp"
 
 namespace ballast::strategies {
 
@@ -63,6 +64,7 @@ std::optional<double> PositiveOr(const ConfigNode& node, std::string_view key) {
 }  // namespace
 
 void RegisterBuiltinStrategies(StrategyRegistry& registry) {
+  RegisterSleeves(registry);
   registry.Register("calendar", [](const ConfigNode& node) {
     node.ExpectKeys({"type", "frequency", "on", "rebalance_day", "only_if_drift", "targets",
                      "schedule", "universe", "weights"});

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ballast/engine/orders.hpp"
@@ -37,6 +38,12 @@ class EventLog {
   virtual void AddEvent(Timestamp t, std::string type, std::string fields_json) = 0;
   /// False when events are not kept (summary-only runs): callers may skip building them.
   [[nodiscard]] virtual bool Enabled() const noexcept { return true; }
+  /// A strategy's own section of summary.json (`json` a complete JSON value), replaced on each
+  /// call; e.g. per-sleeve attribution.
+  virtual void SetSummaryField(std::string key, std::string json) {
+    (void)key;
+    (void)json;
+  }
 };
 
 class RunRecord final : public EventLog {
@@ -68,6 +75,17 @@ class RunRecord final : public EventLog {
   void AddEvent(Timestamp t, std::string type, std::string fields_json) override {
     if (!events_enabled) return;
     events.push_back({t, std::move(type), std::move(fields_json)});
+  }
+  /// Strategy sections of summary.json, in first-set order.
+  std::vector<std::pair<std::string, std::string>> summary_fields;
+  void SetSummaryField(std::string key, std::string json) override {
+    for (auto& [k, v] : summary_fields) {
+      if (k == key) {
+        v = std::move(json);
+        return;
+      }
+    }
+    summary_fields.emplace_back(std::move(key), std::move(json));
   }
 };
 

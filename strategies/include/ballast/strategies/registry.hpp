@@ -36,7 +36,7 @@ class StrategyRegistry {
   std::map<std::string, StrategyParser, std::less<>> parsers_;
 };
 
-/// Registers buy_and_hold, calendar, dca and threshold.
+/// Registers buy_and_hold, calendar, dca, threshold and sleeves.
 void RegisterBuiltinStrategies(StrategyRegistry& registry);
 
 }  // namespace ballast::strategies
