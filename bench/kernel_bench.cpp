@@ -17,6 +17,7 @@
 
 #include "ballast/backtests/backtest.hpp"
 #include "ballast/data/bar_store.hpp"
+#include "ballast/engine/config_node.hpp"
 #include "ballast/engine/planner.hpp"
 #include "ballast/strategies/weighers.hpp"
 
@@ -204,6 +205,54 @@ void BM_LedoitWolf(benchmark::State& state) {
     benchmark::DoNotOptimize(strategies::LedoitWolfCovariance(r, 252, n));
 }
 BENCHMARK(BM_LedoitWolf)->Arg(50)->Arg(470)->Unit(benchmark::kMillisecond);
+
+// Rank and factor models through Weigher::Compute on a panel of 800 weekday sessions of random
+// prices (scores need up to 12 months of history): scoring every asset, z-scores, the top 20 and
+// their weights (equal, or risk parity on a 252-day window).
+void BM_FactorModel(benchmark::State& state, const char* weights) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  std::vector<std::string> names;
+  for (std::size_t c = 0; c < n; ++c)
+    names.push_back(fmt::format("S{}", c));
+  BarPanel panel(names);
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> z(0.0, 1.0);
+  std::vector<double> px(n, 100.0);
+  std::vector<Days> days;
+  for (Days d = std::chrono::sys_days{std::chrono::year{2015} / 1 / 1}; days.size() < 800;
+       d += std::chrono::days{1}) {
+    const std::chrono::weekday wd{d};
+    if (wd == std::chrono::Saturday || wd == std::chrono::Sunday) continue;
+    const std::size_t r = panel.AppendRow(DayToTimestamp(d));
+    const double market = 0.01 * z(rng);
+    for (std::size_t c = 0; c < n; ++c) {
+      px[c] *= 1.0 + 0.0003 + 0.8 * market + 0.015 * z(rng);
+      panel.SetBar(r, c, px[c], px[c], px[c], px[c], 1e6);
+    }
+    days.push_back(d);
+  }
+  RunRecord record;
+  DataSessions sessions(days);
+  const auto doc = ConfigDocument::FromText(
+      fmt::format(R"({{"model": "factor", "factors": {{"momentum": 1, "low_volatility": 0.5,
+                      "quality": 0.5, "value": 0.25}}, "positions": 20, "weighting": {}}})",
+                  weights),
+      "bench.json");
+  strategies::Weigher weigher(strategies::WeigherConfig::Parse(doc.Root(), n));
+  const StrategyContext ctx{panel,   panel.Rows() - 1, days.back(),     n,     false,
+                            nullptr, sessions,         PortfolioView{}, record};
+  std::vector<double> out;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(weigher.Compute(ctx, out));
+}
+BENCHMARK_CAPTURE(BM_FactorModel, equal, "\"equal\"")
+    ->Arg(50)
+    ->Arg(470)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_FactorModel, risk_parity, R"({"model": "risk_parity", "lookback": "252D"})")
+    ->Arg(50)
+    ->Arg(470)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
