@@ -239,18 +239,26 @@ std::vector<double> Sleeves::Allocation(const StrategyContext& ctx) {
         avg_corr[a] += a == b ? 0.0 : cm[a][b] / static_cast<double>(m - 1);
     }
     if (o_->adaptive && m > 1) {
-      // Tilt toward better trailing risk-adjusted return and away from correlated sleeves.
-      std::vector<double> score(m);
-      double sm = 0.0, ss = 0.0;
-      for (std::size_t s = 0; s < m; ++s)
-        sm += (score[s] = sharpe[s] - avg_corr[s]) / static_cast<double>(m);
-      for (double x : score)
-        ss += (x - sm) * (x - sm);
-      const double zsd = std::sqrt(ss / static_cast<double>(m - 1));
+      // Tilt toward better trailing risk-adjusted return, away from volatile and from correlated
+      // sleeves: score = (z(Sharpe) - z(volatility) - z(average correlation)) / 3, each z-scored
+      // across the sleeves.
+      auto zscores = [m](const std::vector<double>& x) {
+        double mu = 0.0, ss = 0.0;
+        for (double v : x)
+          mu += v / static_cast<double>(m);
+        for (double v : x)
+          ss += (v - mu) * (v - mu);
+        const double sdev = std::sqrt(ss / static_cast<double>(m - 1));
+        std::vector<double> z(m, 0.0);
+        for (std::size_t i = 0; i < m && sdev > 0.0; ++i)
+          z[i] = (x[i] - mu) / sdev;
+        return z;
+      };
+      const auto zs = zscores(sharpe), zv = zscores(sd), zc = zscores(avg_corr);
       double sum = 0.0;
       for (std::size_t s = 0; s < m; ++s) {
-        const double z = zsd > 0.0 ? (score[s] - sm) / zsd : 0.0;
-        sum += w[s] = w[s] * std::max(0.0, 1.0 + o_->tilt * z);
+        const double score = (zs[s] - zv[s] - zc[s]) / 3.0;
+        sum += w[s] = w[s] * std::max(0.0, 1.0 + o_->tilt * score);
       }
       for (double& x : w)
         x = sum > 0.0 ? x * budget / sum : 0.0;
