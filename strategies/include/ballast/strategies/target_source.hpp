@@ -37,7 +37,6 @@ class TargetSource {
   static TargetSource Parse(const ConfigNode& strategy);
 
   [[nodiscard]] const std::vector<std::string>& Symbols() const noexcept { return symbols_; }
-  [[nodiscard]] bool IsModel() const noexcept { return weigher_.has_value() || glide_.has_value(); }
 
   /// Call once per slice. The targets in force today, or nullptr when a model has none yet
   /// (warm-up, or a window too short). A model recomputes its weights only when `recompute` is
