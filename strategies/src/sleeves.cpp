@@ -6,8 +6,10 @@
 #include <cmath>
 #include <numeric>
 #include <set>
+#include <tuple>
 
 #include "ballast/engine/error.hpp"
+#include "ballast/strategies/weighers.hpp"
 
 namespace ballast::strategies {
 namespace {
@@ -212,12 +214,7 @@ std::vector<double> Sleeves::Allocation(const StrategyContext& ctx) {
         peak = std::max(peak, idx[t]);
         dd = std::max(dd, 1.0 - idx[t] / peak);
       }
-      for (double x : r[s])
-        mean[s] += x / static_cast<double>(count);
-      double ss = 0.0;
-      for (double x : r[s])
-        ss += (x - mean[s]) * (x - mean[s]);
-      sd[s] = std::sqrt(ss / static_cast<double>(count - 1));
+      std::tie(mean[s], sd[s]) = MeanStdev(r[s]);
       sharpe[s] = sd[s] > 0.0 ? mean[s] / sd[s] * std::sqrt(252.0) : 0.0;
       drawdown[s] = dd;
     }
@@ -242,19 +239,7 @@ std::vector<double> Sleeves::Allocation(const StrategyContext& ctx) {
       // Tilt toward better trailing risk-adjusted return, away from volatile and from correlated
       // sleeves: score = (z(Sharpe) - z(volatility) - z(average correlation)) / 3, each z-scored
       // across the sleeves.
-      auto zscores = [m](const std::vector<double>& x) {
-        double mu = 0.0, ss = 0.0;
-        for (double v : x)
-          mu += v / static_cast<double>(m);
-        for (double v : x)
-          ss += (v - mu) * (v - mu);
-        const double sdev = std::sqrt(ss / static_cast<double>(m - 1));
-        std::vector<double> z(m, 0.0);
-        for (std::size_t i = 0; i < m && sdev > 0.0; ++i)
-          z[i] = (x[i] - mu) / sdev;
-        return z;
-      };
-      const auto zs = zscores(sharpe), zv = zscores(sd), zc = zscores(avg_corr);
+      const auto zs = ZScores(sharpe), zv = ZScores(sd), zc = ZScores(avg_corr);
       double sum = 0.0;
       for (std::size_t s = 0; s < m; ++s) {
         const double score = (zs[s] - zv[s] - zc[s]) / 3.0;

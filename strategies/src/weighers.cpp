@@ -331,6 +331,26 @@ WeigherConfig WeigherConfig::Parse(const ConfigNode& w, std::size_t universe_siz
   return c;
 }
 
+std::pair<double, double> MeanStdev(const std::vector<double>& x) {
+  const auto n = static_cast<double>(x.size());
+  double mean = 0.0;
+  for (double v : x)
+    mean += v;
+  mean /= n;
+  double ss = 0.0;
+  for (double v : x)
+    ss += (v - mean) * (v - mean);
+  return {mean, x.size() > 1 ? std::sqrt(ss / (n - 1.0)) : 0.0};
+}
+
+std::vector<double> ZScores(const std::vector<double>& x) {
+  const auto [mean, sd] = MeanStdev(x);
+  std::vector<double> z(x.size(), 0.0);
+  for (std::size_t i = 0; i < x.size() && sd > 0.0; ++i)
+    z[i] = (x[i] - mean) / sd;
+  return z;
+}
+
 std::vector<double> SampleCovariance(const std::vector<double>& returns, std::size_t rows,
                                      std::size_t cols) {
   const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> r(
@@ -581,14 +601,7 @@ std::pair<double, double> TrailingStats(const StrategyContext& ctx, std::size_t 
   if (ctx.row < ctx.history_row + count) return {kNaN, kNaN};
   std::vector<double> r;
   if (!WindowReturns(ctx, ctx.row - count, {col}, r)) return {kNaN, kNaN};
-  double mean = 0.0;
-  for (double x : r)
-    mean += x;
-  mean /= static_cast<double>(count);
-  double ss = 0.0;
-  for (double x : r)
-    ss += (x - mean) * (x - mean);
-  return {mean, std::sqrt(ss / static_cast<double>(count - 1))};
+  return MeanStdev(r);
 }
 
 // Weights of model `c` for columns `cols` of ctx (scattered into out[cols[j]]). False when the
@@ -706,16 +719,13 @@ bool Weigher::Select(const StrategyContext& ctx, std::vector<double>& out) {
   // Composite: the weighted sum of cross-sectional z-scores (mean and sample stdev over the
   // eligible assets; a factor with no dispersion adds 0).
   std::vector<double> composite(n, 0.0);
-  const auto m = static_cast<double>(eligible.size());
+  std::vector<double> values(eligible.size());
   for (std::size_t f = 0; f < config_.factors.size(); ++f) {
-    double mean = 0.0, ss = 0.0;
-    for (std::size_t c : eligible)
-      mean += scores[f][c] / m;
-    for (std::size_t c : eligible)
-      ss += (scores[f][c] - mean) * (scores[f][c] - mean);
-    const double sd = eligible.size() > 1 ? std::sqrt(ss / (m - 1.0)) : 0.0;
-    for (std::size_t c : eligible)
-      composite[c] += sd > 0.0 ? config_.factors[f].second * (scores[f][c] - mean) / sd : 0.0;
+    for (std::size_t j = 0; j < eligible.size(); ++j)
+      values[j] = scores[f][eligible[j]];
+    const std::vector<double> z = ZScores(values);
+    for (std::size_t j = 0; j < eligible.size(); ++j)
+      composite[eligible[j]] += config_.factors[f].second * z[j];
   }
   // The top `positions` by composite (ties: universe order).
   std::stable_sort(eligible.begin(), eligible.end(),

@@ -105,6 +105,10 @@ class Weigher {
 /// Ledoit-Wolf (2004) shrinkage covariance as scikit-learn's `ledoit_wolf` computes it.
 [[nodiscard]] std::vector<double> LedoitWolfCovariance(const std::vector<double>& returns,
                                                        std::size_t rows, std::size_t cols);
+/// Mean and sample stdev (ddof 1; 0 for fewer than two values) of `x`.
+[[nodiscard]] std::pair<double, double> MeanStdev(const std::vector<double>& x);
+/// (x_i - mean) / sample stdev for each value; all 0 when the values have no dispersion.
+[[nodiscard]] std::vector<double> ZScores(const std::vector<double>& x);
 /// Sample covariance (ddof 1) of `returns` (rows x cols, row-major).
 [[nodiscard]] std::vector<double> SampleCovariance(const std::vector<double>& returns,
                                                    std::size_t rows, std::size_t cols);
