@@ -23,6 +23,8 @@
 #include "ballast/engine/calendar.hpp"
 #include "ballast/engine/clock.hpp"
 #include "ballast/engine/error.hpp"
+#include "ballast/live/fetch.hpp"
+#include "ballast/live/session.hpp"
 #include "ballast/strategies/registry.hpp"
 
 namespace fs = std::filesystem;
@@ -80,8 +82,12 @@ int Backtest(const std::string& config, const std::string& out,
 }
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_kill{false};
 extern "C" void OnSigint(int) {
   g_stop = true;
+}
+extern "C" void OnSigusr1(int) {
+  g_kill = true;
 }
 
 std::string Clock(double seconds) {
@@ -358,6 +364,61 @@ int main(int argc, char** argv) {
   info->add_option("STORE", info_store, "HDF5 store")->required();
   info->add_flag("--json", info_json, "Print JSON");
 
+  auto* fetch = data->add_subcommand(
+      "fetch", "Download daily bars from a provider's REST API into an HDF5 store");
+  live::FetchOptions fo;
+  std::string fetch_symbols, fetch_start, fetch_end, fetch_provider = "alpaca",
+                                                     fetch_timeframe = "1Day";
+  fetch->add_option("--provider", fetch_provider, "Data provider")
+      ->check(CLI::IsMember({"alpaca"}))
+      ->capture_default_str();
+  fetch->add_option("--symbols", fetch_symbols, "Comma-separated symbols, e.g. SPY,AGG,GLD")
+      ->required();
+  fetch->add_option("--start", fetch_start, "First date (YYYY-MM-DD)")->required();
+  fetch->add_option("--end", fetch_end, "Last date (YYYY-MM-DD; default: latest)");
+  fetch->add_option("--timeframe", fetch_timeframe, "Bar size (the store holds daily bars)")
+      ->check(CLI::IsMember({"1Day"}))
+      ->capture_default_str();
+  fetch->add_option("--out", fo.out, "Store to write (HDF5)")->required();
+  fetch->add_option("--env-file", fo.env_file,
+                    "Read APCA_API_KEY_ID / APCA_API_SECRET_KEY from this file");
+  fetch->add_option("--feed", fo.feed, "Alpaca feed: iex (free) or sip")
+      ->check(CLI::IsMember({"iex", "sip"}))
+      ->capture_default_str();
+  fetch->add_flag("--force", fo.force, "Replace the store if it exists");
+
+  auto* lv = app.add_subcommand(
+      "live", "Paper or live trading on Alpaca (or simulated fills) through the backtest's loop");
+  live::LiveOptions lo;
+  std::string lv_broker = "alpaca";
+  bool lv_paper = false;
+  lv->add_option("CONFIG", lo.config_path, "Portfolio config (the backtest's, plus live/broker)")
+      ->required();
+  lv->add_option("--broker", lv_broker,
+                 "alpaca: orders to Alpaca; sim: Alpaca market data, simulated fills (no account "
+                 "needed beyond data keys)")
+      ->check(CLI::IsMember({"alpaca", "sim"}))
+      ->capture_default_str();
+  auto* paper_flag = lv->add_flag("--paper", lv_paper, "Alpaca paper account (the default)");
+  lv->add_flag("--live", lo.live, "Alpaca live account: real money")->excludes(paper_flag);
+  lv->add_flag("--i-understand-this-is-real-money", lo.confirm_live,
+               "Required with --live (or live.confirm_live: true in the config)");
+  lv->add_flag("--dry-run", lo.dry_run, "Plan, preview and journal the orders; send nothing");
+  lv->add_flag("--once", lo.once,
+               "Connect, reconcile, run one decision cycle now, wait for fills, write outputs and "
+               "exit (for cron); exit 0 done, 5 incomplete");
+  lv->add_flag("--force", lo.force, "Rebalance now even when nothing is due");
+  lv->add_option("--journal", lo.journal_path, "SQLite journal (default: <out>/journal.sqlite)");
+  lv->add_option("--out", lo.out_dir, "Session directory (default: runs/live-<name>)");
+  lv->add_option("--env-file", lo.env_file,
+                 "Read APCA_API_KEY_ID / APCA_API_SECRET_KEY from this file, not the environment");
+  lv->add_option("--fill-timeout", lo.fill_timeout_s,
+                 "Seconds to wait for fills (default: live.fill_timeout_seconds, 120)");
+  lv->add_option("--metrics-port", lo.metrics_port,
+                 "Serve /health, /ready, /metrics on 127.0.0.1:PORT (default: live.metrics_port)");
+  lv->add_option("--set", lo.sets, "Override a config key: key.path=value; repeatable")
+      ->allow_extra_args(false);
+
   auto* cal = app.add_subcommand("calendar", "List NYSE holidays and early closes in a date range");
   std::string cal_from = "2026-01-01", cal_to = "2026-12-31";
   cal->add_option("--from", cal_from, "First date (YYYY-MM-DD)")->capture_default_str();
@@ -381,6 +442,23 @@ int main(int argc, char** argv) {
       return DataImport(imp_out, imp_inputs, imp_price, imp_assume, imp_skip, imp_force, quiet);
     if (*info) return DataInfo(info_store, info_json);
     if (*cal) return CalendarCmd(cal_from, cal_to);
+    if (*fetch) {
+      fo.symbols = fetch_symbols;
+      fo.start = fetch_start;
+      fo.end = fetch_end;
+      fo.quiet = quiet;
+      return live::FetchBars(fo);
+    }
+    if (*lv) {
+      lo.broker = lv_broker == "sim" ? live::BrokerKind::kSim : live::BrokerKind::kAlpaca;
+      lo.quiet = quiet;
+      lo.stop = &g_stop;
+      lo.kill = &g_kill;
+      std::signal(SIGINT, OnSigint);
+      std::signal(SIGTERM, OnSigint);
+      std::signal(SIGUSR1, OnSigusr1);
+      return live::RunLive(lo);
+    }
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return ExitCodeFor(e.kind());

@@ -60,7 +60,8 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
                                    const strategies::StrategyRegistry& registry) {
   const ConfigNode root = doc.Root();
   root.ExpectKeys({"name", "description", "data", "portfolio", "strategy", "execution",
-                   "constraints", "cash_flows", "margin", "benchmark", "metrics"});
+                   "constraints", "cash_flows", "margin", "benchmark", "metrics", "broker",
+                   "live"});  // broker and live: read by `ballast live` only
   BacktestConfig c;
   c.origin = doc.Origin();
   c.name = root.StringOr("name", std::filesystem::path(doc.Origin()).stem().string());

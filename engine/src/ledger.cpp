@@ -103,4 +103,13 @@ double Ledger::UnrealizedPnl(std::span<const double> marks) const noexcept {
   return u;
 }
 
+void Ledger::Reconcile(std::span<const double> quantities, std::span<const double> average_costs,
+                       double cash) {
+  for (std::size_t i = 0; i < qty_.size(); ++i) {
+    qty_[i] = i < quantities.size() ? quantities[i] : 0.0;
+    avg_cost_[i] = i < average_costs.size() ? average_costs[i] : 0.0;
+  }
+  cash_ = cash;
+}
+
 }  // namespace ballast

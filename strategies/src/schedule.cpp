@@ -26,6 +26,19 @@ bool Schedule::IsDue(Days today, const Days* previous, const SessionCalendar& se
   const std::int64_t session = sessions_++;
   if (every_n > 0) return session % every_n == 0;
   const auto key = PeriodKey(frequency, today);
+  if (session == 0 && previous != nullptr) {
+    // Resumed (a live session in a new process): the last session seen comes from the journal.
+    // Rebuild the period and the count of sessions in it (for `nth`) from the calendar.
+    period_ = PeriodKey(frequency, *previous);
+    count_ = 0;
+    if (period_ == key) {
+      Days d = *previous;
+      while (PeriodKey(frequency, d) == key)
+        d -= std::chrono::days(1);
+      for (d = sessions.NextSession(d); d <= *previous; d = sessions.NextSession(d))
+        ++count_;
+    }
+  }
   const bool new_period = previous == nullptr || key != period_;
   period_ = key;
   count_ = new_period ? 1 : count_ + 1;

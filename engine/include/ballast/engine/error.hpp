@@ -8,11 +8,12 @@
 namespace ballast {
 
 enum class ErrorKind : unsigned char {
-  kUsage,    ///< bad command line or config: exit 2
-  kConfig,   ///< bad config: exit 2
-  kData,     ///< bad or missing market data: exit 3
-  kIo,       ///< file system or network: exit 1
-  kInternal  ///< a bug: exit 1
+  kUsage,     ///< bad command line or config: exit 2
+  kConfig,    ///< bad config: exit 2
+  kData,      ///< bad or missing market data: exit 3
+  kIo,        ///< file system or network: exit 1
+  kInternal,  ///< a bug: exit 1
+  kBroker,    ///< the broker refused us (auth failure, blocked account, unreachable): exit 4
 };
 
 class Error : public std::runtime_error {
@@ -35,6 +36,8 @@ class Error : public std::runtime_error {
     case ErrorKind::kIo:
     case ErrorKind::kInternal:
       return 1;
+    case ErrorKind::kBroker:
+      return 4;
   }
   return 1;
 }

@@ -57,7 +57,13 @@ class Kernel final : public SliceSink {
   void OnSlice(std::size_t row) override;
   void OnSourceEnd() override;
 
+  /// Live sessions: the strategy already saw `previous_session` in an earlier process (from the
+  /// journal), so the next slice is not the first and schedules compare against that day.
+  void Resume(Days previous_session) { previous_day_ = previous_session; }
   [[nodiscard]] bool Finished() const noexcept { return finished_; }
+  /// The last target the strategy (or a margin call) set: one weight per tradable symbol, NaN =
+  /// left as it was. Live sessions measure drift against it.
+  [[nodiscard]] const Target& LastTarget() const noexcept { return target_; }
   [[nodiscard]] std::span<const double> Marks() const noexcept { return marks_; }
   /// Cash plus what a margin account may still borrow, at the last marks.
   [[nodiscard]] double BuyingPower() const noexcept;

@@ -19,6 +19,10 @@ class Ledger {
   Ledger(std::size_t symbols, double initial_cash, bool allow_borrowing = false);
 
   void ApplyFill(const Fill& fill);
+  /// Live reconciliation: the broker is the source of truth, so cash, positions and average costs
+  /// are set to its figures (the caller logs any difference). Not used in backtests.
+  void Reconcile(std::span<const double> quantities, std::span<const double> average_costs,
+                 double cash);
   /// Interest on borrowed cash (> 0), charged to cash.
   void ChargeInterest(double amount);
   [[nodiscard]] double InterestPaid() const noexcept { return interest_; }

@@ -1,0 +1,307 @@
+#include "ballast/adapters/alpaca/rest.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "ballast/engine/clock.hpp"
+#include "ballast/engine/error.hpp"
+
+namespace ballast::alpaca {
+namespace {
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) {
+    s = s.substr(1, s.size() - 2);
+  }
+  return std::string(s);
+}
+
+std::string Decimal(double v) {
+  std::string s = fmt::format("{:.9f}", v);
+  while (!s.empty() && s.back() == '0')
+    s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+Credentials LoadCredentials(const std::string& env_file) {
+  Credentials c;
+  if (!env_file.empty()) {
+    std::ifstream in(env_file);
+    if (!in) throw Error(ErrorKind::kBroker, fmt::format("{}: cannot read the env file", env_file));
+    std::string line;
+    while (std::getline(in, line)) {
+      std::string_view l = line;
+      while (!l.empty() && (l.front() == ' ' || l.front() == '\t'))
+        l.remove_prefix(1);
+      if (l.empty() || l.front() == '#') continue;
+      if (l.rfind("export ", 0) == 0) l.remove_prefix(7);
+      const auto eq = l.find('=');
+      if (eq == std::string_view::npos) continue;
+      const std::string key = Trim(l.substr(0, eq));
+      if (key == "APCA_API_KEY_ID") c.key_id = Trim(l.substr(eq + 1));
+      if (key == "APCA_API_SECRET_KEY") c.secret = Trim(l.substr(eq + 1));
+    }
+    if (c.key_id.empty() || c.secret.empty()) {
+      throw Error(
+          ErrorKind::kBroker,
+          fmt::format("{}: needs APCA_API_KEY_ID=... and APCA_API_SECRET_KEY=... lines", env_file));
+    }
+    return c;
+  }
+  if (const char* k = std::getenv("APCA_API_KEY_ID")) c.key_id = k;
+  if (const char* s = std::getenv("APCA_API_SECRET_KEY")) c.secret = s;
+  if (c.key_id.empty() || c.secret.empty()) {
+    throw Error(ErrorKind::kBroker,
+                "Alpaca keys missing: set APCA_API_KEY_ID and APCA_API_SECRET_KEY in the "
+                "environment, or pass --env-file FILE");
+  }
+  return c;
+}
+
+std::string UrlEncode(std::string_view text) {
+  std::string out;
+  for (const unsigned char ch : text) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      out += fmt::format("%{:02X}", ch);
+    }
+  }
+  return out;
+}
+
+std::string OrderBody(const OrderRequest& o) {
+  // Symbols and client order ids are ours ([A-Za-z0-9.-]); no escaping needed beyond that check.
+  return fmt::format(
+      R"({{"symbol":"{}","qty":"{}","side":"{}","type":"market","time_in_force":"{}","client_order_id":"{}"}})",
+      o.symbol, Decimal(o.qty), o.side, o.time_in_force, o.client_order_id);
+}
+
+Rest::Rest(Endpoints endpoints, Credentials credentials, EventFn on_event,
+           std::chrono::milliseconds timeout)
+    : endpoints_(std::move(endpoints)),
+      trading_(net::ParseUrl(endpoints_.trading_url)),
+      data_(net::ParseUrl(endpoints_.data_url)),
+      auth_{{"APCA-API-KEY-ID", credentials.key_id},
+            {"APCA-API-SECRET-KEY", credentials.secret},
+            {"Accept", "application/json"}},
+      on_event_(std::move(on_event)),
+      trading_http_(std::make_unique<net::HttpClient>(endpoints_.tls, timeout)),
+      data_http_(std::make_unique<net::HttpClient>(endpoints_.tls, timeout)) {
+  // A base URL may carry a path prefix (a proxy); requests append to it.
+  if (trading_.target == "/") trading_.target.clear();
+  if (data_.target == "/") data_.target.clear();
+}
+
+Rest::~Rest() = default;
+
+net::HttpResponse Rest::Call(std::string_view method, const net::Url& origin,
+                             const std::string& target, std::string_view body, bool retry_reads) {
+  auto& http = &origin == &data_ ? *data_http_ : *trading_http_;
+  const std::string full = origin.target + target;
+  for (int attempt = 1;; ++attempt) {
+    const Timestamp now = WallClock::SystemNow();
+    if (wait_until_ > now) {
+      std::this_thread::sleep_for(std::chrono::nanoseconds(wait_until_ - now));
+    }
+    ++requests_;
+    net::HttpResponse r;
+    try {
+      r = http.Request(method, origin, full, auth_, body);
+    } catch (const net::TransportError& e) {
+      if (!retry_reads || attempt >= 3) throw;
+      if (on_event_) on_event_("retry", fmt::format("{} {}: {}", method, target, e.what()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+      continue;
+    }
+    // X-Ratelimit-Remaining 0: wait for the reset before the next call.
+    const auto remaining = r.Header("x-ratelimit-remaining");
+    const auto reset = r.Header("x-ratelimit-reset");
+    long long reset_s = 0;
+    std::from_chars(reset.data(), reset.data() + reset.size(), reset_s);
+    const Timestamp reset_at = reset_s * 1'000'000'000LL;
+    // Never wait more than a minute on a clock we do not control (Alpaca's window is a minute).
+    const Timestamp cap = WallClock::SystemNow() + 60'000'000'000LL;
+    if (remaining == "0" && reset_s > 0) wait_until_ = std::min(reset_at, cap);
+    if (r.status == 429) {
+      ++rate_limited_;
+      const Timestamp until = reset_s > 0 ? std::min(reset_at, cap)
+                                          : WallClock::SystemNow() + 1'000'000'000LL * attempt;
+      if (on_event_) {
+        on_event_("rate_limited",
+                  fmt::format("{} {}: 429, waiting {:.1f} s for the reset", method, target,
+                              static_cast<double>(until - WallClock::SystemNow()) / 1e9));
+      }
+      wait_until_ = until;
+      // A 429 was refused before any processing: repeating it (even a POST) is safe.
+      if (attempt >= 5) return r;
+      continue;
+    }
+    if (r.status >= 500 && retry_reads && attempt < 3) {
+      if (on_event_) on_event_("retry", fmt::format("{} {}: HTTP {}", method, target, r.status));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+      continue;
+    }
+    return r;
+  }
+}
+
+void Rest::Throw(std::string_view what, const net::HttpResponse& r) const {
+  ApiError e = ParseApiError(r.body);
+  std::string hint;
+  if (r.status == 401 || r.status == 403) {
+    hint =
+        " (check APCA_API_KEY_ID / APCA_API_SECRET_KEY, and that paper keys go to the paper "
+        "endpoint)";
+  }
+  throw RestError(r.status, e, fmt::format("{}: HTTP {} {}{}", what, r.status, e.message, hint));
+}
+
+Account Rest::GetAccount() {
+  const auto r = Call("GET", trading_, "/v2/account", {}, true);
+  if (r.status != 200) Throw("GET /v2/account", r);
+  ParseError e;
+  auto a = ParseAccount(r.body, e);
+  if (!a) throw RestError(r.status, {}, "GET /v2/account: " + e.what);
+  return *a;
+}
+
+std::vector<Position> Rest::GetPositions() {
+  const auto r = Call("GET", trading_, "/v2/positions", {}, true);
+  if (r.status != 200) Throw("GET /v2/positions", r);
+  ParseError e;
+  auto p = ParsePositions(r.body, e);
+  if (!p) throw RestError(r.status, {}, "GET /v2/positions: " + e.what);
+  return *p;
+}
+
+std::vector<OrderInfo> Rest::ListOrders(std::string_view status, std::optional<Timestamp> after) {
+  std::string target = fmt::format("/v2/orders?status={}&limit=500&direction=asc", status);
+  if (after) target += "&after=" + UrlEncode(FormatRfc3339(*after));
+  const auto r = Call("GET", trading_, target, {}, true);
+  if (r.status != 200) Throw("GET /v2/orders", r);
+  ParseError e;
+  auto o = ParseOrders(r.body, e);
+  if (!o) throw RestError(r.status, {}, "GET /v2/orders: " + e.what);
+  return *o;
+}
+
+std::optional<OrderInfo> Rest::GetOrderByClientId(std::string_view id) {
+  const auto r = Call("GET", trading_,
+                      "/v2/orders:by_client_order_id?client_order_id=" + UrlEncode(id), {}, true);
+  if (r.status == 404) return std::nullopt;
+  if (r.status != 200) Throw("GET /v2/orders:by_client_order_id", r);
+  ParseError e;
+  auto o = ParseOrder(r.body, e);
+  if (!o) throw RestError(r.status, {}, "GET /v2/orders:by_client_order_id: " + e.what);
+  return o;
+}
+
+PostOutcome Rest::PostOrder(const OrderRequest& order) {
+  PostOutcome out;
+  net::HttpResponse r;
+  try {
+    r = Call("POST", trading_, "/v2/orders", OrderBody(order), /*retry_reads=*/false);
+  } catch (const net::TransportError& e) {
+    out.kind = PostOutcome::Kind::kUnknown;
+    out.error.message = e.what();
+    return out;
+  }
+  out.status = r.status;
+  if (r.status == 200 || r.status == 201) {
+    ParseError e;
+    auto o = ParseOrder(r.body, e);
+    if (!o) {
+      out.kind = PostOutcome::Kind::kUnknown;
+      out.error.message = "unparsable order reply: " + e.what;
+      return out;
+    }
+    out.kind = PostOutcome::Kind::kAccepted;
+    out.order = std::move(*o);
+    return out;
+  }
+  out.error = ParseApiError(r.body);
+  if (r.status >= 500 || r.status == 429) {
+    out.kind = PostOutcome::Kind::kUnknown;
+  } else if (r.status == 422 &&
+             out.error.message.find("client_order_id must be unique") != std::string::npos) {
+    out.kind = PostOutcome::Kind::kDuplicate;
+  } else {
+    out.kind = PostOutcome::Kind::kRejected;
+  }
+  return out;
+}
+
+bool Rest::CancelOrder(std::string_view order_id) {
+  const auto r = Call("DELETE", trading_, fmt::format("/v2/orders/{}", order_id), {}, true);
+  return r.status == 204 || r.status == 200;
+}
+
+MarketClock Rest::GetClock() {
+  const auto r = Call("GET", trading_, "/v2/clock", {}, true);
+  if (r.status != 200) Throw("GET /v2/clock", r);
+  ParseError e;
+  auto c = ParseClock(r.body, e);
+  if (!c) throw RestError(r.status, {}, "GET /v2/clock: " + e.what);
+  return *c;
+}
+
+std::vector<CalendarDay> Rest::GetCalendar(Days start, Days end) {
+  const auto r = Call(
+      "GET", trading_,
+      fmt::format("/v2/calendar?start={}&end={}", FormatDate(start), FormatDate(end)), {}, true);
+  if (r.status != 200) Throw("GET /v2/calendar", r);
+  ParseError e;
+  auto c = ParseCalendar(r.body, e);
+  if (!c) throw RestError(r.status, {}, "GET /v2/calendar: " + e.what);
+  return *c;
+}
+
+std::vector<Bar> Rest::GetDailyBars(const std::vector<std::string>& symbols, Days start,
+                                    std::optional<Days> end,
+                                    const std::function<void(std::size_t)>& progress) {
+  std::string joined;
+  for (const auto& s : symbols)
+    joined += (joined.empty() ? "" : ",") + s;
+  std::string base =
+      fmt::format("/v2/stocks/bars?symbols={}&timeframe=1Day&adjustment=all&limit=10000&start={}",
+                  UrlEncode(joined), FormatDate(start));
+  if (end) base += "&end=" + FormatDate(*end);
+  if (endpoints_.feed == "iex" || endpoints_.feed == "sip") base += "&feed=" + endpoints_.feed;
+  std::vector<Bar> out;
+  std::string token;
+  for (int page = 0;; ++page) {
+    const std::string target = token.empty() ? base : base + "&page_token=" + UrlEncode(token);
+    const auto r = Call("GET", data_, target, {}, true);
+    if (r.status != 200) Throw("GET /v2/stocks/bars", r);
+    ParseError e;
+    auto p = ParseBarsPage(r.body, e);
+    if (!p)
+      throw RestError(r.status, {},
+                      fmt::format("GET /v2/stocks/bars page {}: {}", page + 1, e.what));
+    out.insert(out.end(), std::make_move_iterator(p->bars.begin()),
+               std::make_move_iterator(p->bars.end()));
+    if (progress) progress(out.size());
+    if (p->next_page_token.empty()) break;
+    if (p->next_page_token == token) {
+      throw RestError(r.status, {}, "GET /v2/stocks/bars: the server repeated a page token");
+    }
+    token = std::move(p->next_page_token);
+  }
+  return out;
+}
+
+}  // namespace ballast::alpaca

@@ -1,0 +1,98 @@
+#pragma once
+/// The live session's crash-safe journal: one SQLite file in WAL mode with synchronous=FULL, so a
+/// committed row survives a crash or kill -9. Everything is written *before* acting on it: the
+/// decision and its planned orders before the first POST, each order as `sending` before its POST,
+/// each fill as it arrives. The schema is in docs/live.md. It never holds API keys.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ballast/engine/time.hpp"
+
+struct sqlite3;
+
+namespace ballast::live {
+
+struct JournalOrder {
+  std::string client_order_id;
+  std::int64_t cycle = 0;
+  std::string symbol;
+  std::string side;  ///< buy | sell
+  double qty = 0.0;
+  double ref_price = 0.0;
+  /// planned | sending | sent | accepted | partially_filled | filled | canceled | expired |
+  /// rejected | denied | dry_run | abandoned
+  std::string state;
+  std::string broker_id;
+  double filled_qty = 0.0;
+  double avg_price = 0.0;
+  std::string reason;
+};
+
+struct JournalFill {
+  std::string exec_key;
+  std::string client_order_id;
+  std::string symbol;
+  std::string side;
+  double qty = 0.0;
+  double price = 0.0;
+  double commission = 0.0;
+  Timestamp at = 0;
+};
+
+struct JournalCycle {
+  std::int64_t id = 0;
+  Days day{};
+  /// started | planned | sending | done | incomplete | failed | nothing_due
+  std::string state;
+  std::string reason;
+};
+
+[[nodiscard]] bool IsTerminalState(std::string_view order_state) noexcept;
+
+class Journal {
+ public:
+  /// Opens or creates the journal; Error(kIo) naming the file when it cannot.
+  explicit Journal(const std::string& path);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  [[nodiscard]] const std::string& Path() const noexcept { return path_; }
+
+  /// The most recent decision cycle, if any.
+  [[nodiscard]] std::optional<JournalCycle> LastCycle();
+  std::int64_t BeginCycle(Days day, std::string_view reason, Timestamp now);
+  void SetCycleState(std::int64_t cycle, std::string_view state, std::string_view detail = {});
+  /// The decision's planned orders and its preview, in one transaction.
+  void PlanOrders(std::int64_t cycle, const std::vector<JournalOrder>& orders,
+                  std::string_view preview_json);
+  void SetOrderState(std::string_view client_order_id, std::string_view state,
+                     std::string_view broker_id = {}, std::string_view reason = {});
+  void SetOrderProgress(std::string_view client_order_id, double filled_qty, double avg_price);
+  /// False when this execution was already recorded (a duplicate update).
+  bool RecordFill(const JournalFill& fill);
+  [[nodiscard]] std::vector<JournalOrder> CycleOrders(std::int64_t cycle);
+  /// Orders in a state that is not final, oldest first.
+  [[nodiscard]] std::vector<JournalOrder> OpenOrders();
+  [[nodiscard]] std::vector<JournalFill> Fills();
+  [[nodiscard]] double FilledQty(std::string_view client_order_id);
+  /// Notional of orders sent (or being sent) on `day` (for max_daily_turnover).
+  [[nodiscard]] double SentNotional(Days day);
+
+  /// Schedule state (e.g. `last_decision_day`).
+  void SetState(std::string_view key, std::string_view value);
+  [[nodiscard]] std::optional<std::string> State(std::string_view key);
+
+  void Event(Timestamp at, std::string_view kind, std::string_view detail_json);
+
+ private:
+  void Exec(const char* sql);
+  std::string path_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace ballast::live

@@ -1,0 +1,44 @@
+#pragma once
+/// `ballast live`: the backtest's strategy, planner, risk gate, order manager and ledger, with the
+/// wall clock, Alpaca's market data and either Alpaca's venue or the simulated one swapped in.
+/// See docs/live.md for the flow, the journal and the fault handling.
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace ballast::live {
+
+enum class BrokerKind : unsigned char { kAlpaca, kSim };
+
+struct LiveOptions {
+  std::string config_path;
+  std::vector<std::string> sets;
+  BrokerKind broker = BrokerKind::kAlpaca;
+  bool live = false;           ///< --live (real money); paper otherwise
+  bool confirm_live = false;   ///< --i-understand-this-is-real-money
+  bool dry_run = false;        ///< plan, preview and journal; send nothing
+  bool once = false;           ///< one decision cycle now, then exit
+  bool force = false;          ///< rebalance even when nothing is due
+  std::string journal_path;    ///< default <out>/journal.sqlite
+  std::string out_dir;         ///< default runs/live-<name>
+  std::string env_file;        ///< APCA_API_* from this file instead of the environment
+  double fill_timeout_s = -1;  ///< override live.fill_timeout_seconds
+  int metrics_port = -1;       ///< override live.metrics_port (0 = off)
+  bool quiet = false;
+  const std::atomic<bool>* stop = nullptr;  ///< set by SIGINT / SIGTERM
+  const std::atomic<bool>* kill = nullptr;  ///< set by SIGUSR1: kill switch
+};
+
+/// Exit status of a live run.
+enum LiveExit : int {
+  kLiveOk = 0,          ///< cycle done (orders filled, or nothing due), or stopped cleanly
+  kLiveIncomplete = 5,  ///< orders rejected, denied, or not filled before the timeout
+};
+
+/// Runs the session; returns a LiveExit. Throws ballast::Error for config (2), data (3) and
+/// broker (4: authentication, blocked account) failures.
+int RunLive(const LiveOptions& options);
+
+}  // namespace ballast::live

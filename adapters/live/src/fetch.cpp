@@ -1,0 +1,112 @@
+#include "ballast/live/fetch.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include "ballast/adapters/alpaca/rest.hpp"
+#include "ballast/data/bar_store.hpp"
+#include "ballast/engine/error.hpp"
+#include "ballast/live/time_ny.hpp"
+
+namespace ballast::live {
+
+int FetchBars(const FetchOptions& o) {
+  std::vector<std::string> symbols;
+  for (std::size_t pos = 0; pos <= o.symbols.size();) {
+    const auto next = o.symbols.find(',', pos);
+    std::string s =
+        o.symbols.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+    s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
+    if (!s.empty()) {
+      for (const char ch : s) {
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' ||
+              ch == '/')) {
+          throw Error(ErrorKind::kUsage, fmt::format("--symbols: '{}' is not a ticker", s));
+        }
+      }
+      symbols.push_back(s);
+    }
+    if (next == std::string::npos) break;
+    pos = next + 1;
+  }
+  if (symbols.empty()) throw Error(ErrorKind::kUsage, "--symbols: give at least one symbol");
+  const auto start = ParseIsoDate(o.start);
+  if (!start)
+    throw Error(ErrorKind::kUsage, fmt::format("--start: '{}' is not YYYY-MM-DD", o.start));
+  std::optional<Days> end;
+  if (!o.end.empty()) {
+    end = ParseIsoDate(o.end);
+    if (!end || *end < *start) {
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("--end: '{}' is not a date on or after --start", o.end));
+    }
+  }
+  if (std::filesystem::exists(o.out) && !o.force) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("{}: already exists (use --force to replace it)", o.out));
+  }
+  alpaca::Endpoints e;
+  e.feed = o.feed;
+  if (const char* v = std::getenv("APCA_API_DATA_URL"); v != nullptr && *v != '\0') e.data_url = v;
+  if (const char* v = std::getenv("APCA_API_BASE_URL"); v != nullptr && *v != '\0') {
+    e.trading_url = v;
+  }
+  alpaca::Rest rest(e, alpaca::LoadCredentials(o.env_file),
+                    [](std::string_view kind, const std::string& detail) {
+                      spdlog::warn("{}: {}", kind, detail);
+                    });
+  std::vector<alpaca::Bar> bars;
+  try {
+    bars = rest.GetDailyBars(symbols, *start, end, [&](std::size_t n) {
+      if (!o.quiet) std::cerr << fmt::format("\rfetch: {} bars", n) << std::flush;
+    });
+  } catch (const alpaca::RestError& err) {
+    if (!o.quiet) std::cerr << "\n";
+    throw Error(err.status() == 401 || err.status() == 403 ? ErrorKind::kBroker : ErrorKind::kData,
+                err.what());
+  } catch (const net::TransportError& err) {
+    throw Error(ErrorKind::kBroker, fmt::format("cannot reach {}: {}", e.data_url, err.what()));
+  }
+  if (!o.quiet) std::cerr << "\n";
+  std::map<std::string, std::map<Timestamp, alpaca::Bar>> by_symbol;
+  for (auto& b : bars) {
+    const Timestamp day = DayToTimestamp(NyDate(b.t));
+    by_symbol[b.symbol][day] = std::move(b);  // a repeated day keeps the later bar
+  }
+  std::vector<data::SymbolSeries> series;
+  for (const auto& s : symbols) {
+    const auto it = by_symbol.find(s);
+    if (it == by_symbol.end() || it->second.empty()) {
+      throw Error(ErrorKind::kData,
+                  fmt::format("Alpaca returned no daily bars for {} from {}{} (feed {})", s,
+                              o.start, o.end.empty() ? "" : " to " + o.end, o.feed));
+    }
+    data::SymbolSeries ss;
+    ss.symbol = s;
+    ss.price_adjustment = "adjusted";
+    ss.source = "alpaca";
+    for (const auto& [t, b] : it->second) {
+      ss.time.push_back(t);
+      ss.open.push_back(b.open);
+      ss.high.push_back(b.high);
+      ss.low.push_back(b.low);
+      ss.close.push_back(b.close);
+      ss.volume.push_back(b.volume);
+    }
+    series.push_back(std::move(ss));
+  }
+  data::WriteStore(o.out, series, o.force);
+  if (!o.quiet) {
+    std::cout << fmt::format("wrote {}: {} symbol(s), {} bars from Alpaca ({} requests)\n", o.out,
+                             series.size(), bars.size(), rest.Requests());
+  }
+  return 0;
+}
+
+}  // namespace ballast::live

@@ -1,0 +1,1316 @@
+// `ballast live`: one decision cycle (--once) or a service that checks the strategy at its time on
+// every NYSE session. The strategy, planner, risk gate, order manager and ledger are the
+// backtest's; this file swaps in the wall clock, Alpaca's bars and Alpaca's venue (or SimVenue).
+#include "ballast/live/session.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "ballast/adapters/alpaca/rest.hpp"
+#include "ballast/adapters/alpaca/streams.hpp"
+#include "ballast/adapters/sim/sim_venue.hpp"
+#include "ballast/backtests/backtest_config.hpp"
+#include "ballast/backtests/outputs.hpp"
+#include "ballast/engine/calendar.hpp"
+#include "ballast/engine/clock.hpp"
+#include "ballast/engine/error.hpp"
+#include "ballast/engine/kernel.hpp"
+#include "ballast/live/journal.hpp"
+#include "ballast/live/ops_server.hpp"
+#include "ballast/live/time_ny.hpp"
+
+namespace ballast::live {
+namespace fs = std::filesystem;
+namespace {
+
+struct RiskLimits {
+  double max_order_notional = 0.0;  ///< currency; 0 = none
+  double max_daily_turnover = 0.0;  ///< fraction of equity sent per session day; 0 = none
+  double max_weight = 0.0;          ///< post-trade weight of one symbol; 0 = none
+  std::string kill_switch_file;     ///< while this file exists no new orders are sent
+  bool cancel_on_kill = true;       ///< and open orders are canceled
+};
+
+struct LiveConfig {
+  alpaca::Endpoints endpoints;
+  int check_minutes = 15 * 60 + 45;  ///< New York time; kept the same distance from early closes
+  int history_days = 400;            ///< calendar days of daily bars loaded for the strategy
+  double fill_timeout_s = 120.0;
+  int metrics_port = 0;
+  bool confirm_live = false;
+  double stale_data_s = 120.0;
+  RiskLimits risk;
+};
+
+bool IsAlpacaHost(std::string_view url, std::string_view host) {
+  return url.find(std::string("://").append(host)) != std::string_view::npos;
+}
+
+LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o) {
+  LiveConfig c;
+  const ConfigNode root = doc.Root();
+  auto& e = c.endpoints;
+  if (o.live) {
+    e.trading_url = "https://api.alpaca.markets";
+    e.trading_stream_url = "wss://api.alpaca.markets/stream";
+  }
+  if (auto b = root.Find("broker")) {
+    b->ExpectKeys({"alpaca"});
+    if (auto a = b->Find("alpaca")) {
+      a->ExpectKeys(
+          {"trading_url", "data_url", "trading_stream_url", "data_stream_url", "feed", "ca_file"});
+      e.trading_url = a->StringOr("trading_url", e.trading_url);
+      e.data_url = a->StringOr("data_url", e.data_url);
+      e.trading_stream_url = a->StringOr("trading_stream_url", e.trading_stream_url);
+      e.data_stream_url = a->StringOr("data_stream_url", e.data_stream_url);
+      e.feed = a->EnumOr("feed", {"iex", "sip", "test", "delayed_sip"}, e.feed);
+      if (auto ca = a->Find("ca_file")) {
+        e.tls.ca_file = (fs::path(doc.Origin()).parent_path() / ca->String()).string();
+      }
+    }
+  }
+  if (auto l = root.Find("live")) {
+    l->ExpectKeys({"check_time", "history_days", "fill_timeout_seconds", "metrics_port",
+                   "confirm_live", "stale_data_seconds", "risk"});
+    if (auto t = l->Find("check_time")) {
+      const std::string s = t->String();
+      int h = -1, m = -1;
+      if (s.size() == 5 && s[2] == ':') {
+        h = std::stoi(s.substr(0, 2));
+        m = std::stoi(s.substr(3, 2));
+      }
+      if (h < 9 || h > 16 || m < 0 || m > 59 || h * 60 + m < 9 * 60 + 30 || h * 60 + m > 16 * 60)
+        t->Fail("a New York time between 09:30 and 16:00 as HH:MM, e.g. \"15:45\"");
+      c.check_minutes = h * 60 + m;
+    }
+    if (auto v = l->Find("history_days")) {
+      c.history_days = static_cast<int>(v->Integer());
+      if (c.history_days < 5 || c.history_days > 3650) v->Fail("calendar days in [5, 3650]");
+    }
+    c.fill_timeout_s = l->NumberOr("fill_timeout_seconds", c.fill_timeout_s);
+    if (!(c.fill_timeout_s > 0.0)) l->At("fill_timeout_seconds").Fail("seconds > 0");
+    if (auto v = l->Find("metrics_port")) {
+      c.metrics_port = static_cast<int>(v->Integer());
+      if (c.metrics_port < 0 || c.metrics_port > 65535) v->Fail("a TCP port, or 0 for none");
+    }
+    c.confirm_live = l->BoolOr("confirm_live", false);
+    c.stale_data_s = l->NumberOr("stale_data_seconds", c.stale_data_s);
+    if (auto r = l->Find("risk")) {
+      r->ExpectKeys({"max_order_notional", "max_daily_turnover", "max_weight", "kill_switch_file",
+                     "cancel_on_kill"});
+      c.risk.max_order_notional = r->NumberOr("max_order_notional", 0.0);
+      c.risk.max_daily_turnover = r->NumberOr("max_daily_turnover", 0.0);
+      c.risk.max_weight = r->NumberOr("max_weight", 0.0);
+      if (c.risk.max_order_notional < 0.0) r->At("max_order_notional").Fail("an amount >= 0");
+      if (c.risk.max_daily_turnover < 0.0) r->At("max_daily_turnover").Fail("a fraction >= 0");
+      if (c.risk.max_weight < 0.0 || c.risk.max_weight > 1.0)
+        r->At("max_weight").Fail("a weight in [0, 1]");
+      if (auto k = r->Find("kill_switch_file")) {
+        c.risk.kill_switch_file = (fs::path(doc.Origin()).parent_path() / k->String()).string();
+      }
+      c.risk.cancel_on_kill = r->BoolOr("cancel_on_kill", true);
+    }
+  }
+  // The environment wins over the config (as Alpaca's SDKs read it).
+  auto env = [](const char* name, std::string& into) {
+    if (const char* v = std::getenv(name); v != nullptr && *v != '\0') into = v;
+  };
+  env("APCA_API_BASE_URL", e.trading_url);
+  env("APCA_API_DATA_URL", e.data_url);
+  env("APCA_API_STREAM_URL", e.trading_stream_url);
+  env("APCA_API_DATA_STREAM_URL", e.data_stream_url);
+  // Refuse a mode/endpoint mismatch before any request: paper keys on the live host or the other
+  // way round would fail at best and trade real money at worst.
+  if (!o.live && IsAlpacaHost(e.trading_url, "api.alpaca.markets")) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("--paper, but the trading URL is Alpaca's live endpoint ({}); unset "
+                            "APCA_API_BASE_URL or broker.alpaca.trading_url, or pass --live",
+                            e.trading_url));
+  }
+  if (o.live && IsAlpacaHost(e.trading_url, "paper-api.alpaca.markets")) {
+    throw Error(
+        ErrorKind::kUsage,
+        fmt::format("--live, but the trading URL is Alpaca's paper endpoint ({})", e.trading_url));
+  }
+  for (const auto* url : {&e.trading_url, &e.data_url, &e.trading_stream_url}) {
+    try {
+      (void)net::ParseUrl(*url);
+    } catch (const std::invalid_argument& ex) {
+      throw Error(ErrorKind::kConfig,
+                  fmt::format("{}: broker.alpaca: {}", doc.Origin(), ex.what()));
+    }
+  }
+  return c;
+}
+
+/// Orders wait here until the session has previewed, checked and journaled them.
+class QueueVenue final : public Venue {
+ public:
+  void SetListener(VenueListener* l) override { listener_ = l; }
+  void Submit(const Order& order) override { queue_.push_back(order); }
+  void Cancel(OrderId id, std::string_view reason) override {
+    if (listener_) listener_->OnOrderCanceled(id, reason, 0);
+  }
+  void OnSliceOpen(std::size_t) override {}
+  void OnSliceClose(std::size_t) override {}
+  std::vector<Order> Take() { return std::exchange(queue_, {}); }
+  [[nodiscard]] VenueListener* Listener() const noexcept { return listener_; }
+
+ private:
+  VenueListener* listener_ = nullptr;
+  std::vector<Order> queue_;
+};
+
+std::string Slug(const std::string& s) {
+  return backtests::Slug(s);
+}
+
+struct Metrics {
+  std::uint64_t orders_sent = 0, orders_rejected = 0, orders_denied = 0, fills = 0, cycles = 0,
+                malformed = 0, rate_limited = 0;
+  double equity = 0.0, drift = 0.0;
+};
+
+class Session {
+ public:
+  Session(const LiveOptions& o) : o_(o), clock_(io_) {}
+  int Run();
+
+ private:
+  // Set-up.
+  void Load();
+  void ConnectBroker();
+  void LoadPrices(Days today);
+  void Reconcile();
+  void Recover(Days today);
+  // One cycle.
+  int Cycle(bool force);
+  void SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned, std::size_t row);
+  void Send(JournalOrder& o);
+  void OnTradeUpdate(const alpaca::TradeMessage& m);
+  void ApplyFill(const std::string& coid, const std::string& symbol, Side side, double qty,
+                 double price, Timestamp at, const std::string& exec_key);
+  bool WaitForOrders(double timeout_s);
+  void PollOpenOrders();
+  void CancelOpen(std::string_view reason);
+  bool KillSwitch() const;
+  // Outputs.
+  void Log(std::string_view kind, std::string fields,
+           spdlog::level::level_enum level = spdlog::level::info);
+  void FlushKernelEvents();
+  void WriteStatus(std::string_view cycle_state);
+  double Drift() const;
+  OpsReply Ops(std::string_view path);
+  // Service mode.
+  void ScheduleNext();
+  void WatchStop();
+
+  [[nodiscard]] std::string Coid(std::int64_t cycle, Days day, const std::string& symbol) const {
+    std::string date = FormatDate(day);
+    date.erase(std::remove(date.begin(), date.end(), '-'), date.end());
+    return fmt::format("{}-{}-{}-{}", tag_, date, cycle, symbol).substr(0, 48);
+  }
+  [[nodiscard]] Timestamp Now() const { return clock_.Now(); }
+  [[nodiscard]] bool Sim() const { return o_.broker == BrokerKind::kSim; }
+
+  const LiveOptions& o_;
+  boost::asio::io_context io_;
+  WallClock clock_;
+  strategies::StrategyRegistry registry_;
+  backtests::BacktestConfig cfg_;
+  LiveConfig live_;
+  std::string out_, tag_;
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<alpaca::Rest> rest_;
+  std::unique_ptr<alpaca::TradeStream> trades_;
+  std::unique_ptr<alpaca::DataStream> data_;
+  std::unique_ptr<OpsServer> ops_;
+  alpaca::Credentials creds_;
+  std::vector<std::string> symbols_;  // tradable, then the benchmark if it is not one of them
+  std::size_t tradable_ = 0;
+  std::ptrdiff_t bench_col_ = -1;
+  std::shared_ptr<BarPanel> panel_;
+  std::map<std::string, alpaca::Bar> latest_;  // live bars from the data stream
+  std::vector<double> broker_qty_, broker_cost_;
+  double broker_cash_ = 0.0;
+  double equity_ = 0.0;
+  std::vector<double> marks_;
+  std::vector<double> targets_;               // last target weights (NaN = none)
+  std::map<std::string, JournalOrder> open_;  // by client order id, this process
+  std::map<std::string, OrderId> engine_ids_;
+  QueueVenue venue_;  // before orders_, which refers to it
+  std::unique_ptr<OrderManager> orders_;
+  std::unique_ptr<Ledger> ledger_;
+  RunRecord record_;
+  std::size_t flushed_events_ = 0;
+  std::string fatal_;
+  bool reconciled_ = false;
+  bool stopping_ = false;
+  Metrics m_;
+  std::ofstream events_file_;
+  std::optional<boost::asio::steady_timer> cycle_timer_, stop_timer_;
+};
+
+void Session::Log(std::string_view kind, std::string fields, spdlog::level::level_enum level) {
+  const Timestamp now = Now();
+  std::string line = R"({"time":")" + alpaca::FormatRfc3339(now) + R"(","type":)";
+  AppendJsonString(line, kind);
+  if (!fields.empty()) line += "," + fields;
+  line += "}";
+  if (events_file_) events_file_ << line << '\n' << std::flush;
+  if (journal_) journal_->Event(now, kind, "{" + fields + "}");
+  spdlog::log(level, "{}: {}", kind, fields);
+}
+
+void Session::FlushKernelEvents() {
+  for (; flushed_events_ < record_.events.size(); ++flushed_events_) {
+    const auto& e = record_.events[flushed_events_];
+    Log(e.type, e.fields_json, spdlog::level::debug);
+  }
+}
+
+void Session::Load() {
+  strategies::RegisterBuiltinStrategies(registry_);
+  ConfigDocument doc = ConfigDocument::FromFile(o_.config_path);
+  for (const auto& s : o_.sets)
+    doc.ApplySet(s);
+  cfg_ = backtests::ParseBacktestConfig(doc, registry_);
+  live_ = ParseLiveConfig(doc, o_);
+  if (o_.fill_timeout_s > 0.0) live_.fill_timeout_s = o_.fill_timeout_s;
+  if (o_.metrics_port >= 0) live_.metrics_port = o_.metrics_port;
+  if (o_.live && !(o_.confirm_live || live_.confirm_live)) {
+    throw Error(ErrorKind::kUsage,
+                "--live trades real money: add --i-understand-this-is-real-money or set "
+                "live.confirm_live: true in the config");
+  }
+  if (!cfg_.cash_flows.empty()) {
+    spdlog::warn("cash_flows are ignored live: deposit and withdraw at the broker");
+  }
+  out_ = o_.out_dir.empty() ? "runs/live-" + Slug(cfg_.name) : o_.out_dir;
+  fs::create_directories(out_);
+  // Client order ids: a hash of the portfolio's name, so they stay stable across config edits
+  // and restarts and say nothing about the account.
+  std::uint32_t h = 2166136261u;
+  for (unsigned char ch : cfg_.name + (Sim() ? "/sim" : "/alpaca")) {
+    h ^= ch;
+    h *= 16777619u;
+  }
+  tag_ = fmt::format("bl{:08x}", h);
+  journal_ = std::make_unique<Journal>(o_.journal_path.empty() ? out_ + "/journal.sqlite"
+                                                               : o_.journal_path);
+  events_file_.open(out_ + "/events.jsonl", std::ios::app);
+  symbols_ = cfg_.strategy.symbols;
+  tradable_ = symbols_.size();
+  if (!cfg_.benchmark.empty()) {
+    const auto it = std::find(symbols_.begin(), symbols_.end(), cfg_.benchmark);
+    if (it == symbols_.end()) {
+      symbols_.push_back(cfg_.benchmark);
+      bench_col_ = static_cast<std::ptrdiff_t>(tradable_);
+    } else {
+      bench_col_ = it - symbols_.begin();
+    }
+  }
+  targets_.assign(tradable_, kNaN);
+  if (auto t = journal_->State("targets")) {
+    std::size_t i = 0, pos = 0;
+    while (i < tradable_ && pos <= t->size()) {
+      const auto next = t->find(',', pos);
+      const std::string cell = t->substr(pos, next - pos);
+      targets_[i++] = cell.empty() || cell == "nan" ? kNaN : std::stod(cell);
+      if (next == std::string::npos) break;
+      pos = next + 1;
+    }
+  }
+}
+
+void Session::ConnectBroker() {
+  creds_ = alpaca::LoadCredentials(o_.env_file);
+  rest_ = std::make_unique<alpaca::Rest>(live_.endpoints, creds_,
+                                         [this](std::string_view kind, const std::string& detail) {
+                                           if (kind == "rate_limited") ++m_.rate_limited;
+                                           JsonFields f;
+                                           f.Add("detail", detail);
+                                           Log(kind, f.Take(), spdlog::level::warn);
+                                         });
+  alpaca::Account account;
+  try {
+    account = rest_->GetAccount();
+  } catch (const alpaca::RestError& e) {
+    if (e.status() == 401 || e.status() == 403) throw Error(ErrorKind::kBroker, e.what());
+    throw Error(ErrorKind::kBroker, fmt::format("Alpaca account: {}", e.what()));
+  } catch (const net::TransportError& e) {
+    throw Error(ErrorKind::kBroker, fmt::format("cannot reach Alpaca at {}: {}",
+                                                live_.endpoints.trading_url, e.what()));
+  }
+  if (!Sim() && (account.trading_blocked || account.account_blocked ||
+                 (!account.status.empty() && account.status != "ACTIVE"))) {
+    throw Error(ErrorKind::kBroker,
+                fmt::format("the Alpaca account cannot trade (status {}{})", account.status,
+                            account.trading_blocked ? ", trading blocked" : ""));
+  }
+  broker_cash_ = account.cash;
+  JsonFields f;
+  f.Add("broker", Sim() ? "sim" : "alpaca")
+      .Add("mode", o_.live ? "live" : "paper")
+      .Add("endpoint", live_.endpoints.trading_url)
+      .Add("account_status", account.status)
+      .Add("equity", account.equity)
+      .Add("dry_run", o_.dry_run);
+  Log("session_connected", f.Take());
+}
+
+void Session::LoadPrices(Days today) {
+  const Days from = today - std::chrono::days(live_.history_days);
+  std::vector<alpaca::Bar> bars;
+  try {
+    bars = rest_->GetDailyBars(symbols_, from, std::nullopt);
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::kData, fmt::format("daily bars from Alpaca: {}", e.what()));
+  }
+  // Session dates: Alpaca stamps daily bars at midnight New York time.
+  std::set<Days> dates;
+  for (const auto& b : bars)
+    dates.insert(NyDate(b.t));
+  for (const auto& [sym, b] : latest_)
+    dates.insert(NyDate(b.t));
+  dates.insert(today);
+  panel_ = std::make_shared<BarPanel>(symbols_);
+  std::map<Days, std::size_t> row_of;
+  for (const Days d : dates) {
+    if (d > today) continue;
+    row_of[d] = panel_->AppendRow(DayToTimestamp(d));
+  }
+  auto put = [&](const alpaca::Bar& b) {
+    const auto col = panel_->IndexOf(b.symbol);
+    const auto it = row_of.find(NyDate(b.t));
+    if (col < 0 || it == row_of.end()) return;
+    panel_->SetBar(it->second, static_cast<std::size_t>(col), b.open, b.high, b.low, b.close,
+                   b.volume);
+  };
+  for (const auto& b : bars)
+    put(b);
+  // The stream's latest bar of the day (minute or daily) is the freshest price.
+  for (const auto& [sym, b] : latest_) {
+    if (NyDate(b.t) == today) put(b);
+  }
+  // The decision row is today's: a symbol without a bar today is valued at its last close.
+  const std::size_t last = panel_->Rows() - 1;
+  for (std::size_t c = 0; c < symbols_.size(); ++c) {
+    if (panel_->HasBar(last, c)) continue;
+    for (std::size_t r = last; r-- > 0;) {
+      if (panel_->HasBar(r, c)) {
+        const double px = panel_->Close(r, c);
+        panel_->SetBar(last, c, px, px, px, px, 0.0);
+        JsonFields f;
+        f.Add("kind", "stale_price")
+            .Add("symbol", symbols_[c])
+            .Add("as_of", FormatDate(panel_->Day(r)));
+        Log("market_data_error", f.Take(), spdlog::level::debug);
+        break;
+      }
+    }
+    if (c < tradable_ && !panel_->HasBar(last, c)) {
+      throw Error(ErrorKind::kData, fmt::format("Alpaca returned no daily bars for {} since {}",
+                                                symbols_[c], FormatDate(from)));
+    }
+  }
+  marks_.assign(panel_->CloseRow(last).begin(),
+                panel_->CloseRow(last).begin() + static_cast<std::ptrdiff_t>(tradable_));
+}
+
+void Session::Reconcile() {
+  broker_qty_.assign(tradable_, 0.0);
+  broker_cost_.assign(tradable_, 0.0);
+  if (Sim()) {
+    // Local paper trading: the account is the initial cash plus every journaled fill.
+    broker_cash_ = cfg_.initial_cash;
+    for (const auto& f : journal_->Fills()) {
+      const auto it = std::find(symbols_.begin(), symbols_.end(), f.symbol);
+      if (it == symbols_.end() || it - symbols_.begin() >= static_cast<std::ptrdiff_t>(tradable_))
+        continue;
+      const auto c = static_cast<std::size_t>(it - symbols_.begin());
+      const double sign = f.side == "buy" ? 1.0 : -1.0;
+      if (sign > 0) {
+        broker_cost_[c] =
+            (broker_cost_[c] * broker_qty_[c] + f.qty * f.price) / (broker_qty_[c] + f.qty);
+      }
+      broker_qty_[c] += sign * f.qty;
+      broker_cash_ -= sign * f.qty * f.price + f.commission;
+    }
+  } else {
+    const auto account = rest_->GetAccount();
+    broker_cash_ = account.cash;
+    for (const auto& p : rest_->GetPositions()) {
+      const auto it = std::find(
+          symbols_.begin(), symbols_.begin() + static_cast<std::ptrdiff_t>(tradable_), p.symbol);
+      if (it == symbols_.begin() + static_cast<std::ptrdiff_t>(tradable_)) {
+        JsonFields f;
+        f.Add("symbol", p.symbol).Add("qty", p.qty).Add("market_value", p.market_value);
+        Log("reconcile_untracked_position", f.Take(), spdlog::level::warn);
+        continue;
+      }
+      const auto c = static_cast<std::size_t>(it - symbols_.begin());
+      broker_qty_[c] = p.qty;
+      broker_cost_[c] = p.avg_entry_price;
+      if (p.qty < 0.0) {
+        JsonFields f;
+        f.Add("symbol", p.symbol).Add("qty", p.qty);
+        Log("reconcile_short_position", f.Take(), spdlog::level::warn);
+      }
+    }
+  }
+  // What this session's ledger believed (before this process: nothing) vs the broker.
+  if (ledger_) {
+    for (std::size_t c = 0; c < tradable_; ++c) {
+      const double mine = ledger_->Quantity(static_cast<SymbolIndex>(c));
+      if (std::abs(mine - broker_qty_[c]) > 1e-6) {
+        JsonFields f;
+        f.Add("symbol", symbols_[c]).Add("ledger", mine).Add("broker", broker_qty_[c]);
+        Log("reconcile_difference", f.Take(), spdlog::level::warn);
+      }
+    }
+    if (std::abs(ledger_->Cash() - broker_cash_) > 0.01) {
+      JsonFields f;
+      f.Add("symbol", "cash").Add("ledger", ledger_->Cash()).Add("broker", broker_cash_);
+      Log("reconcile_difference", f.Take(), spdlog::level::warn);
+    }
+    ledger_->Reconcile(broker_qty_, broker_cost_, broker_cash_);
+  }
+  reconciled_ = true;
+}
+
+void Session::Recover(Days today) {
+  // Orders a previous process journaled but did not see to the end.
+  for (auto& o : journal_->OpenOrders()) {
+    std::optional<alpaca::OrderInfo> b;
+    if (!Sim()) b = rest_->GetOrderByClientId(o.client_order_id);
+    JsonFields f;
+    f.Add("client_order_id", o.client_order_id).Add("journal_state", o.state);
+    if (b) {
+      // Fills the broker made while we were away: already in its positions, journal them.
+      const double known = journal_->FilledQty(o.client_order_id);
+      if (b->filled_qty > known + 1e-9) {
+        const double qty = b->filled_qty - known;
+        const double px = b->filled_avg_price > 0.0 ? b->filled_avg_price : o.ref_price;
+        journal_->RecordFill(JournalFill{
+            fmt::format("recovered-{}-{}", o.client_order_id, b->filled_qty), o.client_order_id,
+            o.symbol, o.side, qty, px, 0.0, b->updated_at ? b->updated_at : Now()});
+        std::ofstream(out_ + "/trades.csv", std::ios::app)
+            << fmt::format("{},{},{},{},{},{},recovered\n", alpaca::FormatRfc3339(Now()),
+                           o.client_order_id, o.symbol, o.side, qty, px);
+      }
+      journal_->SetOrderProgress(o.client_order_id, b->filled_qty, b->filled_avg_price);
+      const std::string state = b->status == "partially_filled" || b->status == "new" ||
+                                        b->status == "accepted" || b->status == "pending_new"
+                                    ? "sent"
+                                    : b->status;
+      journal_->SetOrderState(o.client_order_id, state, b->id);
+      f.Add("broker_status", b->status).Add("filled_qty", b->filled_qty);
+      if (!IsTerminalState(state)) {
+        o.state = state;
+        o.broker_id = b->id;
+        open_[o.client_order_id] = o;
+      }
+    } else {
+      const auto cycle = journal_->LastCycle();
+      const bool resumable = cycle && cycle->id == o.cycle && cycle->day == today;
+      if (resumable && (o.state == "planned" || o.state == "sending")) {
+        f.Add("broker_status", "not_found").Add("action", "resend");
+        o.state = "planned";
+        open_[o.client_order_id] = o;
+      } else {
+        journal_->SetOrderState(o.client_order_id, "abandoned", {},
+                                "not at the broker and its session day has passed");
+        f.Add("broker_status", "not_found").Add("action", "abandoned");
+      }
+    }
+    Log("order_recovered", f.Take());
+  }
+}
+
+bool Session::KillSwitch() const {
+  if (o_.kill != nullptr && o_.kill->load()) return true;
+  return !live_.risk.kill_switch_file.empty() && fs::exists(live_.risk.kill_switch_file);
+}
+
+void Session::CancelOpen(std::string_view reason) {
+  for (auto& [coid, o] : open_) {
+    if (o.broker_id.empty() || Sim()) continue;
+    const bool ok = rest_->CancelOrder(o.broker_id);
+    JsonFields f;
+    f.Add("client_order_id", coid).Add("reason", reason).Add("accepted", ok);
+    Log("order_cancel_requested", f.Take(), spdlog::level::warn);
+  }
+}
+
+double Session::Drift() const {
+  // Half the L1 distance between current weights and the last targets (the turnover a full
+  // rebalance would need).
+  if (equity_ <= 0.0) return 0.0;
+  double d = 0.0;
+  bool any = false;
+  for (std::size_t c = 0; c < tradable_; ++c) {
+    if (std::isnan(targets_[c])) continue;
+    any = true;
+    const double w = ledger_->Quantity(static_cast<SymbolIndex>(c)) * marks_[c] / equity_;
+    d += std::abs(w - targets_[c]);
+  }
+  return any ? d / 2.0 : 0.0;
+}
+
+void Session::ApplyFill(const std::string& coid, const std::string& symbol, Side side, double qty,
+                        double price, Timestamp at, const std::string& exec_key) {
+  if (!journal_->RecordFill(
+          JournalFill{exec_key, coid, symbol, std::string(ToString(side)), qty, price, 0.0, at})) {
+    return;  // already booked (a duplicate update, or recovered earlier)
+  }
+  ++m_.fills;
+  std::ofstream(out_ + "/trades.csv", std::ios::app)
+      << fmt::format("{},{},{},{},{},{},fill\n", alpaca::FormatRfc3339(at), coid, symbol,
+                     ToString(side), qty, price);
+  const auto col = std::find(symbols_.begin(), symbols_.end(), symbol) - symbols_.begin();
+  if (col >= static_cast<std::ptrdiff_t>(tradable_)) return;
+  const auto id = engine_ids_.find(coid);
+  Fill fill{id != engine_ids_.end() ? id->second : 0,
+            static_cast<SymbolIndex>(col),
+            side,
+            qty,
+            price,
+            0.0,
+            0.0,
+            at};
+  if (side == Side::kSell &&
+      qty > ledger_->Quantity(static_cast<SymbolIndex>(col)) * (1 + 1e-9) + 1e-9) {
+    // The broker sold more than the ledger holds (a manual trade?): the broker is right.
+    JsonFields f;
+    f.Add("symbol", symbol).Add("fill_qty", qty).Add("ledger", ledger_->Quantity(fill.symbol));
+    Log("reconcile_difference", f.Take(), spdlog::level::warn);
+    Reconcile();
+    return;
+  }
+  if (id != engine_ids_.end()) {
+    orders_->OnFill(fill);  // books the ledger and the trade record
+  } else {
+    ledger_->ApplyFill(fill);  // an order from an earlier process
+  }
+}
+
+void Session::OnTradeUpdate(const alpaca::TradeMessage& m) {
+  const std::string& coid = m.order.client_order_id;
+  const auto it = open_.find(coid);
+  if (it == open_.end()) {
+    if (coid.rfind(tag_, 0) != 0) return;  // not ours (another app on the account)
+  }
+  JsonFields f;
+  f.Add("event", m.event).Add("client_order_id", coid).Add("status", m.order.status);
+  const auto side = m.order.side == "sell" ? Side::kSell : Side::kBuy;
+  if (m.event == "fill" || m.event == "partial_fill") {
+    f.Add("qty", m.qty).Add("price", m.price).Add("filled_qty", m.order.filled_qty);
+    ApplyFill(
+        coid, m.order.symbol, side, m.qty, m.price, m.timestamp ? m.timestamp : Now(),
+        !m.execution_id.empty() ? m.execution_id : fmt::format("{}-{}", coid, m.order.filled_qty));
+    journal_->SetOrderProgress(coid, m.order.filled_qty, m.order.filled_avg_price);
+  }
+  std::string state;
+  if (m.event == "fill") {
+    state = "filled";
+  } else if (m.event == "partial_fill") {
+    state = "partially_filled";
+  } else if (m.event == "canceled" || m.event == "expired" || m.event == "rejected" ||
+             m.event == "done_for_day") {
+    state = m.event;
+  } else if (m.event == "new" || m.event == "accepted" || m.event == "pending_new") {
+    state = "accepted";
+  }
+  if (!state.empty() && it != open_.end()) {
+    journal_->SetOrderState(coid, state, m.order.id);
+    it->second.state = state;
+    const auto id = engine_ids_.find(coid);
+    if (id != engine_ids_.end()) {
+      if (state == "rejected") orders_->OnOrderRejected(id->second, "broker_rejected", Now());
+      if (state == "canceled" || state == "expired" || state == "done_for_day") {
+        orders_->OnOrderCanceled(id->second, state, Now());
+      }
+    }
+    if (state == "rejected") ++m_.orders_rejected;
+    if (IsTerminalState(state)) open_.erase(it);
+  }
+  Log("trade_update", f.Take(), m.event == "rejected" ? spdlog::level::warn : spdlog::level::info);
+}
+
+void Session::Send(JournalOrder& o) {
+  // Look before sending: a previous attempt may have reached the broker.
+  if (auto existing = rest_->GetOrderByClientId(o.client_order_id)) {
+    journal_->SetOrderState(o.client_order_id, "sent", existing->id);
+    o.state = "sent";
+    o.broker_id = existing->id;
+    JsonFields f;
+    f.Add("client_order_id", o.client_order_id).Add("broker_status", existing->status);
+    Log("order_already_placed", f.Take());
+    return;
+  }
+  journal_->SetOrderState(o.client_order_id, "sending");
+  alpaca::OrderRequest req{o.symbol, o.side, o.qty, o.client_order_id, "day"};
+  auto r = rest_->PostOrder(req);
+  if (r.kind == alpaca::PostOutcome::Kind::kUnknown ||
+      r.kind == alpaca::PostOutcome::Kind::kDuplicate) {
+    // Never blind-retry a POST: find out whether it was placed.
+    JsonFields f;
+    f.Add("client_order_id", o.client_order_id)
+        .Add("http_status", r.status)
+        .Add("detail", r.error.message);
+    Log(r.kind == alpaca::PostOutcome::Kind::kDuplicate ? "order_duplicate" : "order_uncertain",
+        f.Take(), spdlog::level::warn);
+    if (auto existing = rest_->GetOrderByClientId(o.client_order_id)) {
+      r.kind = alpaca::PostOutcome::Kind::kAccepted;
+      r.order = *existing;
+    } else if (r.kind == alpaca::PostOutcome::Kind::kUnknown) {
+      // Not placed: the same client order id makes one more POST safe (a duplicate is refused).
+      r = rest_->PostOrder(req);
+      if (r.kind == alpaca::PostOutcome::Kind::kUnknown) {
+        if (auto again = rest_->GetOrderByClientId(o.client_order_id)) {
+          r.kind = alpaca::PostOutcome::Kind::kAccepted;
+          r.order = *again;
+        }
+      }
+    }
+  }
+  JsonFields f;
+  f.Add("client_order_id", o.client_order_id)
+      .Add("symbol", o.symbol)
+      .Add("side", o.side)
+      .Add("qty", o.qty);
+  if (r.kind == alpaca::PostOutcome::Kind::kAccepted) {
+    ++m_.orders_sent;
+    journal_->SetOrderState(o.client_order_id, "sent", r.order.id);
+    o.state = "sent";
+    o.broker_id = r.order.id;
+    Log("order_sent", f.Add("broker_id", r.order.id).Take());
+    return;
+  }
+  ++m_.orders_rejected;
+  const std::string why =
+      r.kind == alpaca::PostOutcome::Kind::kRejected
+          ? fmt::format("HTTP {} {}", r.status, r.error.message)
+          : fmt::format("unknown outcome ({}); not at the broker", r.error.message);
+  journal_->SetOrderState(o.client_order_id, "rejected", {}, why);
+  o.state = "rejected";
+  Log("order_rejected",
+      f.Add("http_status", r.status).Add("code", r.error.code).Add("reason", why).Take(),
+      spdlog::level::warn);
+  const auto id = engine_ids_.find(o.client_order_id);
+  if (id != engine_ids_.end()) orders_->OnOrderRejected(id->second, "broker_rejected", Now());
+}
+
+void Session::SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned, std::size_t row) {
+  if (Sim()) {
+    // Simulated fills at today's price, through the backtest's fill and cost models.
+    sim::SimVenue venue(*panel_,
+                        sim::SimVenueOptions{sim::FillModel::kClose, cfg_.commission,
+                                             cfg_.slippage_bps, cfg_.shares, cfg_.lot_size},
+                        [this] { return ledger_->Cash() + 1e300; });
+    struct Relay final : VenueListener {
+      Session& s;
+      std::map<OrderId, std::string> coids;
+      explicit Relay(Session& session) : s(session) {}
+      void OnOrderAccepted(OrderId, Timestamp) override {}
+      void OnFill(const Fill& f) override {
+        const std::string& coid = coids.at(f.order);
+        if (!s.journal_->RecordFill(JournalFill{coid + "-sim", coid, s.symbols_[f.symbol],
+                                                std::string(ToString(f.side)), f.quantity, f.price,
+                                                f.commission, f.time})) {
+          return;
+        }
+        ++s.m_.fills;
+        std::ofstream(s.out_ + "/trades.csv", std::ios::app)
+            << fmt::format("{},{},{},{},{},{},sim\n", alpaca::FormatRfc3339(s.Now()), coid,
+                           s.symbols_[f.symbol], ToString(f.side), f.quantity, f.price);
+        s.orders_->OnFill(f);
+        s.journal_->SetOrderProgress(coid, f.quantity, f.price);
+        s.journal_->SetOrderState(coid, "filled");
+      }
+      void OnOrderRejected(OrderId id, std::string_view reason, Timestamp t) override {
+        s.journal_->SetOrderState(coids.at(id), "rejected", {}, reason);
+        s.orders_->OnOrderRejected(id, reason, t);
+      }
+      void OnOrderCanceled(OrderId id, std::string_view reason, Timestamp t) override {
+        s.journal_->SetOrderState(coids.at(id), "canceled", {}, reason);
+        s.orders_->OnOrderCanceled(id, reason, t);
+      }
+    } relay(*this);
+    venue.SetListener(&relay);
+    for (auto& o : planned) {
+      if (o.state != "planned") continue;
+      const auto id = engine_ids_.at(o.client_order_id);
+      relay.coids[id] = o.client_order_id;
+      const auto& st = orders_->Orders()[id - 1];
+      journal_->SetOrderState(o.client_order_id, "sending");
+      ++m_.orders_sent;
+      venue.Submit(st.order);
+    }
+    venue.OnSliceClose(row);
+    for (auto& o : planned)
+      o.state = "done";
+    (void)cycle;
+    return;
+  }
+  for (auto& o : planned) {
+    if (o.state != "planned") continue;
+    if (stopping_) {
+      journal_->SetOrderState(o.client_order_id, "abandoned", {}, "shutdown before sending");
+      continue;
+    }
+    Send(o);
+    if (!IsTerminalState(o.state)) open_[o.client_order_id] = o;
+  }
+}
+
+int Session::Cycle(bool force) {
+  ++m_.cycles;
+  const auto clock = rest_->GetClock();
+  const Days today = NyDate(clock.timestamp);
+  const bool trading_day = NyseCalendar::IsTradingDay(today);
+  LoadPrices(today);
+  ledger_ = std::make_unique<Ledger>(tradable_, 0.0, /*allow_borrowing=*/true);
+  Reconcile();
+  Recover(today);
+  const std::size_t row = panel_->Rows() - 1;
+  equity_ = ledger_->Equity(marks_);
+
+  // A decision journaled today but not fully sent (crash): resume it, do not decide again.
+  const auto last = journal_->LastCycle();
+  std::vector<JournalOrder> planned;
+  std::int64_t cycle_id = 0;
+  bool resumed = false;
+  if (last && last->day == today && (last->state == "planned" || last->state == "sending")) {
+    cycle_id = last->id;
+    for (auto& o : journal_->CycleOrders(cycle_id)) {
+      if (open_.count(o.client_order_id)) planned.push_back(open_[o.client_order_id]);
+    }
+    resumed = true;
+    JsonFields f;
+    f.Add("cycle", cycle_id).Add("orders", static_cast<std::uint64_t>(planned.size()));
+    Log("cycle_resumed", f.Take());
+  }
+
+  if (!resumed) {
+    if (!trading_day && !force) {
+      JsonFields f;
+      f.Add("day", FormatDate(today)).Add("reason", "NYSE closed");
+      Log("cycle_skipped", f.Take());
+      WriteStatus("market_closed");
+      return kLiveOk;
+    }
+    const auto prev_text = journal_->State("last_decision_day");
+    // (A plain Days and a flag: GCC 12 warns on optional<Days> here.)
+    const auto parsed = prev_text ? ParseIsoDate(*prev_text) : std::nullopt;
+    const bool has_prev = parsed.has_value();
+    const Days prev_day = parsed.value_or(Days{});
+    record_.events_enabled = true;
+    record_.weights_enabled = false;
+    QueueVenue& venue = venue_;
+    orders_ = std::make_unique<OrderManager>(venue, *ledger_, record_, cfg_.strategy.symbols, tag_);
+    PlannerOptions po;
+    po.shares = cfg_.shares;
+    po.lot_size = cfg_.lot_size;
+    po.min_trade_notional = std::max(cfg_.min_trade_notional, cfg_.strategy.min_trade_notional);
+    po.commission = cfg_.commission;
+    po.slippage_bps = cfg_.slippage_bps;
+    po.max_weight = cfg_.max_weight;
+    po.max_turnover = cfg_.max_turnover;
+    po.cash_reserve = cfg_.cash_reserve;
+    po.leverage = cfg_.leverage;
+    po.max_leverage = cfg_.max_leverage;
+    Planner planner(po);
+    RiskGate risk(cfg_.slippage_bps, cfg_.commission, cfg_.max_leverage);
+    auto strategy = cfg_.strategy.make();
+    NyseSessions sessions;
+    SimClock sim_clock;  // the kernel fires no timers live; the session owns the wall clock
+    Kernel kernel(KernelParts{*panel_, sessions, sim_clock, *strategy, planner, risk, venue,
+                              *orders_, *ledger_, record_},
+                  KernelOptions{tradable_, bench_col_, false, 0, cfg_.leverage, cfg_.max_leverage,
+                                0.0, cfg_.maintenance});
+    // --force decides as on a first day (allocate to targets); otherwise the schedule compares
+    // today with the last session the strategy saw, from the journal.
+    if (has_prev && !force) kernel.Resume(prev_day);
+    if (has_prev && prev_day == today && !force) {
+      JsonFields f;
+      f.Add("day", FormatDate(today)).Add("reason", "already decided today");
+      Log("cycle_skipped", f.Take());
+      FlushKernelEvents();
+      WriteStatus("already_decided");
+      return kLiveOk;
+    }
+    cycle_id = journal_->BeginCycle(today, force ? "forced" : "scheduled", Now());
+    kernel.OnSlice(row);
+    FlushKernelEvents();
+    journal_->SetState("last_decision_day", FormatDate(today));
+    auto queued = venue.Take();
+    if (queued.empty()) {
+      journal_->SetCycleState(cycle_id, "nothing_due");
+      JsonFields f;
+      f.Add("cycle", cycle_id).Add("day", FormatDate(today)).Add("drift", Drift());
+      Log("cycle_nothing_due", f.Take());
+      WriteStatus("nothing_due");
+      return kLiveOk;
+    }
+    const Target& t = kernel.LastTarget();
+    for (std::size_t c = 0; c < tradable_; ++c)
+      targets_[c] = t.weights[c];
+    std::string tj;
+    for (std::size_t c = 0; c < tradable_; ++c)
+      tj +=
+          (c ? "," : "") + (std::isnan(targets_[c]) ? std::string("nan") : JsonNumber(targets_[c]));
+    journal_->SetState("targets", tj);
+
+    // Preview, then the pre-trade limits, then the journal: all before the first order leaves.
+    const bool kill = KillSwitch();
+    double day_sent = journal_->SentNotional(today);
+    std::vector<double> after_qty(ledger_->Quantities().begin(), ledger_->Quantities().end());
+    for (const auto& q : queued) {
+      after_qty[q.symbol] += q.side == Side::kBuy ? q.quantity : -q.quantity;
+    }
+    std::string preview_json = "[";
+    std::string table =
+        fmt::format("rebalance preview {} (equity {:.2f}, cash {:.2f}){}\n", FormatDate(today),
+                    equity_, ledger_->Cash(), o_.dry_run ? " [dry run: nothing is sent]" : "");
+    table += fmt::format("  {:<8} {:<4} {:>12} {:>10} {:>12} {:>8} {:>8} {:>8}  {}\n", "symbol",
+                         "side", "qty", "price", "notional", "weight", "after", "target", "check");
+    double est_costs = 0.0;
+    for (const auto& q : queued) {
+      const std::string& sym = symbols_[q.symbol];
+      const double px = marks_[q.symbol];
+      const double notional = q.quantity * px;
+      const double before = ledger_->Quantity(q.symbol) * px / equity_;
+      const double after = after_qty[q.symbol] * px / equity_;
+      est_costs += cfg_.commission.Fee(q.quantity, px) + notional * cfg_.slippage_bps / 1e4;
+      std::string deny;
+      if (kill) {
+        deny = "kill_switch";
+      } else if (live_.risk.max_order_notional > 0.0 && notional > live_.risk.max_order_notional) {
+        deny = fmt::format("max_order_notional {}", live_.risk.max_order_notional);
+      } else if (live_.risk.max_daily_turnover > 0.0 &&
+                 day_sent + notional > live_.risk.max_daily_turnover * equity_ * (1 + 1e-9)) {
+        deny = fmt::format("max_daily_turnover {}", live_.risk.max_daily_turnover);
+      } else if (live_.risk.max_weight > 0.0 && q.side == Side::kBuy &&
+                 after > live_.risk.max_weight + 1e-9) {
+        deny = fmt::format("max_weight {}", live_.risk.max_weight);
+      }
+      if (deny.empty()) day_sent += notional;
+      JournalOrder jo;
+      jo.client_order_id = Coid(cycle_id, today, sym);
+      jo.cycle = cycle_id;
+      jo.symbol = sym;
+      jo.side = std::string(ToString(q.side));
+      jo.qty = q.quantity;
+      jo.ref_price = px;
+      jo.state = !deny.empty() ? "denied" : o_.dry_run ? "dry_run" : "planned";
+      jo.reason = deny;
+      engine_ids_[jo.client_order_id] = q.id;
+      planned.push_back(jo);
+      table += fmt::format(
+          "  {:<8} {:<4} {:>12.4f} {:>10.2f} {:>12.2f} {:>7.2f}% {:>7.2f}% {:>7}  {}\n", sym,
+          ToString(q.side), q.quantity, px, notional, before * 100, after * 100,
+          std::isnan(targets_[q.symbol]) ? std::string("-")
+                                         : fmt::format("{:.2f}%", targets_[q.symbol] * 100),
+          deny.empty() ? "ok" : "DENIED " + deny);
+      JsonFields pj;
+      pj.Add("client_order_id", jo.client_order_id)
+          .Add("symbol", sym)
+          .Add("side", ToString(q.side))
+          .Add("qty", q.quantity)
+          .Add("price", px)
+          .Add("notional", notional)
+          .Add("weight_before", before)
+          .Add("weight_after", after)
+          .Add("target", targets_[q.symbol])
+          .Add("denied", deny);
+      preview_json += (preview_json.size() > 1 ? ",{" : "{") + pj.Take() + "}";
+    }
+    preview_json += "]";
+    table += fmt::format("  estimated costs {:.2f}; drift before {:.4f}\n", est_costs, Drift());
+    journal_->PlanOrders(cycle_id, planned, preview_json);
+    {
+      std::ofstream(out_ + "/preview.txt") << table;
+      std::ofstream(out_ + "/preview.json")
+          << fmt::format(R"({{"cycle":{},"day":"{}","equity":{},"orders":{}}})", cycle_id,
+                         FormatDate(today), JsonNumber(equity_), preview_json)
+          << '\n';
+    }
+    if (!o_.quiet) std::cout << table << std::flush;
+    for (const auto& jo : planned) {
+      if (jo.state == "denied") {
+        ++m_.orders_denied;
+        JsonFields f;
+        f.Add("client_order_id", jo.client_order_id)
+            .Add("symbol", jo.symbol)
+            .Add("reason", jo.reason);
+        Log("risk_denied", f.Take(), spdlog::level::warn);
+        orders_->OnOrderRejected(engine_ids_[jo.client_order_id], "risk_denied", Now());
+      } else if (jo.state == "dry_run") {
+        orders_->OnOrderCanceled(engine_ids_[jo.client_order_id], "dry_run", Now());
+      }
+    }
+    if (kill && live_.risk.cancel_on_kill) CancelOpen("kill_switch");
+  } else {
+    // Resumed orders have no engine order: their fills go to the ledger directly.
+    orders_ =
+        std::make_unique<OrderManager>(venue_, *ledger_, record_, cfg_.strategy.symbols, tag_);
+  }
+
+  if (o_.dry_run) {
+    journal_->SetCycleState(cycle_id, "done", "dry run");
+    WriteStatus("dry_run");
+    return kLiveOk;
+  }
+  journal_->SetCycleState(cycle_id, "sending");
+  if (!Sim() && !trades_->Ready()) {
+    // Orders go out only while the trade stream is up (so every fill is seen).
+    WaitForOrders(0.0);
+  }
+  if (!Sim() && !trades_->Ready()) {
+    journal_->SetCycleState(cycle_id, "planned", "trade stream down; orders not sent");
+    JsonFields f;
+    f.Add("cycle", cycle_id).Add("reason", "trade stream not connected; orders kept for resume");
+    Log("cycle_deferred", f.Take(), spdlog::level::warn);
+    WriteStatus("deferred");
+    return kLiveIncomplete;
+  }
+  SendOrders(cycle_id, planned, row);
+  const bool done = Sim() || WaitForOrders(live_.fill_timeout_s);
+  if (!done) PollOpenOrders();
+  bool failed = false;
+  for (const auto& jo : journal_->CycleOrders(cycle_id)) {
+    if (jo.state != "filled") failed = true;
+  }
+  const std::string state = !open_.empty() ? "incomplete" : failed ? "failed" : "done";
+  journal_->SetCycleState(cycle_id, state);
+  // The broker is the source of truth: re-read what it holds after the fills.
+  if (!Sim()) Reconcile();
+  equity_ = ledger_->Equity(marks_);
+  JsonFields f;
+  f.Add("cycle", cycle_id)
+      .Add("state", state)
+      .Add("equity", equity_)
+      .Add("cash", ledger_->Cash())
+      .Add("drift", Drift())
+      .Add("open_orders", static_cast<std::uint64_t>(open_.size()));
+  Log("cycle_finished", f.Take(), state == "done" ? spdlog::level::info : spdlog::level::warn);
+  WriteStatus(state);
+  return state == "done" ? kLiveOk : kLiveIncomplete;
+}
+
+bool Session::WaitForOrders(double timeout_s) {
+  // Runs the loop until every open order is final, or the timeout (0: until the trade stream is
+  // up, at most its connect timeout).
+  const bool for_stream = timeout_s <= 0.0;
+  boost::asio::steady_timer deadline(io_);
+  deadline.expires_after(
+      std::chrono::milliseconds(static_cast<long long>((for_stream ? 10.0 : timeout_s) * 1000)));
+  bool expired = false;
+  deadline.async_wait([&](const boost::system::error_code& ec) {
+    if (!ec) expired = true;
+  });
+  while (!expired && fatal_.empty() && !(o_.stop && o_.stop->load())) {
+    if (for_stream ? trades_->Ready() : open_.empty()) break;
+    io_.restart();
+    io_.run_for(std::chrono::milliseconds(50));
+  }
+  deadline.cancel();
+  io_.restart();
+  io_.poll();
+  if (!fatal_.empty()) throw Error(ErrorKind::kBroker, fatal_);
+  return for_stream ? trades_->Ready() : open_.empty();
+}
+
+void Session::PollOpenOrders() {
+  // Updates missed on the stream: ask for each open order's state.
+  std::vector<std::string> ids;
+  for (const auto& [coid, o] : open_)
+    ids.push_back(coid);
+  for (const auto& coid : ids) {
+    auto b = rest_->GetOrderByClientId(coid);
+    if (!b) continue;
+    auto& o = open_[coid];
+    const double known = journal_->FilledQty(coid);
+    if (b->filled_qty > known + 1e-9) {
+      ApplyFill(coid, o.symbol, o.side == "sell" ? Side::kSell : Side::kBuy, b->filled_qty - known,
+                b->filled_avg_price > 0 ? b->filled_avg_price : o.ref_price,
+                b->updated_at ? b->updated_at : Now(),
+                fmt::format("poll-{}-{}", coid, b->filled_qty));
+    }
+    journal_->SetOrderProgress(coid, b->filled_qty, b->filled_avg_price);
+    if (b->status == "filled" || b->status == "canceled" || b->status == "expired" ||
+        b->status == "rejected") {
+      journal_->SetOrderState(coid, b->status, b->id);
+      open_.erase(coid);
+    } else {
+      JsonFields f;
+      f.Add("client_order_id", coid)
+          .Add("broker_status", b->status)
+          .Add("filled_qty", b->filled_qty);
+      Log("order_still_open", f.Take(), spdlog::level::warn);
+    }
+  }
+}
+
+void Session::WriteStatus(std::string_view cycle_state) {
+  equity_ = ledger_ ? ledger_->Equity(marks_) : equity_;
+  m_.equity = equity_;
+  m_.drift = ledger_ ? Drift() : 0.0;
+  const std::string equity_csv = out_ + "/equity.csv";
+  const bool fresh = !fs::exists(equity_csv);
+  std::ofstream eq(equity_csv, std::ios::app);
+  if (fresh) eq << "time,session_day,equity,cash,drift,cycle_state\n";
+  const Days day = panel_ ? panel_->Day(panel_->Rows() - 1) : TimestampToDay(Now());
+  eq << fmt::format("{},{},{},{},{},{}\n", alpaca::FormatRfc3339(Now()), FormatDate(day),
+                    JsonNumber(equity_), JsonNumber(ledger_ ? ledger_->Cash() : 0.0),
+                    JsonNumber(m_.drift), cycle_state);
+  std::string positions = "{";
+  for (std::size_t c = 0; ledger_ && c < tradable_; ++c) {
+    JsonFields p;
+    p.Add("qty", ledger_->Quantity(static_cast<SymbolIndex>(c)))
+        .Add("price", marks_[c])
+        .Add("weight", equity_ > 0
+                           ? ledger_->Quantity(static_cast<SymbolIndex>(c)) * marks_[c] / equity_
+                           : 0.0)
+        .Add("target", targets_[c]);
+    if (positions.size() > 1) positions += ",";
+    AppendJsonString(positions, symbols_[c]);
+    positions += ":{" + p.Take() + "}";
+  }
+  positions += "}";
+  JsonFields s;
+  s.Add("name", cfg_.name)
+      .Add("broker", Sim() ? "sim" : "alpaca")
+      .Add("mode", o_.live ? "live" : "paper")
+      .Add("dry_run", o_.dry_run)
+      .Add("session_day", FormatDate(day))
+      .Add("cycle_state", cycle_state)
+      .Add("equity", equity_)
+      .Add("cash", ledger_ ? ledger_->Cash() : 0.0)
+      .Add("drift", m_.drift)
+      .Add("open_orders", static_cast<std::uint64_t>(open_.size()))
+      .Add("journal", journal_->Path())
+      .AddRaw("positions", positions);
+  const std::string tmp = out_ + "/summary.json.tmp";
+  std::ofstream(tmp) << "{" << s.Take() << "}\n";
+  fs::rename(tmp, out_ + "/summary.json");
+}
+
+OpsReply Session::Ops(std::string_view path) {
+  if (path == "/health") return {200, "text/plain; charset=utf-8", "ok\n"};
+  const bool ready = reconciled_ && fatal_.empty() && !stopping_ &&
+                     (Sim() || (trades_ && trades_->Ready())) && (!data_ || data_->Ready());
+  if (path == "/ready") {
+    return {ready ? 200 : 503, "text/plain; charset=utf-8", ready ? "ready\n" : "not ready\n"};
+  }
+  if (path != "/metrics") return {404, "text/plain; charset=utf-8", "not found\n"};
+  std::string b;
+  auto metric = [&b](std::string_view name, std::string_view type, std::string_view help,
+                     double value) {
+    b += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name,
+                     JsonNumber(value));
+  };
+  const Timestamp now = Now();
+  metric("ballast_orders_sent_total", "counter", "Orders accepted by the broker.",
+         static_cast<double>(m_.orders_sent));
+  metric("ballast_orders_rejected_total", "counter", "Orders rejected by the broker.",
+         static_cast<double>(m_.orders_rejected));
+  metric("ballast_orders_denied_total", "counter", "Orders stopped by the pre-trade risk gate.",
+         static_cast<double>(m_.orders_denied));
+  metric("ballast_fills_total", "counter", "Executions booked.", static_cast<double>(m_.fills));
+  metric("ballast_cycles_total", "counter", "Decision cycles run.", static_cast<double>(m_.cycles));
+  metric("ballast_rate_limited_total", "counter", "HTTP 429 replies.",
+         static_cast<double>(m_.rate_limited));
+  metric("ballast_reconnects_total", "counter", "Websocket reconnects (both streams).",
+         static_cast<double>((trades_ ? trades_->Reconnects() : 0) +
+                             (data_ ? data_->Reconnects() : 0)));
+  metric(
+      "ballast_stream_messages_total", "counter", "Websocket messages received.",
+      static_cast<double>((trades_ ? trades_->Messages() : 0) + (data_ ? data_->Messages() : 0)));
+  metric(
+      "ballast_malformed_messages_total", "counter", "Websocket messages dropped as malformed.",
+      static_cast<double>((trades_ ? trades_->Malformed() : 0) + (data_ ? data_->Malformed() : 0)));
+  metric("ballast_last_data_age_seconds", "gauge", "Seconds since the last market data message.",
+         data_ && data_->LastData() ? static_cast<double>(now - data_->LastData()) / 1e9 : -1.0);
+  metric("ballast_equity", "gauge", "Account equity at the last marks.", m_.equity);
+  metric("ballast_drift", "gauge", "Half the L1 distance between weights and targets.", m_.drift);
+  metric("ballast_open_orders", "gauge", "Orders sent and not final.",
+         static_cast<double>(open_.size()));
+  metric("ballast_ready", "gauge", "1 when connected, authenticated and reconciled.",
+         ready ? 1.0 : 0.0);
+  return {200, "text/plain; version=0.0.4; charset=utf-8", b};
+}
+
+void Session::ScheduleNext() {
+  // Next check: today's check time if still ahead, else the next NYSE session's. On early-close
+  // days the check keeps its distance to the close (15:45 -> 12:45).
+  const Timestamp now = Now();
+  Days day = NyDate(now);
+  for (int i = 0; i < 10; ++i, day = NyseCalendar::NextTradingDay(day)) {
+    if (!NyseCalendar::IsTradingDay(day)) continue;
+    const int close = NyseCalendar::CloseMinutes(day).value_or(960);
+    const int at_min = live_.check_minutes - (960 - close);
+    const Timestamp at = NyLocalToUtc(day, at_min);
+    if (at <= now) continue;
+    JsonFields f;
+    f.Add("next_check", alpaca::FormatRfc3339(at)).Add("session_day", FormatDate(day));
+    Log("cycle_scheduled", f.Take());
+    clock_.ScheduleAt(at, [this] {
+      if (stopping_) return;
+      try {
+        (void)Cycle(false);
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::kBroker) {
+          fatal_ = e.what();
+          return;
+        }
+        JsonFields ef;
+        ef.Add("detail", e.what());
+        Log("cycle_error", ef.Take(), spdlog::level::err);
+      } catch (const std::exception& e) {
+        JsonFields ef;
+        ef.Add("detail", e.what());
+        Log("cycle_error", ef.Take(), spdlog::level::err);
+      }
+      ScheduleNext();
+    });
+    return;
+  }
+}
+
+void Session::WatchStop() {
+  stop_timer_->expires_after(std::chrono::milliseconds(100));
+  stop_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    if ((o_.stop && o_.stop->load()) || !fatal_.empty()) {
+      stopping_ = true;
+      io_.stop();
+      return;
+    }
+    if (KillSwitch() && live_.risk.cancel_on_kill && !open_.empty()) CancelOpen("kill_switch");
+    WatchStop();
+  });
+}
+
+int Session::Run() {
+  Load();
+  ConnectBroker();
+  if (!Sim()) {
+    trades_ = std::make_unique<alpaca::TradeStream>(
+        io_, live_.endpoints, creds_,
+        alpaca::TradeStream::Handlers{[this](bool reconnected) {
+                                        JsonFields f;
+                                        f.Add("reconnected", reconnected);
+                                        Log("trade_stream_ready", f.Take());
+                                        // Updates sent while we were away are not replayed: ask for
+                                        // each open order.
+                                        if (reconnected && !open_.empty()) PollOpenOrders();
+                                      },
+                                      [this](const alpaca::TradeMessage& m) { OnTradeUpdate(m); },
+                                      [this] { Log("trade_stream_down", "", spdlog::level::warn); },
+                                      [this](std::string_view kind, const std::string& detail) {
+                                        JsonFields f;
+                                        f.Add("detail", detail);
+                                        Log(kind, f.Take(), spdlog::level::warn);
+                                      },
+                                      [this](const std::string& why) { fatal_ = why; }});
+    if (!o_.dry_run) trades_->Start();
+  }
+  if (live_.metrics_port > 0) {
+    ops_ = std::make_unique<OpsServer>(io_, static_cast<unsigned short>(live_.metrics_port),
+                                       [this](std::string_view p) { return Ops(p); });
+    JsonFields f;
+    f.Add("url", fmt::format("http://127.0.0.1:{}/metrics", ops_->Port()));
+    Log("ops_server_listening", f.Take());
+  }
+  if (o_.once) {
+    const int status = Cycle(o_.force);
+    if (trades_) trades_->Stop();
+    return status;
+  }
+  // Service: stream today's prices, check at the configured time on every session.
+  data_ = std::make_unique<alpaca::DataStream>(
+      io_, live_.endpoints, creds_, cfg_.strategy.symbols,
+      alpaca::DataStream::Handlers{
+          [this] { Log("data_stream_ready", ""); },
+          [this](const alpaca::DataMessage& m) {
+            auto& b = latest_[m.bar.symbol];
+            if (m.kind == alpaca::DataMessage::Kind::kTrade) {
+              b.symbol = m.bar.symbol;
+              b.t = m.bar.t;
+              b.close = m.bar.close;
+              if (b.open == 0) b.open = b.high = b.low = b.close;
+            } else if (m.bar.t >= b.t) {
+              b = m.bar;  // a newer bar, or an updated bar replacing the one with the same t
+            }
+          },
+          [this](std::string_view kind, const std::string& detail) {
+            if (kind == "malformed_message") ++m_.malformed;
+            JsonFields f;
+            f.Add("detail", detail);
+            Log(kind, f.Take(), spdlog::level::warn);
+          },
+          [this](const std::string& why) { fatal_ = why; },
+          [this] {
+            const Timestamp now = Now();
+            const Days d = NyDate(now);
+            if (!NyseCalendar::IsTradingDay(d)) return false;
+            const int minute = NyMinuteOfDay(now);
+            return minute >= 570 && minute < NyseCalendar::CloseMinutes(d).value_or(960);
+          }},
+      alpaca::StreamOptions{
+          std::chrono::milliseconds(500), std::chrono::milliseconds(30'000),
+          std::chrono::milliseconds(10'000),
+          std::chrono::milliseconds(static_cast<long long>(live_.stale_data_s * 1000))});
+  data_->Start();
+  // Reconcile now so /ready and the status reflect the account before the first check.
+  {
+    const auto clock = rest_->GetClock();
+    LoadPrices(NyDate(clock.timestamp));
+    ledger_ = std::make_unique<Ledger>(tradable_, 0.0, true);
+    Reconcile();
+    Recover(NyDate(clock.timestamp));
+    WriteStatus("waiting");
+  }
+  if (o_.force) (void)Cycle(true);
+  stop_timer_.emplace(io_);
+  WatchStop();
+  ScheduleNext();
+  io_.restart();
+  io_.run();
+  stopping_ = true;
+  if (data_) data_->Stop();
+  if (trades_) trades_->Stop();
+  Log(
+      "session_stopped", fatal_.empty() ? "" : [&] {
+        JsonFields f;
+        f.Add("reason", fatal_);
+        return f.Take();
+      }());
+  if (!fatal_.empty()) throw Error(ErrorKind::kBroker, fatal_);
+  return kLiveOk;
+}
+
+}  // namespace
+
+int RunLive(const LiveOptions& options) {
+  Session session(options);
+  return session.Run();
+}
+
+}  // namespace ballast::live

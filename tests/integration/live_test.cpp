@@ -1,0 +1,488 @@
+// `ballast live` against the loopback Alpaca server (tests/testkit/fake_alpaca.*): scripted
+// scenarios over real HTTP and WebSocket sockets, the real binary, the real SQLite journal.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "ballast/adapters/alpaca/net.hpp"
+#include "ballast/data/bar_store.hpp"
+#include "fake_alpaca.hpp"
+#include "testkit.hpp"
+
+extern char** environ;
+
+namespace ballast {
+namespace {
+
+using nlohmann::json;
+using testkit::FakeAlpaca;
+using testkit::FakeAlpacaOptions;
+
+std::vector<data::SymbolSeries> Bars(const char* last_day,
+                                     std::vector<std::string> symbols = {"SPY", "AGG"}) {
+  return data::LoadSeries(testkit::SampleStore(), symbols, *ParseIsoDate("2025-10-01"),
+                          *ParseIsoDate(last_day));
+}
+
+std::string Config(const testkit::TempDir& dir, const std::string& extra_live = "") {
+  const std::string path = dir / "portfolio.json";
+  testkit::WriteFile(path, R"({
+  "name": "Live sixty forty",
+  "data": {"store": ")" + testkit::SampleStore() +
+                               R"("},
+  "portfolio": {"initial_cash": 100000},
+  "strategy": {"type": "calendar", "frequency": "monthly", "on": "first", "targets": {"SPY": 0.6, "AGG": 0.4}},
+  "execution": {"fill": "close", "commission": {"model": "none"}, "slippage_bps": 0},
+  "live": {"fill_timeout_seconds": 10, "history_days": 60)" +
+                               extra_live + R"(}
+})");
+  return path;
+}
+
+/// Rows of a journal query, cells as text.
+std::vector<std::vector<std::string>> Query(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  std::vector<std::vector<std::string>> rows;
+  sqlite3_stmt* s = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    std::vector<std::string> row;
+    for (int i = 0; i < sqlite3_column_count(s); ++i) {
+      const auto* t = sqlite3_column_text(s, i);
+      row.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
+    }
+    rows.push_back(std::move(row));
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return rows;
+}
+
+testkit::CliResult Live(const std::string& config, const std::string& out,
+                        std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"live", config, "--paper", "--once", "--out", out};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return testkit::RunCli(args);
+}
+
+/// Weight of each symbol at the fake broker, at its last closes.
+std::map<std::string, double> BrokerWeights(const FakeAlpaca& f,
+                                            const std::vector<data::SymbolSeries>& bars) {
+  std::map<std::string, double> value;
+  double equity = f.Cash();
+  for (const auto& [s, q] : f.Positions()) {
+    for (const auto& b : bars) {
+      if (b.symbol == s) {
+        value[s] = q * b.close.back();
+        equity += value[s];
+      }
+    }
+  }
+  for (auto& [s, v] : value)
+    v /= equity;
+  return value;
+}
+
+TEST(LiveAlpaca, MonthlyRebalanceAcrossSessionsNeitherRepeatsNorSkips) {
+  testkit::TempDir dir;
+  const std::string cfg = Config(dir);
+  const std::string out = dir / "session";
+  // Day 1 (2026-06-29): the first run allocates.
+  auto bars = Bars("2026-06-29");
+  FakeAlpacaOptions o;
+  o.bars = bars;
+  o.bars_page_size = 37;  // several pages
+  double cash = 0;
+  std::map<std::string, double> positions;
+  {
+    FakeAlpaca fake(o);
+    fake.ExportEnvironment();
+    const auto r = Live(cfg, out);
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    EXPECT_NE(r.out.find("rebalance preview 2026-06-29"), std::string::npos) << r.out;
+    ASSERT_EQ(fake.Orders().size(), 2u);
+    const auto w = BrokerWeights(fake, bars);
+    EXPECT_NEAR(w.at("SPY"), 0.6, 1e-6);
+    EXPECT_NEAR(w.at("AGG"), 0.4, 1e-6);
+    EXPECT_GT(fake.Requests("/v2/stocks/bars"), 2u);
+    // The engine's ledger after reconciliation equals the broker's account.
+    const json s = json::parse(testkit::ReadFile(out + "/summary.json"));
+    EXPECT_EQ(s["cycle_state"], "done");
+    for (const auto& [sym, q] : fake.Positions())
+      EXPECT_NEAR(s["positions"][sym]["qty"].get<double>(), q, 1e-9) << sym;
+    EXPECT_NEAR(s["cash"].get<double>(), fake.Cash(), 1e-6);
+    EXPECT_NEAR(s["drift"].get<double>(), 0.0, 1e-9);
+    // Run again the same day: already decided, nothing sent.
+    const auto again = Live(cfg, out);
+    EXPECT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(fake.Posts(), 2u);
+    cash = fake.Cash();
+    positions = fake.Positions();
+  }
+  // Day 2 (2026-06-30): same month, nothing due.
+  o.bars = Bars("2026-06-30");
+  o.cash = cash;
+  o.positions = positions;
+  {
+    FakeAlpaca fake(o);
+    fake.ExportEnvironment();
+    const auto r = Live(cfg, out);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(fake.Posts(), 0u);
+    EXPECT_EQ(json::parse(testkit::ReadFile(out + "/summary.json"))["cycle_state"], "nothing_due");
+  }
+  // Day 3 (2026-07-01): a new month, the rebalance is due (prices moved: small trades).
+  o.bars = Bars("2026-07-01");
+  {
+    FakeAlpaca fake(o);
+    fake.ExportEnvironment();
+    const auto r = Live(cfg, out);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(fake.Posts(), 2u);
+    const auto w = BrokerWeights(fake, o.bars);
+    EXPECT_NEAR(w.at("SPY"), 0.6, 1e-6);
+  }
+  const auto cycles =
+      Query(out + "/journal.sqlite", "SELECT session_day, state FROM cycles ORDER BY id");
+  ASSERT_EQ(cycles.size(), 3u);
+  EXPECT_EQ(cycles[0], (std::vector<std::string>{"2026-06-29", "done"}));
+  EXPECT_EQ(cycles[1], (std::vector<std::string>{"2026-06-30", "nothing_due"}));
+  EXPECT_EQ(cycles[2], (std::vector<std::string>{"2026-07-01", "done"}));
+  const auto eq = testkit::ReadCsv(out + "/equity.csv");
+  EXPECT_EQ(eq.size(), 1u + 4u);  // header + four runs
+  // Secrets never reach outputs or the journal.
+  for (const auto* f : {"events.jsonl", "summary.json", "equity.csv", "trades.csv", "preview.json",
+                        "journal.sqlite"}) {
+    EXPECT_EQ(testkit::ReadFile(out + "/" + f).find(o.secret), std::string::npos) << f;
+  }
+}
+
+TEST(LiveAlpaca, PartialFillsAndDuplicateUpdatesBookEachExecutionOnce) {
+  testkit::TempDir dir;
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  o.partial_fills = true;
+  o.duplicate_updates = true;
+  o.new_auth_reply = true;
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const std::string out = dir / "s";
+  const auto r = Live(Config(dir), out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto fills = Query(out + "/journal.sqlite", "SELECT client_order_id, qty FROM fills");
+  EXPECT_EQ(fills.size(), 4u);  // two executions per order, duplicates dropped
+  const json s = json::parse(testkit::ReadFile(out + "/summary.json"));
+  for (const auto& [sym, q] : fake.Positions())
+    EXPECT_NEAR(s["positions"][sym]["qty"].get<double>(), q, 1e-9);
+  const auto orders = Query(out + "/journal.sqlite", "SELECT state, filled_qty, qty FROM orders");
+  for (const auto& row : orders) {
+    EXPECT_EQ(row[0], "filled");
+    EXPECT_NEAR(std::stod(row[1]), std::stod(row[2]), 1e-9);
+  }
+}
+
+TEST(LiveAlpaca, RejectedOrderFailsTheDecisionWithoutRetrying) {
+  testkit::TempDir dir;
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  o.reject_symbols = {"SPY"};
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const std::string out = dir / "s";
+  const auto r = Live(Config(dir), out);
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_EQ(fake.Posts(), 2u);  // one attempt per order, no retry storm
+  const auto rows =
+      Query(out + "/journal.sqlite", "SELECT symbol, state, reason FROM orders ORDER BY symbol");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][1], "filled");  // AGG
+  EXPECT_EQ(rows[1][1], "rejected");
+  EXPECT_NE(rows[1][2].find("insufficient buying power"), std::string::npos);
+  EXPECT_EQ(Query(out + "/journal.sqlite", "SELECT state FROM cycles")[0][0], "failed");
+  EXPECT_NE(testkit::ReadFile(out + "/events.jsonl").find("\"order_rejected\""), std::string::npos);
+}
+
+TEST(LiveAlpaca, RateLimitWaitsForTheResetAndCompletes) {
+  testkit::TempDir dir;
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  o.rate_limit_first = 2;
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const std::string out = dir / "s";
+  const auto r = Live(Config(dir), out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(fake.Orders().size(), 2u);
+  EXPECT_NE(testkit::ReadFile(out + "/events.jsonl").find("\"rate_limited\""), std::string::npos);
+}
+
+TEST(LiveAlpaca, AuthFailureIsFatalWithAClearMessageAndNoSecret) {
+  testkit::TempDir dir;
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  o.bad_keys = true;
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const auto r = Live(Config(dir), dir / "s");
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find("APCA_API_KEY_ID"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(o.secret), std::string::npos);
+  EXPECT_EQ(fake.Posts(), 0u);
+}
+
+TEST(LiveAlpaca, MissingKeysAndLiveWithoutConfirmationAreUsageErrors) {
+  testkit::TempDir dir;
+  const std::string cfg = Config(dir);
+  ::unsetenv("APCA_API_KEY_ID");
+  auto r = Live(cfg, dir / "s");
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find("APCA_API_KEY_ID"), std::string::npos) << r.err;
+  r = testkit::RunCli({"live", cfg, "--live", "--once", "--out", dir / "s"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("real money"), std::string::npos) << r.err;
+  ::setenv("APCA_API_BASE_URL", "https://api.alpaca.markets", 1);
+  r = Live(cfg, dir / "s");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("live endpoint"), std::string::npos) << r.err;
+  ::setenv("APCA_API_BASE_URL", "http://example.com", 1);
+  ::setenv("APCA_API_KEY_ID", "x", 1);
+  r = Live(cfg, dir / "s");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("only allowed to loopback"), std::string::npos) << r.err;
+  ::unsetenv("APCA_API_BASE_URL");
+}
+
+TEST(LiveAlpaca, DryRunPreviewsAndJournalsButSendsNothing) {
+  testkit::TempDir dir;
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const std::string out = dir / "s";
+  const auto r = Live(Config(dir), out, {"--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(fake.Posts(), 0u);
+  EXPECT_NE(r.out.find("dry run"), std::string::npos);
+  EXPECT_NE(r.out.find("SPY"), std::string::npos);
+  const json p = json::parse(testkit::ReadFile(out + "/preview.json"));
+  ASSERT_EQ(p["orders"].size(), 2u);
+  double after = 0;
+  for (const auto& ord : p["orders"])
+    after += ord["weight_after"].get<double>();
+  EXPECT_NEAR(after, 1.0, 1e-9);  // fully invested after the plan
+  const auto rows = Query(out + "/journal.sqlite", "SELECT state FROM orders");
+  for (const auto& row : rows)
+    EXPECT_EQ(row[0], "dry_run");
+}
+
+TEST(LiveAlpaca, RiskGateAndKillSwitchStopOrdersBeforeTheBroker) {
+  testkit::TempDir dir;
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  // 60% of 100,000 in SPY is above a 50,000 order limit; AGG's 40,000 passes.
+  auto r = Live(Config(dir, R"(, "risk": {"max_order_notional": 50000})"), dir / "a");
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  ASSERT_EQ(fake.Orders().size(), 1u);
+  EXPECT_EQ(fake.Orders()[0].symbol, "AGG");
+  EXPECT_NE(r.out.find("DENIED max_order_notional"), std::string::npos) << r.out;
+  // Kill switch file: nothing leaves.
+  testkit::WriteFile(dir.path() / "STOP", "");
+  r = Live(Config(dir, R"(, "risk": {"kill_switch_file": "STOP"})"), dir / "b");
+  EXPECT_EQ(r.exit_code, 5);
+  EXPECT_EQ(fake.Orders().size(), 1u);
+  EXPECT_NE(r.out.find("DENIED kill_switch"), std::string::npos);
+}
+
+TEST(LiveAlpaca, TradeStreamDropAndMalformedFramesAreSurvived) {
+  testkit::TempDir dir;
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  o.drop_trade_stream_after = 1;  // the stream dies after the first update: fills are lost
+  o.malformed_frames = true;
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const std::string out = dir / "s";
+  const auto r = Live(Config(dir), out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GE(fake.TradeStreamConnections(), 2);
+  const std::string events = testkit::ReadFile(out + "/events.jsonl");
+  EXPECT_NE(events.find("\"stream_disconnected\""), std::string::npos);
+  EXPECT_NE(events.find("\"malformed_message\""), std::string::npos);
+  const json s = json::parse(testkit::ReadFile(out + "/summary.json"));
+  EXPECT_EQ(s["cycle_state"], "done");
+  for (const auto& [sym, q] : fake.Positions())
+    EXPECT_NEAR(s["positions"][sym]["qty"].get<double>(), q, 1e-9);
+}
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> full{BALLAST_CLI};
+  full.insert(full.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : full)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, (log + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  pid_t pid = 0;
+  EXPECT_EQ(posix_spawn(&pid, BALLAST_CLI, &fa, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+int WaitExit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+TEST(LiveAlpaca, Kill9BetweenSendingAndFillThenRestartDoesNotDoubleOrder) {
+  testkit::TempDir dir;
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  o.hold_fills = true;
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const std::string cfg = Config(dir);
+  const std::string out = dir / "s";
+  const pid_t pid = Spawn({"live", cfg, "--paper", "--once", "--out", out}, dir / "run1.log");
+  ASSERT_TRUE(fake.WaitForOrders(2, std::chrono::seconds(20)));
+  ::kill(pid, SIGKILL);
+  EXPECT_EQ(WaitExit(pid), -SIGKILL);
+  // While the process is dead, the broker fills the orders.
+  fake.ReleaseFills();
+  const auto r = Live(cfg, out);
+  ASSERT_EQ(r.exit_code, 0) << r.err << testkit::ReadFile(out + "/events.jsonl");
+  EXPECT_EQ(fake.Posts(), 2u);  // no duplicate order
+  EXPECT_EQ(fake.Orders().size(), 2u);
+  const json s = json::parse(testkit::ReadFile(out + "/summary.json"));
+  for (const auto& [sym, q] : fake.Positions())
+    EXPECT_NEAR(s["positions"][sym]["qty"].get<double>(), q, 1e-9);
+  EXPECT_NEAR(s["cash"].get<double>(), fake.Cash(), 1e-6);
+  const auto orders = Query(out + "/journal.sqlite", "SELECT state FROM orders");
+  ASSERT_EQ(orders.size(), 2u);
+  for (const auto& row : orders)
+    EXPECT_EQ(row[0], "filled");
+  const auto fills = Query(out + "/journal.sqlite", "SELECT SUM(qty * price) FROM fills");
+  EXPECT_GT(std::stod(fills[0][0]), 99000.0);
+}
+
+TEST(LiveAlpaca, SimBrokerKeepsItsAccountInTheJournal) {
+  testkit::TempDir dir;
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const std::string out = dir / "s";
+  const auto r = testkit::RunCli({"live", Config(dir), "--broker", "sim", "--once", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(fake.Posts(), 0u);  // market data only
+  const json s = json::parse(testkit::ReadFile(out + "/summary.json"));
+  EXPECT_NEAR(s["equity"].get<double>(), 100000.0, 1e-6);  // zero-cost fills conserve value
+  EXPECT_NEAR(s["positions"]["SPY"]["weight"].get<double>(), 0.6, 1e-9);
+  const auto fills = Query(out + "/journal.sqlite", "SELECT COUNT(*) FROM fills");
+  EXPECT_EQ(fills[0][0], "2");
+}
+
+std::string HttpGet(unsigned short port, const std::string& path, int* status = nullptr) {
+  net::HttpClient http({}, std::chrono::seconds(2));
+  const auto r =
+      http.Request("GET", net::ParseUrl("http://127.0.0.1:" + std::to_string(port)), path, {});
+  if (status) *status = r.status;
+  return r.body;
+}
+
+unsigned short FreePort() {
+  // Bind to port 0 and release it: a free port for the child to listen on.
+  FakeAlpacaOptions o;
+  FakeAlpaca probe(o);
+  return probe.Port();
+}
+
+TEST(LiveAlpaca, ServiceExposesHealthReadyAndMetricsAndStopsOnSigterm) {
+  testkit::TempDir dir;
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  o.data_406_first = 1;  // the first market-data connection is refused: retried with backoff
+  o.malformed_frames = true;
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const unsigned short port = FreePort();
+  const std::string out = dir / "svc";
+  const pid_t pid = Spawn({"live", Config(dir), "--paper", "--force", "--out", out,
+                           "--metrics-port", std::to_string(port)},
+                          dir / "svc.log");
+  int status = 0;
+  for (int i = 0; i < 200 && status != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    try {
+      (void)HttpGet(port, "/ready", &status);
+    } catch (const std::exception&) {
+    }
+  }
+  ASSERT_EQ(status, 200) << testkit::ReadFile(dir / "svc.log.err");
+  EXPECT_EQ(HttpGet(port, "/health"), "ok\n");
+  const std::string metrics = HttpGet(port, "/metrics");
+  EXPECT_NE(metrics.find("ballast_equity "), std::string::npos);
+  EXPECT_NE(metrics.find("ballast_ready 1"), std::string::npos);
+  testkit::WriteFile(dir.path() / "metrics.txt", metrics);
+  const int promtool = std::system(("promtool check metrics < '" + (dir / "metrics.txt") + "' > '" +
+                                    (dir / "promtool.out") + "' 2>&1")
+                                       .c_str());
+  EXPECT_EQ(promtool, 0) << testkit::ReadFile(dir / "promtool.out");
+  EXPECT_EQ(fake.Orders().size(), 2u);  // --force: one cycle at start
+  EXPECT_GE(fake.DataStreamConnections(), 2);
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(WaitExit(pid), 0);
+  const std::string events = testkit::ReadFile(out + "/events.jsonl");
+  EXPECT_NE(events.find("\"session_stopped\""), std::string::npos);
+  EXPECT_NE(events.find("\"stream_error\""), std::string::npos);  // the 406
+  EXPECT_NE(events.find("\"cycle_scheduled\""), std::string::npos);
+}
+
+TEST(DataFetch, AlpacaBarsIntoTheStoreAcrossPages) {
+  testkit::TempDir dir;
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14", {"SPY", "AGG", "GLD"});
+  o.bars_page_size = 50;
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const std::string store = dir / "fetched.h5";
+  const auto r =
+      testkit::RunCli({"data", "fetch", "--provider", "alpaca", "--symbols", "SPY,AGG,GLD",
+                       "--start", "2026-01-02", "--end", "2026-06-30", "--out", store});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto got = data::LoadSeries(store, {"AGG", "GLD", "SPY"}, std::nullopt, std::nullopt);
+  const auto want = data::LoadSeries(testkit::SampleStore(), {"AGG", "GLD", "SPY"},
+                                     *ParseIsoDate("2026-01-02"), *ParseIsoDate("2026-06-30"));
+  ASSERT_EQ(got.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(got[i].time, want[i].time) << got[i].symbol;
+    EXPECT_EQ(got[i].close, want[i].close) << got[i].symbol;
+  }
+  EXPECT_GT(fake.Requests("/v2/stocks/bars"), 5u);
+  // Unknown symbol: a data error naming it; nothing written.
+  const auto bad = testkit::RunCli(
+      {"data", "fetch", "--symbols", "ZZZZ", "--start", "2026-01-02", "--out", dir / "bad.h5"});
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_NE(bad.err.find("ZZZZ"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir / "bad.h5"));
+}
+
+}  // namespace
+}  // namespace ballast

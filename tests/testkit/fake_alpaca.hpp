@@ -1,0 +1,80 @@
+#pragma once
+// A test server on 127.0.0.1 that speaks Alpaca's documented protocol (docs: ../shared/docs/
+// brokers.md A1-A4): the trading REST API, historical bars with pagination, the trade-updates
+// websocket and the market-data websocket, all on one port. Scenarios are switched on by options.
+// It keeps a real account (cash, positions, orders by client order id), so tests check the
+// engine's ledger against it.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ballast/data/series.hpp"
+
+namespace ballast::testkit {
+
+struct FakeAlpacaOptions {
+  std::string key_id = "PKTEST";
+  std::string secret = "test-secret-do-not-log";
+  double cash = 100000.0;
+  std::map<std::string, double> positions;  ///< starting holdings (bought at the first bar)
+  /// Daily bars served by /v2/stocks/bars; the last date is "today" (the clock says 15:45 NY).
+  std::vector<data::SymbolSeries> bars;
+  std::size_t bars_page_size = 1000;  ///< bars per page (tests pagination)
+
+  // Scenarios.
+  int rate_limit_first = 0;  ///< the first N REST requests get 429 with X-Ratelimit-Reset
+  bool bad_keys = false;     ///< every key is refused (REST 401, streams unauthorized / 402)
+  std::set<std::string> reject_symbols;  ///< POST /v2/orders -> 403 insufficient buying power
+  bool partial_fills = false;            ///< each order fills in two executions
+  bool hold_fills = false;               ///< accept orders but fill only on ReleaseFills()
+  bool duplicate_updates = false;        ///< every trade update is sent twice
+  bool malformed_frames = false;         ///< garbage frames on both streams
+  int drop_trade_stream_after = 0;  ///< close the trade stream after N updates (first time only)
+  int data_406_first = 0;           ///< the first N data-stream connections get error 406
+  bool new_auth_reply = false;      ///< answer trade-stream auth in the data stream's array form
+};
+
+class FakeAlpaca {
+ public:
+  explicit FakeAlpaca(FakeAlpacaOptions options);
+  ~FakeAlpaca();
+  FakeAlpaca(const FakeAlpaca&) = delete;
+  FakeAlpaca& operator=(const FakeAlpaca&) = delete;
+
+  [[nodiscard]] unsigned short Port() const;
+  /// http://127.0.0.1:PORT
+  [[nodiscard]] std::string HttpUrl() const;
+  /// Sets APCA_API_* (keys and all four endpoint variables) for processes started after it.
+  void ExportEnvironment() const;
+
+  /// Fills every held order now (hold_fills).
+  void ReleaseFills();
+  /// Blocks until `n` orders were accepted, or the timeout; true when reached.
+  bool WaitForOrders(std::size_t n, std::chrono::milliseconds timeout);
+
+  struct OrderView {
+    std::string id, client_order_id, symbol, side, status;
+    double qty = 0.0, filled_qty = 0.0, filled_avg_price = 0.0;
+  };
+  [[nodiscard]] std::vector<OrderView> Orders() const;
+  [[nodiscard]] std::map<std::string, double> Positions() const;
+  [[nodiscard]] double Cash() const;
+  /// POST /v2/orders requests received (accepted or not).
+  [[nodiscard]] std::size_t Posts() const;
+  [[nodiscard]] std::size_t Requests(const std::string& path_prefix) const;
+  /// Every request line and websocket message received, for "the secret is never sent in clear
+  /// to a log" style checks.
+  [[nodiscard]] std::vector<std::string> Received() const;
+  [[nodiscard]] int TradeStreamConnections() const;
+  [[nodiscard]] int DataStreamConnections() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace ballast::testkit

@@ -1,0 +1,86 @@
+#include <gtest/gtest.h>
+
+#include "ballast/live/journal.hpp"
+#include "ballast/live/time_ny.hpp"
+#include "testkit.hpp"
+
+namespace ballast::live {
+namespace {
+
+TEST(Journal, SurvivesReopenAndTracksOrdersAndFills) {
+  testkit::TempDir dir;
+  const std::string path = dir / "j.sqlite";
+  const Days day = *ParseIsoDate("2026-07-14");
+  std::int64_t cycle = 0;
+  {
+    Journal j(path);
+    EXPECT_FALSE(j.LastCycle());
+    cycle = j.BeginCycle(day, "scheduled", 1);
+    auto order = [&](const char* id, const char* sym, const char* side, double qty, double px) {
+      JournalOrder o;
+      o.client_order_id = id;
+      o.cycle = cycle;
+      o.symbol = sym;
+      o.side = side;
+      o.qty = qty;
+      o.ref_price = px;
+      o.state = "planned";
+      return o;
+    };
+    j.PlanOrders(cycle, {order("c1", "SPY", "buy", 10, 500), order("c2", "AGG", "sell", 5, 100)},
+                 "[]");
+    j.SetOrderState("c1", "sending");
+    j.SetState("last_decision_day", "2026-07-14");
+  }
+  Journal j(path);  // a new process
+  const auto last = j.LastCycle();
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->id, cycle);
+  EXPECT_EQ(last->state, "planned");
+  EXPECT_EQ(last->day, day);
+  const auto open = j.OpenOrders();
+  ASSERT_EQ(open.size(), 2u);
+  EXPECT_EQ(open[0].state, "sending");
+  EXPECT_EQ(open[1].state, "planned");
+  EXPECT_DOUBLE_EQ(j.SentNotional(day), 10 * 500);  // only what may have left
+  EXPECT_TRUE(j.RecordFill(JournalFill{"e1", "c1", "SPY", "buy", 4, 501, 0, 2}));
+  EXPECT_FALSE(j.RecordFill(JournalFill{"e1", "c1", "SPY", "buy", 4, 501, 0, 2}));  // duplicate
+  EXPECT_TRUE(j.RecordFill(JournalFill{"e2", "c1", "SPY", "buy", 6, 502, 0, 3}));
+  EXPECT_DOUBLE_EQ(j.FilledQty("c1"), 10.0);
+  j.SetOrderState("c1", "filled", "broker-1");
+  j.SetOrderState("c2", "rejected", {}, "HTTP 403 insufficient buying power");
+  EXPECT_TRUE(j.OpenOrders().empty());
+  const auto orders = j.CycleOrders(cycle);
+  EXPECT_EQ(orders[0].broker_id, "broker-1");
+  EXPECT_EQ(orders[1].reason, "HTTP 403 insufficient buying power");
+  EXPECT_EQ(*j.State("last_decision_day"), "2026-07-14");
+  EXPECT_FALSE(j.State("nothing"));
+}
+
+TEST(Journal, UnwritablePathIsAClearError) {
+  try {
+    Journal j("/proc/ballast/none/j.sqlite");
+    FAIL() << "expected an error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("/proc/ballast/none/j.sqlite"), std::string::npos);
+  }
+}
+
+TEST(NewYorkTime, DaylightSavingRules) {
+  // 2026: DST from 8 March 07:00Z to 1 November 06:00Z.
+  const auto at = [](const char* d, int h, int m) {
+    return DayToTimestamp(*ParseIsoDate(d)) + (h * 60LL + m) * 60'000'000'000LL;
+  };
+  EXPECT_EQ(NyOffsetMinutes(at("2026-03-08", 6, 59)), -300);
+  EXPECT_EQ(NyOffsetMinutes(at("2026-03-08", 7, 0)), -240);
+  EXPECT_EQ(NyOffsetMinutes(at("2026-11-01", 5, 59)), -240);
+  EXPECT_EQ(NyOffsetMinutes(at("2026-11-01", 6, 0)), -300);
+  // 15:45 in New York: 19:45Z in July, 20:45Z in December.
+  EXPECT_EQ(NyLocalToUtc(*ParseIsoDate("2026-07-14"), 945), at("2026-07-14", 19, 45));
+  EXPECT_EQ(NyLocalToUtc(*ParseIsoDate("2026-12-14"), 945), at("2026-12-14", 20, 45));
+  EXPECT_EQ(FormatDate(NyDate(at("2026-07-15", 3, 0))), "2026-07-14");  // 23:00 the day before
+  EXPECT_EQ(NyMinuteOfDay(at("2026-07-14", 13, 30)), 570);
+}
+
+}  // namespace
+}  // namespace ballast::live
