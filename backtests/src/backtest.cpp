@@ -135,19 +135,7 @@ BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md, RunDet
       panel, sim::SimVenueOptions{c.fill, c.commission, c.slippage_bps, c.shares, c.lot_size},
       [&ledger, &kernel_view] { return kernel_view ? kernel_view->BuyingPower() : ledger.Cash(); });
   OrderManager orders(venue, ledger, record, result.symbols, result.run_tag);
-  PlannerOptions planner_options;
-  planner_options.shares = c.shares;
-  planner_options.lot_size = c.lot_size;
-  planner_options.min_trade_notional =
-      std::max(c.min_trade_notional, c.strategy.min_trade_notional);
-  planner_options.commission = c.commission;
-  planner_options.slippage_bps = c.slippage_bps;
-  planner_options.max_weight = c.max_weight;
-  planner_options.max_turnover = c.max_turnover;
-  planner_options.cash_reserve = c.cash_reserve;
-  planner_options.leverage = c.leverage;
-  planner_options.max_leverage = c.max_leverage;
-  Planner planner(planner_options);
+  Planner planner(MakePlannerOptions(c));
   RiskGate risk(c.slippage_bps, c.commission, c.max_leverage);
   std::unique_ptr<Strategy> strategy = c.strategy.make();
   if (!c.cash_flows.empty()) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "ballast/engine/error.hpp"
@@ -185,6 +186,21 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
   }
   c.run_tag = fmt::format("bt{:08x}", h);
   return c;
+}
+
+PlannerOptions MakePlannerOptions(const BacktestConfig& c) {
+  PlannerOptions o;
+  o.shares = c.shares;
+  o.lot_size = c.lot_size;
+  o.min_trade_notional = std::max(c.min_trade_notional, c.strategy.min_trade_notional);
+  o.commission = c.commission;
+  o.slippage_bps = c.slippage_bps;
+  o.max_weight = c.max_weight;
+  o.max_turnover = c.max_turnover;
+  o.cash_reserve = c.cash_reserve;
+  o.leverage = c.leverage;
+  o.max_leverage = c.max_leverage;
+  return o;
 }
 
 BacktestConfig LoadBacktestConfig(const std::string& path, const std::vector<std::string>& sets,

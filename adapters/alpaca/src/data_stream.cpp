@@ -81,12 +81,7 @@ void DataStream::OnMessage(std::string_view frame) {
     switch (m.kind) {
       case DataMessage::Kind::kSuccess:
         if (m.msg == "connected") {
-          std::string auth = R"({"action":"auth","key":)";
-          AppendJsonString(auth, credentials_.key_id);
-          auth += R"(,"secret":)";
-          AppendJsonString(auth, credentials_.secret);
-          auth += "}";
-          ws_.Send(std::move(auth));
+          ws_.Send(AuthFrame(credentials_));
         } else if (m.msg == "authenticated") {
           std::string list;
           for (const auto& s : symbols_) {

@@ -11,6 +11,15 @@
 
 namespace ballast::alpaca {
 
+std::string AuthFrame(const Credentials& c) {
+  std::string auth = R"({"action":"auth","key":)";
+  AppendJsonString(auth, c.key_id);
+  auth += R"(,"secret":)";
+  AppendJsonString(auth, c.secret);
+  auth += "}";
+  return auth;
+}
+
 std::chrono::milliseconds Backoff::Next(bool slow) {
   ++attempt_;
   const auto base = slow ? std::max(base_, std::chrono::milliseconds(5000)) : base_;
@@ -58,14 +67,7 @@ void TradeStream::Connect() {
   if (stopped_) return;
   ws_.Connect(url_, {},
               net::WsConnection::Handlers{
-                  [this] {
-                    std::string auth = R"({"action":"auth","key":)";
-                    AppendJsonString(auth, credentials_.key_id);
-                    auth += R"(,"secret":)";
-                    AppendJsonString(auth, credentials_.secret);
-                    auth += "}";
-                    ws_.Send(std::move(auth));
-                  },
+                  [this] { ws_.Send(AuthFrame(credentials_)); },
                   [this](std::string_view frame) { OnMessage(frame); },
                   [this](const std::string& reason, int status) { OnClosed(reason, status); }},
               options_.connect_timeout);

@@ -51,6 +51,9 @@ struct BacktestConfig {
   std::string run_tag;
 };
 
+/// The planner's options from a config (backtests and live sessions plan the same way).
+[[nodiscard]] PlannerOptions MakePlannerOptions(const BacktestConfig& c);
+
 /// Parses `doc` (already carrying any --set overrides).
 [[nodiscard]] BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
                                                  const strategies::StrategyRegistry& registry);

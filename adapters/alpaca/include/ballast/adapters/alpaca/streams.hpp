@@ -40,6 +40,10 @@ class Backoff {
   int attempt_ = 0;
 };
 
+/// {"action":"auth","key":...,"secret":...}: the data stream's auth, and the trade stream's
+/// current form (the old `authenticate` form is deprecated in 2026).
+[[nodiscard]] std::string AuthFrame(const Credentials& credentials);
+
 struct StreamOptions {
   std::chrono::milliseconds backoff_base{500};
   std::chrono::milliseconds backoff_cap{30'000};
