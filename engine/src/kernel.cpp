@@ -97,6 +97,11 @@ void Kernel::OnSlice(std::size_t row) {
     target_.external_flow = 0.0;
     decided = true;
   }
+  if (decided && !options_.book_external_flows) {
+    // Live: deposits and withdrawals happen at the broker and arrive through reconciliation.
+    target_.external_flow = 0.0;
+    target_.withdraw_after_fills = 0.0;
+  }
   if (decided) {
     pending_withdrawal_ += target_.withdraw_after_fills;
     if (target_.kind == Target::Kind::kFlowOnly) {

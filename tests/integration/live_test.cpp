@@ -399,6 +399,33 @@ TEST(LiveAlpaca, SimBrokerKeepsItsAccountInTheJournal) {
   EXPECT_EQ(fills[0][0], "2");
 }
 
+TEST(LiveAlpaca, DcaContributionsAreNotBookedLiveTheyComeFromTheBrokersCash) {
+  testkit::TempDir dir;
+  const std::string cfg = dir / "dca.json";
+  testkit::WriteFile(cfg, R"({"name": "Live dca", "data": {"store": ")" + testkit::SampleStore() +
+                              R"("}, "strategy": {"type": "dca", "frequency": "monthly",
+    "investment_amount": 1000, "funding": "contribution", "targets": {"SPY": 0.6, "AGG": 0.4}},
+    "live": {"fill_timeout_seconds": 10, "history_days": 30}})");
+  const std::string out = dir / "s";
+  // Day 1 allocates; day 2 (first session of July) is a tranche whose contribution a backtest
+  // books as new cash. Live the money must already be at the broker: no phantom cash.
+  for (const char* day : {"2026-06-30", "2026-07-01"}) {
+    FakeAlpacaOptions o;
+    o.bars = Bars(day);
+    FakeAlpaca fake(o);
+    fake.ExportEnvironment();
+    const auto r = testkit::RunCli({"live", cfg, "--broker", "sim", "--once", "--out", out});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  const auto bought =
+      Query(out + "/journal.sqlite",
+            "SELECT SUM(CASE side WHEN 'buy' THEN qty * price ELSE -qty * price END) FROM fills");
+  EXPECT_LE(std::stod(bought[0][0]), 100000.0 + 1e-6);
+  const json s = json::parse(testkit::ReadFile(out + "/summary.json"));
+  EXPECT_GE(s["cash"].get<double>(), -1e-9);
+  EXPECT_EQ(Query(out + "/journal.sqlite", "SELECT COUNT(*) FROM cycles")[0][0], "2");
+}
+
 std::string HttpGet(unsigned short port, const std::string& path, int* status = nullptr) {
   net::HttpClient http({}, std::chrono::seconds(2));
   const auto r =

@@ -831,7 +831,7 @@ int Session::Cycle(bool force) {
     Kernel kernel(KernelParts{*panel_, sessions, sim_clock, *strategy, planner, risk, venue,
                               *orders_, *ledger_, record_},
                   KernelOptions{tradable_, bench_col_, false, 0, cfg_.leverage, cfg_.max_leverage,
-                                0.0, cfg_.maintenance});
+                                0.0, cfg_.maintenance, /*book_external_flows=*/false});
     // --force decides as on a first day (allocate to targets); otherwise the schedule compares
     // today with the last session the strategy saw, from the journal.
     if (has_prev && !force) kernel.Resume(prev_day);

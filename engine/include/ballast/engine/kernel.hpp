@@ -48,6 +48,9 @@ struct KernelOptions {
   double max_leverage = 1.0;   ///< buying power: gross exposure up to this times equity
   double interest_rate = 0.0;  ///< annual, on borrowed cash, accrued per calendar day (act/365)
   double maintenance = 0.0;    ///< margin call when equity / gross exposure falls below this
+  /// False live: a strategy's contributions and withdrawals are not booked (the money moves at
+  /// the broker and shows in the reconciled cash); investments spend the cash on hand.
+  bool book_external_flows = true;
 };
 
 class Kernel final : public SliceSink {
