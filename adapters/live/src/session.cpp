@@ -197,7 +197,11 @@ class Session {
   void Reconcile();
   void Recover(Days today);
   // One cycle.
-  int Cycle(bool force);
+  /// `blocking` (--once): waits for fills here. Otherwise (service) returns after sending and a
+  /// timer finishes the cycle, so the io_context is never run from inside one of its handlers.
+  int Cycle(bool force, bool blocking);
+  int FinishCycle(std::int64_t cycle_id, bool timed_out);
+  std::optional<boost::asio::steady_timer> finish_timer_;
   void SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned, std::size_t row);
   void Send(JournalOrder& o);
   void OnTradeUpdate(const alpaca::TradeMessage& m);
@@ -754,6 +758,13 @@ void Session::SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned,
     venue.SetListener(&relay);
     for (auto& o : planned) {
       if (o.state != "planned") continue;
+      if (!engine_ids_.count(o.client_order_id)) {
+        // Planned by a process that died before its simulated fills: today's prices may differ,
+        // so it is not replayed.
+        journal_->SetOrderState(o.client_order_id, "abandoned", {},
+                                "sim: planned by an earlier process");
+        continue;
+      }
       const auto id = engine_ids_.at(o.client_order_id);
       relay.coids[id] = o.client_order_id;
       const auto& st = orders_->Orders()[id - 1];
@@ -778,8 +789,9 @@ void Session::SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned,
   }
 }
 
-int Session::Cycle(bool force) {
+int Session::Cycle(bool force, bool blocking) {
   ++m_.cycles;
+  engine_ids_.clear();  // engine order ids belong to one cycle's order manager
   const auto clock = rest_->GetClock();
   const Days today = NyDate(clock.timestamp);
   const bool trading_day = NyseCalendar::IsTradingDay(today);
@@ -966,7 +978,7 @@ int Session::Cycle(bool force) {
     return kLiveOk;
   }
   journal_->SetCycleState(cycle_id, "sending");
-  if (!Sim() && !trades_->Ready()) {
+  if (!Sim() && !trades_->Ready() && blocking) {
     // Orders go out only while the trade stream is up (so every fill is seen).
     WaitForOrders(0.0);
   }
@@ -979,8 +991,21 @@ int Session::Cycle(bool force) {
     return kLiveIncomplete;
   }
   SendOrders(cycle_id, planned, row);
+  if (!blocking && !Sim() && !open_.empty()) {
+    finish_timer_.emplace(io_);
+    finish_timer_->expires_after(
+        std::chrono::milliseconds(static_cast<long long>(live_.fill_timeout_s * 1000)));
+    finish_timer_->async_wait([this, cycle_id](const boost::system::error_code& ec) {
+      if (!ec) (void)FinishCycle(cycle_id, !open_.empty());
+    });
+    return kLiveOk;
+  }
   const bool done = Sim() || WaitForOrders(live_.fill_timeout_s);
-  if (!done) PollOpenOrders();
+  return FinishCycle(cycle_id, !done);
+}
+
+int Session::FinishCycle(std::int64_t cycle_id, bool timed_out) {
+  if (timed_out) PollOpenOrders();
   bool failed = false;
   for (const auto& jo : journal_->CycleOrders(cycle_id)) {
     if (jo.state != "filled") failed = true;
@@ -1162,7 +1187,7 @@ void Session::ScheduleNext() {
     clock_.ScheduleAt(at, [this] {
       if (stopping_) return;
       try {
-        (void)Cycle(false);
+        (void)Cycle(false, false);
       } catch (const Error& e) {
         if (e.kind() == ErrorKind::kBroker) {
           fatal_ = e.what();
@@ -1228,7 +1253,7 @@ int Session::Run() {
     Log("ops_server_listening", f.Take());
   }
   if (o_.once) {
-    const int status = Cycle(o_.force);
+    const int status = Cycle(o_.force, true);
     if (trades_) trades_->Stop();
     return status;
   }
@@ -1276,7 +1301,7 @@ int Session::Run() {
     Recover(NyDate(clock.timestamp));
     WriteStatus("waiting");
   }
-  if (o_.force) (void)Cycle(true);
+  if (o_.force) (void)Cycle(true, true);  // before the loop runs: blocking is safe
   stop_timer_.emplace(io_);
   WatchStop();
   ScheduleNext();
