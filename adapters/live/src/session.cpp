@@ -262,6 +262,7 @@ class Session {
   std::size_t flushed_events_ = 0;
   std::string fatal_;
   bool reconciled_ = false;
+  bool poll_after_send_ = false;
   bool stopping_ = false;
   Metrics m_;
   std::ofstream events_file_;
@@ -664,6 +665,7 @@ void Session::Send(JournalOrder& o) {
     JsonFields f;
     f.Add("client_order_id", o.client_order_id).Add("broker_status", existing->status);
     Log("order_already_placed", f.Take());
+    poll_after_send_ = true;  // its fills may be done already: no update will come for them
     return;
   }
   journal_->SetOrderState(o.client_order_id, "sending");
@@ -787,6 +789,8 @@ void Session::SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned,
     Send(o);
     if (!IsTerminalState(o.state)) open_[o.client_order_id] = o;
   }
+  if (poll_after_send_) PollOpenOrders();
+  poll_after_send_ = false;
 }
 
 int Session::Cycle(bool force, bool blocking) {
@@ -996,7 +1000,14 @@ int Session::Cycle(bool force, bool blocking) {
     finish_timer_->expires_after(
         std::chrono::milliseconds(static_cast<long long>(live_.fill_timeout_s * 1000)));
     finish_timer_->async_wait([this, cycle_id](const boost::system::error_code& ec) {
-      if (!ec) (void)FinishCycle(cycle_id, !open_.empty());
+      if (ec) return;
+      try {
+        (void)FinishCycle(cycle_id, !open_.empty());
+      } catch (const std::exception& e) {
+        JsonFields ef;
+        ef.Add("detail", e.what());
+        Log("cycle_error", ef.Take(), spdlog::level::err);
+      }
     });
     return kLiveOk;
   }
