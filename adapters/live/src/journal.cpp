@@ -110,6 +110,13 @@ JournalOrder ReadOrder(Stmt& s) {
   return o;
 }
 
+std::vector<JournalOrder> ReadOrders(Stmt& s) {
+  std::vector<JournalOrder> out;
+  while (s.Step())
+    out.push_back(ReadOrder(s));
+  return out;
+}
+
 constexpr const char* kOrderColumns =
     "client_order_id, cycle_id, symbol, side, qty, ref_price, state, broker_id, filled_qty, "
     "avg_price, reason";
@@ -247,10 +254,7 @@ std::vector<JournalOrder> Journal::CycleOrders(std::int64_t cycle) {
       fmt::format("SELECT {} FROM orders WHERE cycle_id = ? ORDER BY rowid", kOrderColumns).c_str(),
       path_);
   s.Bind(1, cycle);
-  std::vector<JournalOrder> out;
-  while (s.Step())
-    out.push_back(ReadOrder(s));
-  return out;
+  return ReadOrders(s);
 }
 
 std::vector<JournalOrder> Journal::OpenOrders() {
@@ -260,10 +264,7 @@ std::vector<JournalOrder> Journal::OpenOrders() {
                      kOrderColumns)
              .c_str(),
          path_);
-  std::vector<JournalOrder> out;
-  while (s.Step())
-    out.push_back(ReadOrder(s));
-  return out;
+  return ReadOrders(s);
 }
 
 std::vector<JournalFill> Journal::Fills() {

@@ -174,10 +174,6 @@ class QueueVenue final : public Venue {
   std::vector<Order> queue_;
 };
 
-std::string Slug(const std::string& s) {
-  return backtests::Slug(s);
-}
-
 struct Metrics {
   std::uint64_t orders_sent = 0, orders_rejected = 0, orders_denied = 0, fills = 0, cycles = 0,
                 malformed = 0, rate_limited = 0;
@@ -215,6 +211,9 @@ class Session {
   void Log(std::string_view kind, std::string fields,
            spdlog::level::level_enum level = spdlog::level::info);
   void FlushKernelEvents();
+  /// One line of trades.csv (written with its header on first use).
+  void AppendTrade(Timestamp at, std::string_view coid, std::string_view symbol,
+                   std::string_view side, double qty, double price, std::string_view source);
   void WriteStatus(std::string_view cycle_state);
   double Drift() const;
   OpsReply Ops(std::string_view path);
@@ -280,6 +279,17 @@ void Session::Log(std::string_view kind, std::string fields, spdlog::level::leve
   spdlog::log(level, "{}: {}", kind, fields);
 }
 
+void Session::AppendTrade(Timestamp at, std::string_view coid, std::string_view symbol,
+                          std::string_view side, double qty, double price,
+                          std::string_view source) {
+  const std::string path = out_ + "/trades.csv";
+  const bool fresh = !fs::exists(path);
+  std::ofstream f(path, std::ios::app);
+  if (fresh) f << "time,client_order_id,symbol,side,qty,price,source\n";
+  f << fmt::format("{},{},{},{},{},{},{}\n", alpaca::FormatRfc3339(at), coid, symbol, side,
+                   JsonNumber(qty), JsonNumber(price), source);
+}
+
 void Session::FlushKernelEvents() {
   for (; flushed_events_ < record_.events.size(); ++flushed_events_) {
     const auto& e = record_.events[flushed_events_];
@@ -304,7 +314,7 @@ void Session::Load() {
   if (!cfg_.cash_flows.empty()) {
     spdlog::warn("cash_flows are ignored live: deposit and withdraw at the broker");
   }
-  out_ = o_.out_dir.empty() ? "runs/live-" + Slug(cfg_.name) : o_.out_dir;
+  out_ = o_.out_dir.empty() ? "runs/live-" + backtests::Slug(cfg_.name) : o_.out_dir;
   fs::create_directories(out_);
   // Client order ids: a hash of the portfolio's name, so they stay stable across config edits
   // and restarts and say nothing about the account.
@@ -513,9 +523,7 @@ void Session::Recover(Days today) {
         journal_->RecordFill(JournalFill{
             fmt::format("recovered-{}-{}", o.client_order_id, b->filled_qty), o.client_order_id,
             o.symbol, o.side, qty, px, 0.0, b->updated_at ? b->updated_at : Now()});
-        std::ofstream(out_ + "/trades.csv", std::ios::app)
-            << fmt::format("{},{},{},{},{},{},recovered\n", alpaca::FormatRfc3339(Now()),
-                           o.client_order_id, o.symbol, o.side, qty, px);
+        AppendTrade(Now(), o.client_order_id, o.symbol, o.side, qty, px, "recovered");
       }
       journal_->SetOrderProgress(o.client_order_id, b->filled_qty, b->filled_avg_price);
       const std::string state = b->status == "partially_filled" || b->status == "new" ||
@@ -583,9 +591,7 @@ void Session::ApplyFill(const std::string& coid, const std::string& symbol, Side
     return;  // already booked (a duplicate update, or recovered earlier)
   }
   ++m_.fills;
-  std::ofstream(out_ + "/trades.csv", std::ios::app)
-      << fmt::format("{},{},{},{},{},{},fill\n", alpaca::FormatRfc3339(at), coid, symbol,
-                     ToString(side), qty, price);
+  AppendTrade(at, coid, symbol, ToString(side), qty, price, "fill");
   const auto col = std::find(symbols_.begin(), symbols_.end(), symbol) - symbols_.begin();
   if (col >= static_cast<std::ptrdiff_t>(tradable_)) return;
   const auto id = engine_ids_.find(coid);
@@ -741,9 +747,8 @@ void Session::SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned,
           return;
         }
         ++s.m_.fills;
-        std::ofstream(s.out_ + "/trades.csv", std::ios::app)
-            << fmt::format("{},{},{},{},{},{},sim\n", alpaca::FormatRfc3339(s.Now()), coid,
-                           s.symbols_[f.symbol], ToString(f.side), f.quantity, f.price);
+        s.AppendTrade(s.Now(), coid, s.symbols_[f.symbol], ToString(f.side), f.quantity, f.price,
+                      "sim");
         s.orders_->OnFill(f);
         s.journal_->SetOrderProgress(coid, f.quantity, f.price);
         s.journal_->SetOrderState(coid, "filled");
