@@ -26,6 +26,7 @@
 #include "ballast/live/fetch.hpp"
 #include "ballast/live/session.hpp"
 #include "ballast/strategies/registry.hpp"
+#include "json_log.hpp"
 
 namespace fs = std::filesystem;
 using namespace ballast;
@@ -296,6 +297,11 @@ int main(int argc, char** argv) {
   bool quiet = false;
   app.add_flag("-v,--verbose", verbose, "Log more detail");
   app.add_flag("-q,--quiet", quiet, "Print only errors");
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format,
+                 "Log lines as 'text' (stdout) or 'json' (one JSON object per line on stderr)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
 
   // Subcommands pass options they do not know (-v, -q) up to the app, so they work anywhere.
   app.fallthrough();
@@ -432,6 +438,7 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%^%l%$: %v");
   spdlog::set_level(verbose ? spdlog::level::debug
                             : (quiet ? spdlog::level::err : spdlog::level::info));
+  if (log_format == "json") cli::UseJsonLogs();
   try {
     if (*bt) return Backtest(bt_config, bt_out, bt_sets, bt_force, quiet, !bt_no_workbook);
     if (*su) {

@@ -9,7 +9,7 @@ preset="${BALLAST_PRESET:-release}"
 packages=(g++ cmake ninja-build ccache git libboost-dev libhdf5-dev hdf5-tools libsimdjson-dev
   libeigen3-dev libtbb-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev pkg-config libxlsxwriter-dev python3-openpyxl chromium libssl-dev
-  libsqlite3-dev sqlite3 ca-certificates prometheus)
+  libsqlite3-dev sqlite3 ca-certificates openssl prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

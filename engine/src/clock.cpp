@@ -30,14 +30,14 @@ Timestamp WallClock::SystemNow() {
 }
 
 Timestamp WallClock::Now() const {
-  return SystemNow();
+  return SystemNow() + offset_.load();
 }
 
 void WallClock::ScheduleAt(Timestamp at, std::function<void()> fn) {
   auto timer = std::make_shared<boost::asio::system_timer>(io_);
   timer->expires_at(std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::nanoseconds(at))));
+          std::chrono::nanoseconds(at - offset_.load()))));
   timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
     if (!ec) fn();
   });

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "ballast/adapters/alpaca/net.hpp"
@@ -159,8 +160,20 @@ TEST(LiveAlpaca, MonthlyRebalanceAcrossSessionsNeitherRepeatsNorSkips) {
   EXPECT_EQ(cycles[0], (std::vector<std::string>{"2026-06-29", "done"}));
   EXPECT_EQ(cycles[1], (std::vector<std::string>{"2026-06-30", "nothing_due"}));
   EXPECT_EQ(cycles[2], (std::vector<std::string>{"2026-07-01", "done"}));
+  // equity.csv: one row per session day (the same-day rerun replaced its row), in the
+  // backtest's columns first, so a paper session lines up with a backtest of the same period.
   const auto eq = testkit::ReadCsv(out + "/equity.csv");
-  EXPECT_EQ(eq.size(), 1u + 4u);  // header + four runs
+  ASSERT_EQ(eq.size(), 1u + 3u);
+  const auto bt = testkit::RunCli({"backtest", cfg, "--out", dir / "bt"});
+  ASSERT_EQ(bt.exit_code, 0) << bt.err;
+  const auto bt_header = testkit::ReadCsv(dir / "bt/equity.csv").at(0);
+  ASSERT_GE(eq[0].size(), bt_header.size());
+  EXPECT_EQ(std::vector<std::string>(eq[0].begin(), eq[0].begin() + bt_header.size()), bt_header);
+  EXPECT_EQ(eq[1][0], "2026-06-29");
+  EXPECT_EQ(eq[2][0], "2026-06-30");
+  EXPECT_EQ(eq[3][0], "2026-07-01");
+  EXPECT_EQ(eq[2].at(bt_header.size() + 1), "nothing_due");
+  EXPECT_NEAR(std::stod(eq[3][4]), std::stod(eq[3][1]) / std::stod(eq[2][1]) - 1.0, 1e-12);
   // Secrets never reach outputs or the journal.
   for (const auto* f : {"events.jsonl", "summary.json", "equity.csv", "trades.csv", "preview.json",
                         "journal.sqlite"}) {
@@ -241,6 +254,79 @@ TEST(LiveAlpaca, AuthFailureIsFatalWithAClearMessageAndNoSecret) {
   EXPECT_EQ(fake.Posts(), 0u);
 }
 
+/// A test CA and a server certificate it signs for `san` (e.g. "IP:127.0.0.1"), made with the
+/// openssl command-line tool; returns false when the tool is missing or fails.
+bool MakeCertificates(const testkit::TempDir& dir, const std::string& san) {
+  const std::string d = dir.path().string();
+  const std::string cmd =
+      "cd '" + d +
+      "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+      "-keyout ca.key -out ca.pem -days 2 -subj '/CN=ballast test CA' "
+      "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign "
+      ">/dev/null 2>&1 && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+      "-keyout server.key -out server.csr -subj '/CN=fake alpaca' >/dev/null 2>&1 && "
+      "printf 'subjectAltName=" +
+      san +
+      "\\n' > ext.cnf && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+      "-CAcreateserial -out server.pem -days 2 -extfile ext.cnf >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
+/// The portfolio config with `broker.alpaca.ca_file` set.
+std::string ConfigWithCa(const testkit::TempDir& dir, const std::string& ca_file) {
+  const std::string path = Config(dir);
+  json c = json::parse(testkit::ReadFile(path));
+  c["broker"]["alpaca"]["ca_file"] = ca_file;
+  testkit::WriteFile(path, c.dump(2));
+  return path;
+}
+
+TEST(LiveAlpaca, TlsVerifiesTheServerAgainstTheGivenCaAndTheHostName) {
+  testkit::TempDir certs;
+  ASSERT_TRUE(MakeCertificates(certs, "IP:127.0.0.1")) << "openssl failed";
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  o.tls_cert_file = certs / "server.pem";
+  o.tls_key_file = certs / "server.key";
+  {
+    // Trusted through ca_file: https + wss end to end, orders filled.
+    testkit::TempDir dir;
+    FakeAlpaca fake(o);
+    fake.ExportEnvironment();
+    ASSERT_EQ(fake.HttpUrl().rfind("https://", 0), 0u);
+    const auto r = Live(ConfigWithCa(dir, certs / "ca.pem"), dir / "s");
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    EXPECT_EQ(fake.Orders().size(), 2u);
+    EXPECT_GE(fake.TradeStreamConnections(), 1);
+  }
+  {
+    // Without the CA the system store does not trust the server: refused before any order.
+    testkit::TempDir dir;
+    FakeAlpaca fake(o);
+    fake.ExportEnvironment();
+    const auto r = Live(Config(dir), dir / "s");
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_NE(r.err.find("certificate"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("broker.alpaca.ca_file"), std::string::npos) << r.err;
+    EXPECT_EQ(fake.Posts(), 0u);
+  }
+  {
+    // A certificate the CA signed for another host name: refused too.
+    testkit::TempDir other;
+    ASSERT_TRUE(MakeCertificates(other, "DNS:paper-api.alpaca.markets"));
+    FakeAlpacaOptions wrong = o;
+    wrong.tls_cert_file = other / "server.pem";
+    wrong.tls_key_file = other / "server.key";
+    testkit::TempDir dir;
+    FakeAlpaca fake(wrong);
+    fake.ExportEnvironment();
+    const auto r = Live(ConfigWithCa(dir, other / "ca.pem"), dir / "s");
+    EXPECT_NE(r.err.find("does not name the host 127.0.0.1"), std::string::npos) << r.err;
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_EQ(fake.Posts(), 0u);
+  }
+}
+
 TEST(LiveAlpaca, MissingKeysAndLiveWithoutConfirmationAreUsageErrors) {
   testkit::TempDir dir;
   const std::string cfg = Config(dir);
@@ -284,6 +370,65 @@ TEST(LiveAlpaca, DryRunPreviewsAndJournalsButSendsNothing) {
   const auto rows = Query(out + "/journal.sqlite", "SELECT state FROM orders");
   for (const auto& row : rows)
     EXPECT_EQ(row[0], "dry_run");
+}
+
+TEST(LiveAlpaca, LostPostReplyIsLookedUpAndADuplicateRefusalCountsAsPlaced) {
+  // The first POST places the order but its reply is lost; the lookup does not see the order yet
+  // (lag), so the session sends once more and meets 422 "client_order_id must be unique".
+  for (const int lag : {1, 2}) {
+    SCOPED_TRACE(lag);
+    testkit::TempDir dir;
+    FakeAlpacaOptions o;
+    o.bars = Bars("2026-07-14");
+    o.lose_post_replies = 1;
+    o.lookup_lag = lag;  // 1: found after the 422; 2: still hidden, found by the poll
+    FakeAlpaca fake(o);
+    fake.ExportEnvironment();
+    const std::string out = dir / "s";
+    const auto r = Live(Config(dir), out);
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    EXPECT_EQ(fake.Posts(), 3u);          // two orders, one of them sent twice
+    EXPECT_EQ(fake.Orders().size(), 2u);  // and placed once
+    const std::string events = testkit::ReadFile(out + "/events.jsonl");
+    EXPECT_NE(events.find("\"order_uncertain\""), std::string::npos);
+    EXPECT_NE(events.find("\"order_duplicate\""), std::string::npos);
+    const auto w = BrokerWeights(fake, o.bars);
+    EXPECT_NEAR(w.at("SPY"), 0.6, 1e-6);
+    EXPECT_NEAR(w.at("AGG"), 0.4, 1e-6);
+    const json s = json::parse(testkit::ReadFile(out + "/summary.json"));
+    EXPECT_EQ(s["cycle_state"], "done");
+    EXPECT_NEAR(s["cash"].get<double>(), fake.Cash(), 1e-6);
+    for (const auto& row : Query(out + "/journal.sqlite", "SELECT state FROM orders"))
+      EXPECT_EQ(row[0], "filled");
+  }
+}
+
+TEST(LiveAlpaca, JsonLogFormatWritesOneObjectPerLineOnStderr) {
+  testkit::TempDir dir;
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const auto r = Live(Config(dir), dir / "s", {"--dry-run", "--log-format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.err);
+  std::string line;
+  int n = 0;
+  bool connected = false;
+  while (std::getline(lines, line)) {
+    const json j = json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << "not JSON: " << line;
+    ASSERT_TRUE(j.contains("time") && j.contains("level") && j.contains("msg")) << line;
+    EXPECT_EQ(j["time"].get<std::string>().back(), 'Z');
+    connected = connected || j["msg"].get<std::string>().find("127.0.0.1") != std::string::npos;
+    ++n;
+  }
+  EXPECT_GT(n, 0);
+  EXPECT_TRUE(connected) << r.err;
+  EXPECT_EQ(r.err.find(o.secret), std::string::npos);
+  // The preview table stays on stdout, free of log lines.
+  EXPECT_NE(r.out.find("dry run"), std::string::npos);
+  EXPECT_EQ(r.out.find("\"level\""), std::string::npos);
 }
 
 TEST(LiveAlpaca, RiskGateAndKillSwitchStopOrdersBeforeTheBroker) {
@@ -461,18 +606,30 @@ TEST(LiveAlpaca, ServiceExposesHealthReadyAndMetricsAndStopsOnSigterm) {
   o.malformed_frames = true;
   FakeAlpaca fake(o);
   fake.ExportEnvironment();
-  const unsigned short port = FreePort();
   const std::string out = dir / "svc";
-  const pid_t pid = Spawn({"live", Config(dir), "--paper", "--force", "--out", out,
-                           "--metrics-port", std::to_string(port)},
-                          dir / "svc.log");
+  // A port found free may be taken by a parallel test before the service binds it: then the
+  // service exits at once (before any order) and the test tries another port.
+  unsigned short port = 0;
+  pid_t pid = 0;
   int status = 0;
-  for (int i = 0; i < 200 && status != 200; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    try {
-      (void)HttpGet(port, "/ready", &status);
-    } catch (const std::exception&) {
+  for (int attempt = 0; attempt < 5 && status != 200; ++attempt) {
+    port = FreePort();
+    pid = Spawn({"live", Config(dir), "--paper", "--force", "--out", out, "--metrics-port",
+                 std::to_string(port)},
+                dir / "svc.log");
+    bool exited = false;
+    for (int i = 0; i < 200 && status != 200 && !exited; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      int wstatus = 0;
+      exited = waitpid(pid, &wstatus, WNOHANG) == pid;
+      if (exited) break;
+      try {
+        (void)HttpGet(port, "/ready", &status);
+      } catch (const std::exception&) {
+      }
     }
+    const std::string err = testkit::ReadFile(dir / "svc.log.err");
+    if (exited && err.find("Address already in use") == std::string::npos) FAIL() << err;
   }
   ASSERT_EQ(status, 200) << testkit::ReadFile(dir / "svc.log.err");
   EXPECT_EQ(HttpGet(port, "/health"), "ok\n");
@@ -492,6 +649,45 @@ TEST(LiveAlpaca, ServiceExposesHealthReadyAndMetricsAndStopsOnSigterm) {
   EXPECT_NE(events.find("\"session_stopped\""), std::string::npos);
   EXPECT_NE(events.find("\"stream_error\""), std::string::npos);  // the 406
   EXPECT_NE(events.find("\"cycle_scheduled\""), std::string::npos);
+}
+
+TEST(LiveAlpaca, ServiceDecidesOnUpdatedBarsAndReconnectsStaleData) {
+  // The broker's clock says 15:44:57 New York; the session keeps its time, so its 15:45 check
+  // fires three seconds in. By then the data stream has sent a minute bar (close +2%) and an
+  // updated bar for the same minute (close +1%): the check must value the book at +1%. The
+  // stream then goes quiet during market hours: the watchdog reconnects after 0.5 s.
+  testkit::TempDir dir;
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  o.clock_offset_seconds = -3.0;
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const std::string out = dir / "svc";
+  const pid_t pid =
+      Spawn({"live", Config(dir, R"(, "check_time": "15:45", "stale_data_seconds": 0.5)"),
+             "--paper", "--force", "--out", out},
+            dir / "svc.log");
+  bool checked = false;
+  for (int i = 0; i < 150 && !checked; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const std::string events = testkit::ReadFile(out + "/events.jsonl");
+    checked = events.find("already decided today") != std::string::npos;
+  }
+  ASSERT_TRUE(checked) << testkit::ReadFile(dir / "svc.log.err")
+                       << testkit::ReadFile(dir / "svc.log.out");
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(WaitExit(pid), 0);
+  const json s = json::parse(testkit::ReadFile(out + "/summary.json"));
+  for (const auto& series : o.bars) {
+    EXPECT_NEAR(s["positions"][series.symbol]["price"].get<double>(), series.close.back() * 1.01,
+                1e-9)
+        << series.symbol;
+  }
+  const std::string events = testkit::ReadFile(out + "/events.jsonl");
+  EXPECT_NE(events.find("\"stale_data\""), std::string::npos) << events;
+  EXPECT_GE(fake.DataStreamConnections(), 2);
+  EXPECT_NE(events.find("\"clock_skew\""), std::string::npos);  // 3 s apart: logged
+  EXPECT_EQ(fake.Orders().size(), 2u);  // the forced cycle at start; the check sends nothing
 }
 
 TEST(DataFetch, AlpacaBarsIntoTheStoreAcrossPages) {

@@ -16,13 +16,16 @@
 #include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 #include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "ballast/adapters/alpaca/messages.hpp"
 #include "ballast/live/time_ny.hpp"
@@ -56,6 +59,7 @@ struct FakeAlpaca::Impl {
   FakeAlpacaOptions o;
   asio::io_context io;
   tcp::acceptor acceptor{io};
+  std::optional<asio::ssl::context> tls;  // set when the options name a certificate
   std::thread accept_thread;
   std::mutex mu;
   std::condition_variable cv;
@@ -73,6 +77,8 @@ struct FakeAlpaca::Impl {
   std::map<std::string, std::size_t> requests;
   std::vector<std::string> received;
   int rest_calls = 0;
+  int posts_lost = 0;
+  int lookups_hidden = 0;
   int trade_conns = 0, data_conns = 0;
   bool dropped_once = false;
   std::uint64_t event_seq = 0;
@@ -80,7 +86,13 @@ struct FakeAlpaca::Impl {
   std::vector<std::shared_ptr<std::deque<std::string>>> trade_queues;
 
   Days today{};
-  Timestamp now_ts = 0;
+  Timestamp now_ts = 0;  // the clock at construction; it runs on from there
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  [[nodiscard]] Timestamp NowTs() const {
+    return now_ts + std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+  }
 
   double LastClose(const std::string& symbol) const {
     for (const auto& s : o.bars) {
@@ -109,8 +121,8 @@ struct FakeAlpaca::Impl {
                 {"notional", nullptr},
                 {"filled_qty", Dec(v.filled_qty)},
                 {"filled_avg_price", v.filled_qty > 0 ? json(Dec(v.filled_avg_price)) : json()},
-                {"created_at", alpaca::FormatRfc3339(now_ts)},
-                {"updated_at", alpaca::FormatRfc3339(now_ts)},
+                {"created_at", alpaca::FormatRfc3339(NowTs())},
+                {"updated_at", alpaca::FormatRfc3339(NowTs())},
                 {"asset_class", "us_equity"},
                 {"order_class", ""},
                 {"extended_hours", false},
@@ -120,8 +132,8 @@ struct FakeAlpaca::Impl {
   void Update(const OrderView& v, const std::string& event, double qty, double price) {
     json data{{"event", event},
               {"event_id", fmt::format("01TEST{:020}", ++event_seq)},
-              {"timestamp", alpaca::FormatRfc3339(now_ts)},
-              {"at", alpaca::FormatRfc3339(now_ts)},
+              {"timestamp", alpaca::FormatRfc3339(NowTs())},
+              {"at", alpaca::FormatRfc3339(NowTs())},
               {"order", OrderJson(v)}};
     if (event == "fill" || event == "partial_fill") {
       data["qty"] = Dec(qty);
@@ -244,7 +256,7 @@ struct FakeAlpaca::Impl {
       res.body() = a.dump();
     } else if (path == "/v2/clock") {
       res.body() =
-          json{{"timestamp", alpaca::FormatRfc3339(now_ts)},
+          json{{"timestamp", alpaca::FormatRfc3339(NowTs())},
                {"is_open", true},
                {"next_open",
                 alpaca::FormatRfc3339(live::NyLocalToUtc(today + std::chrono::days(1), 570))},
@@ -257,7 +269,7 @@ struct FakeAlpaca::Impl {
     } else if (path == "/v2/orders:by_client_order_id") {
       const std::string id = param("client_order_id");
       for (const auto& v : orders) {
-        if (v.client_order_id == id) {
+        if (v.client_order_id == id && lookups_hidden++ >= o.lookup_lag) {
           res.body() = OrderJson(v).dump();
           return res;
         }
@@ -307,6 +319,10 @@ struct FakeAlpaca::Impl {
       v.status = "accepted";
       orders.push_back(v);
       res.body() = OrderJson(v).dump();
+      if (posts_lost < o.lose_post_replies) {
+        ++posts_lost;
+        res.set("X-Fake-Drop", "1");  // Serve closes the connection instead of replying
+      }
       Update(orders.back(), "new", 0, 0);
       if (o.hold_fills) {
         held.push_back(coid);
@@ -385,7 +401,8 @@ struct FakeAlpaca::Impl {
   }
 
   // ---- websockets ----
-  void TradeStream(websocket::stream<tcp::socket&>& ws) {
+  template <class Ws>
+  void TradeStream(Ws& ws) {
     beast::flat_buffer buf;
     ws.read(buf);
     const std::string auth = beast::buffers_to_string(buf.data());
@@ -449,7 +466,8 @@ struct FakeAlpaca::Impl {
                        trade_queues.end());
   }
 
-  void DataStream(websocket::stream<tcp::socket&>& ws) {
+  template <class Ws>
+  void DataStream(Ws& ws) {
     int conn = 0;
     {
       std::lock_guard lock(mu);
@@ -530,34 +548,52 @@ struct FakeAlpaca::Impl {
     }
   }
 
+  /// HTTP requests and websocket upgrades on one connection (plain or TLS).
+  template <class Stream>
+  void ServeOn(Stream& stream) {
+    beast::flat_buffer buf;
+    for (;;) {
+      http::request<http::string_body> req;
+      http::read(stream, buf, req);
+      if (websocket::is_upgrade(req)) {
+        websocket::stream<Stream&> ws(stream);
+        ws.accept(req);
+        const std::string target(req.target());
+        if (target == "/stream") {
+          TradeStream(ws);
+        } else {
+          DataStream(ws);
+        }
+        beast::error_code ec;
+        ws.close(websocket::close_code::normal, ec);
+        return;
+      }
+      auto res = Rest(req);
+      if (res.count("X-Fake-Drop")) return;  // the reply is lost with the connection
+      res.keep_alive(req.keep_alive());
+      res.prepare_payload();
+      http::write(stream, res);
+      if (!req.keep_alive()) return;
+    }
+  }
+
   void Serve(std::shared_ptr<tcp::socket> sock) {
     try {
-      beast::flat_buffer buf;
-      for (;;) {
-        http::request<http::string_body> req;
-        http::read(*sock, buf, req);
-        if (websocket::is_upgrade(req)) {
-          websocket::stream<tcp::socket&> ws(*sock);
-          ws.accept(req);
-          const std::string target(req.target());
-          if (target == "/stream") {
-            TradeStream(ws);
-          } else {
-            DataStream(ws);
-          }
-          beast::error_code ec;
-          ws.close(websocket::close_code::normal, ec);
-          return;
-        }
-        auto res = Rest(req);
-        res.keep_alive(req.keep_alive());
-        res.prepare_payload();
-        http::write(*sock, res);
-        if (!req.keep_alive()) return;
+      if (tls) {
+        asio::ssl::stream<tcp::socket&> secure(*sock, *tls);
+        secure.handshake(asio::ssl::stream_base::server);
+        ServeOn(secure);
+      } else {
+        ServeOn(*sock);
       }
     } catch (const std::exception&) {
-      // Client went away (or the server is stopping).
+      // Client went away, refused our certificate, or the server is stopping.
     }
+    // Hang up (a lost reply must look like one to the client); under mu, as the destructor
+    // closes sockets under it too.
+    std::lock_guard lock(mu);
+    beast::error_code ec;
+    sock->shutdown(tcp::socket::shutdown_both, ec);
   }
 
   void AcceptLoop() {
@@ -582,10 +618,16 @@ FakeAlpaca::FakeAlpaca(FakeAlpacaOptions options) : impl_(std::make_shared<Impl>
     if (!s.time.empty()) last = std::max(last, TimestampToDay(s.time.back()));
   }
   m.today = last;
-  m.now_ts = live::NyLocalToUtc(last, 15 * 60 + 45);
+  m.now_ts = live::NyLocalToUtc(last, 15 * 60 + 45) +
+             static_cast<Timestamp>(m.o.clock_offset_seconds * 1e9);
   for (const auto& [s, q] : m.o.positions) {
     m.positions[s] = q;
     m.cost[s] = m.LastClose(s);
+  }
+  if (!m.o.tls_cert_file.empty()) {
+    m.tls.emplace(asio::ssl::context::tls_server);
+    m.tls->use_certificate_chain_file(m.o.tls_cert_file);
+    m.tls->use_private_key_file(m.o.tls_key_file, asio::ssl::context::pem);
   }
   const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
   m.acceptor.open(ep.protocol());
@@ -624,12 +666,13 @@ unsigned short FakeAlpaca::Port() const {
 }
 
 std::string FakeAlpaca::HttpUrl() const {
-  return fmt::format("http://127.0.0.1:{}", Port());
+  return fmt::format("{}://{}:{}", impl_->tls ? "https" : "http", impl_->o.host, Port());
 }
 
 void FakeAlpaca::ExportEnvironment() const {
   const std::string http = HttpUrl();
-  const std::string ws = fmt::format("ws://127.0.0.1:{}", Port());
+  const std::string ws =
+      fmt::format("{}://{}:{}", impl_->tls ? "wss" : "ws", impl_->o.host, Port());
   ::setenv("APCA_API_KEY_ID", impl_->o.key_id.c_str(), 1);
   ::setenv("APCA_API_SECRET_KEY", impl_->o.secret.c_str(), 1);
   ::setenv("APCA_API_BASE_URL", http.c_str(), 1);

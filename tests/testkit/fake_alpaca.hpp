@@ -21,9 +21,11 @@ struct FakeAlpacaOptions {
   std::string secret = "test-secret-do-not-log";
   double cash = 100000.0;
   std::map<std::string, double> positions;  ///< starting holdings (bought at the first bar)
-  /// Daily bars served by /v2/stocks/bars; the last date is "today" (the clock says 15:45 NY).
+  /// Daily bars served by /v2/stocks/bars; the last date is "today" (the clock starts at 15:45 NY
+  /// plus clock_offset_seconds and runs in real time).
   std::vector<data::SymbolSeries> bars;
   std::size_t bars_page_size = 1000;  ///< bars per page (tests pagination)
+  double clock_offset_seconds = 0.0;
 
   // Scenarios.
   int rate_limit_first = 0;  ///< the first N REST requests get 429 with X-Ratelimit-Reset
@@ -36,6 +38,17 @@ struct FakeAlpacaOptions {
   int drop_trade_stream_after = 0;  ///< close the trade stream after N updates (first time only)
   int data_406_first = 0;           ///< the first N data-stream connections get error 406
   bool new_auth_reply = false;      ///< answer trade-stream auth in the data stream's array form
+  /// The first N accepted POST /v2/orders place the order, then close the connection without a
+  /// reply (the client cannot know whether it was placed).
+  int lose_post_replies = 0;
+  /// The first N lookups by client order id that would find an order answer 404 (the order is
+  /// not visible yet), so a re-sent POST meets "client_order_id must be unique".
+  int lookup_lag = 0;
+
+  /// TLS: with a certificate chain and key (PEM), the server speaks only https/wss.
+  std::string tls_cert_file, tls_key_file;
+  /// The host name the exported URLs use (the server always listens on 127.0.0.1).
+  std::string host = "127.0.0.1";
 };
 
 class FakeAlpaca {
@@ -46,7 +59,7 @@ class FakeAlpaca {
   FakeAlpaca& operator=(const FakeAlpaca&) = delete;
 
   [[nodiscard]] unsigned short Port() const;
-  /// http://127.0.0.1:PORT
+  /// http://HOST:PORT, or https:// with TLS
   [[nodiscard]] std::string HttpUrl() const;
   /// Sets APCA_API_* (keys and all four endpoint variables) for processes started after it.
   void ExportEnvironment() const;

@@ -13,6 +13,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "ballast/adapters/alpaca/net.hpp"
+#include "tls.hpp"
 
 namespace ballast::net {
 namespace asio = boost::asio;
@@ -113,10 +114,9 @@ struct HttpClient::Impl {
     if (url.Tls()) {
       secure.emplace(io, ssl);
       tcp = &secure->next_layer();
-      if (!SSL_set_tlsext_host_name(secure->native_handle(), url.host.c_str())) {
-        throw TransportError(fmt::format("TLS SNI for {} failed", url.host));
+      if (!ExpectPeer(secure->native_handle(), url.host)) {
+        throw TransportError(fmt::format("TLS: cannot check the certificate for {}", url.host));
       }
-      secure->set_verify_callback(ssl::host_name_verification(url.host));
     } else {
       plain.emplace(io);
       tcp = &*plain;
@@ -130,7 +130,7 @@ struct HttpClient::Impl {
       tcp->expires_after(timeout);
       secure->async_handshake(ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
       if (Run(ec)) {
-        throw TransportError(fmt::format("TLS handshake with {}: {}", url.host, ec.message()));
+        throw TransportError(TlsHandshakeFailure(secure->native_handle(), url.host, ec));
       }
     }
     connected = url.Origin();

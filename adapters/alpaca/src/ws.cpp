@@ -13,6 +13,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "ballast/adapters/alpaca/net.hpp"
+#include "tls.hpp"
 
 namespace ballast::net {
 namespace asio = boost::asio;
@@ -59,19 +60,27 @@ struct WsConnection::Session : std::enable_shared_from_this<WsConnection::Sessio
   }
 
   void Fail(const std::string& what, beast::error_code ec, int status = 0) {
+    FailWith(fmt::format("{}: {}", what, ec.message()), status);
+  }
+
+  void FailWith(const std::string& message, int status = 0) {
     if (closed) return;
     closed = true;
     open = false;
     beast::error_code ignored;
     Tcp().socket().close(ignored);
-    if (handlers.on_close) handlers.on_close(fmt::format("{}: {}", what, ec.message()), status);
+    if (handlers.on_close) handlers.on_close(message, status);
   }
 
   void Start() {
     if (url.Tls()) {
       secure.emplace(io, ssl);
-      SSL_set_tlsext_host_name(secure->next_layer().native_handle(), url.host.c_str());
-      secure->next_layer().set_verify_callback(ssl::host_name_verification(url.host));
+      if (!ExpectPeer(secure->next_layer().native_handle(), url.host)) {
+        asio::post(io, [self = shared_from_this()] {
+          self->FailWith("TLS: cannot check the certificate for " + self->url.host);
+        });
+        return;
+      }
     } else {
       plain.emplace(io);
     }
@@ -96,7 +105,10 @@ struct WsConnection::Session : std::enable_shared_from_this<WsConnection::Sessio
     if (secure) {
       Tcp().expires_after(timeout);
       secure->next_layer().async_handshake(ssl::stream_base::client, [self](beast::error_code e) {
-        if (e) return self->Fail("TLS handshake with " + self->url.host, e);
+        if (e) {
+          return self->FailWith(
+              TlsHandshakeFailure(self->secure->next_layer().native_handle(), self->url.host, e));
+        }
         self->Handshake();
       });
     } else {

@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 
+#include "ballast/adapters/alpaca/messages.hpp"
 #include "ballast/engine/error.hpp"
+#include "ballast/engine/run_record.hpp"
 
 namespace ballast::live {
 namespace {
@@ -45,6 +48,9 @@ CREATE TABLE IF NOT EXISTS schedule(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events(
   id INTEGER PRIMARY KEY AUTOINCREMENT, at_ns INTEGER NOT NULL, kind TEXT NOT NULL,
   detail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS equity(
+  session_day TEXT PRIMARY KEY, at_ns INTEGER NOT NULL, equity REAL NOT NULL, cash REAL NOT NULL,
+  drift REAL NOT NULL, cycle_state TEXT NOT NULL, benchmark_close REAL);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1');
 )sql";
 
@@ -317,6 +323,66 @@ std::optional<std::string> Journal::State(std::string_view key) {
   s.Bind(1, key);
   if (!s.Step()) return std::nullopt;
   return s.Text(0);
+}
+
+std::string EquityCsv(const std::vector<EquityRow>& rows) {
+  std::string out =
+      "date,equity,cash,positions_value,daily_return,drawdown,flow,benchmark_equity,drift,"
+      "cycle_state,time\n";
+  double peak = 0.0;
+  const double bench0 = rows.empty() ? 0.0 : rows.front().benchmark_close;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    peak = std::max(peak, r.equity);
+    const double ret =
+        i == 0 || rows[i - 1].equity <= 0 ? 0.0 : r.equity / rows[i - 1].equity - 1.0;
+    const std::string bench = bench0 > 0 && r.benchmark_close > 0
+                                  ? JsonNumber(rows.front().equity * r.benchmark_close / bench0)
+                                  : std::string();
+    out += fmt::format("{},{},{},{},{},{},0,{},{},{},{}\n", FormatDate(r.day), JsonNumber(r.equity),
+                       JsonNumber(r.cash), JsonNumber(r.equity - r.cash), JsonNumber(ret),
+                       JsonNumber(peak > 0 ? r.equity / peak - 1.0 : 0.0), bench,
+                       JsonNumber(r.drift), r.cycle_state, alpaca::FormatRfc3339(r.at));
+  }
+  return out;
+}
+
+void Journal::RecordEquity(const EquityRow& r) {
+  Stmt s(db_,
+         "INSERT INTO equity(session_day, at_ns, equity, cash, drift, cycle_state, "
+         "benchmark_close) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_day) DO UPDATE SET "
+         "at_ns = excluded.at_ns, equity = excluded.equity, cash = excluded.cash, drift = "
+         "excluded.drift, cycle_state = excluded.cycle_state, benchmark_close = "
+         "excluded.benchmark_close",
+         path_);
+  s.Bind(1, FormatDate(r.day))
+      .Bind(2, static_cast<std::int64_t>(r.at))
+      .Bind(3, r.equity)
+      .Bind(4, r.cash)
+      .Bind(5, r.drift)
+      .Bind(6, r.cycle_state)
+      .Bind(7, r.benchmark_close)
+      .Step();
+}
+
+std::vector<EquityRow> Journal::EquityRows() {
+  Stmt s(db_,
+         "SELECT session_day, at_ns, equity, cash, drift, cycle_state, "
+         "COALESCE(benchmark_close, 0) FROM equity ORDER BY session_day",
+         path_);
+  std::vector<EquityRow> rows;
+  while (s.Step()) {
+    EquityRow r;
+    r.day = ParseIsoDate(s.Text(0)).value_or(Days{});
+    r.at = s.Int(1);
+    r.equity = s.Real(2);
+    r.cash = s.Real(3);
+    r.drift = s.Real(4);
+    r.cycle_state = s.Text(5);
+    r.benchmark_close = s.Real(6);
+    rows.push_back(std::move(r));
+  }
+  return rows;
 }
 
 void Journal::Event(Timestamp at, std::string_view kind, std::string_view detail_json) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -227,6 +228,8 @@ class Session {
     return fmt::format("{}-{}-{}-{}", tag_, date, cycle, symbol).substr(0, 48);
   }
   [[nodiscard]] Timestamp Now() const { return clock_.Now(); }
+  /// GET /v2/clock, and keep the session's time by it (the broker's day and hours rule).
+  alpaca::MarketClock BrokerClock();
   [[nodiscard]] bool Sim() const { return o_.broker == BrokerKind::kSim; }
 
   const LiveOptions& o_;
@@ -677,27 +680,30 @@ void Session::Send(JournalOrder& o) {
   journal_->SetOrderState(o.client_order_id, "sending");
   alpaca::OrderRequest req{o.symbol, o.side, o.qty, o.client_order_id, "day"};
   auto r = rest_->PostOrder(req);
-  if (r.kind == alpaca::PostOutcome::Kind::kUnknown ||
-      r.kind == alpaca::PostOutcome::Kind::kDuplicate) {
-    // Never blind-retry a POST: find out whether it was placed.
+  // Never blind-retry a POST: after an unknown outcome, find out whether it was placed; send
+  // once more only when the broker does not know the client order id (a second copy would be
+  // refused as a duplicate, so this cannot double the order).
+  for (int attempt = 1; r.kind == alpaca::PostOutcome::Kind::kUnknown ||
+                        r.kind == alpaca::PostOutcome::Kind::kDuplicate;
+       ++attempt) {
+    const bool duplicate = r.kind == alpaca::PostOutcome::Kind::kDuplicate;
     JsonFields f;
     f.Add("client_order_id", o.client_order_id)
         .Add("http_status", r.status)
         .Add("detail", r.error.message);
-    Log(r.kind == alpaca::PostOutcome::Kind::kDuplicate ? "order_duplicate" : "order_uncertain",
-        f.Take(), spdlog::level::warn);
+    Log(duplicate ? "order_duplicate" : "order_uncertain", f.Take(), spdlog::level::warn);
     if (auto existing = rest_->GetOrderByClientId(o.client_order_id)) {
       r.kind = alpaca::PostOutcome::Kind::kAccepted;
       r.order = *existing;
-    } else if (r.kind == alpaca::PostOutcome::Kind::kUnknown) {
-      // Not placed: the same client order id makes one more POST safe (a duplicate is refused).
+    } else if (duplicate) {
+      // Placed (the broker says so) but not visible yet: sent, found by the poll later.
+      r.kind = alpaca::PostOutcome::Kind::kAccepted;
+      r.order = {};
+      poll_after_send_ = true;
+    } else if (attempt < 2) {
       r = rest_->PostOrder(req);
-      if (r.kind == alpaca::PostOutcome::Kind::kUnknown) {
-        if (auto again = rest_->GetOrderByClientId(o.client_order_id)) {
-          r.kind = alpaca::PostOutcome::Kind::kAccepted;
-          r.order = *again;
-        }
-      }
+    } else {
+      break;
     }
   }
   JsonFields f;
@@ -798,10 +804,25 @@ void Session::SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned,
   poll_after_send_ = false;
 }
 
+alpaca::MarketClock Session::BrokerClock() {
+  const Timestamp before = WallClock::SystemNow();
+  auto clock = rest_->GetClock();
+  const Timestamp after = WallClock::SystemNow();
+  const Timestamp offset = clock.timestamp - before - (after - before) / 2;
+  const Timestamp change = offset - clock_.Offset();
+  clock_.SetOffset(offset);
+  if (std::abs(offset) > 2'000'000'000 && std::abs(change) > 1'000'000'000) {
+    JsonFields f;
+    f.Add("broker_minus_local_seconds", static_cast<double>(offset) / 1e9);
+    Log("clock_skew", f.Take(), spdlog::level::warn);
+  }
+  return clock;
+}
+
 int Session::Cycle(bool force, bool blocking) {
   ++m_.cycles;
   engine_ids_.clear();  // engine order ids belong to one cycle's order manager
-  const auto clock = rest_->GetClock();
+  const auto clock = BrokerClock();
   const Days today = NyDate(clock.timestamp);
   const bool trading_day = NyseCalendar::IsTradingDay(today);
   LoadPrices(today);
@@ -1101,14 +1122,24 @@ void Session::WriteStatus(std::string_view cycle_state) {
   equity_ = ledger_ ? ledger_->Equity(marks_) : equity_;
   m_.equity = equity_;
   m_.drift = ledger_ ? Drift() : 0.0;
-  const std::string equity_csv = out_ + "/equity.csv";
-  const bool fresh = !fs::exists(equity_csv);
-  std::ofstream eq(equity_csv, std::ios::app);
-  if (fresh) eq << "time,session_day,equity,cash,drift,cycle_state\n";
+  // One row per session day in the journal (the latest status wins); equity.csv is rewritten from
+  // it in the backtest's columns, whole or not at all.
   const Days day = panel_ ? panel_->Day(panel_->Rows() - 1) : TimestampToDay(Now());
-  eq << fmt::format("{},{},{},{},{},{}\n", alpaca::FormatRfc3339(Now()), FormatDate(day),
-                    JsonNumber(equity_), JsonNumber(ledger_ ? ledger_->Cash() : 0.0),
-                    JsonNumber(m_.drift), cycle_state);
+  const std::size_t last = panel_ ? panel_->Rows() - 1 : 0;
+  const double bench =
+      panel_ && bench_col_ >= 0 && panel_->HasBar(last, static_cast<std::size_t>(bench_col_))
+          ? panel_->Close(last, static_cast<std::size_t>(bench_col_))
+          : 0.0;
+  journal_->RecordEquity(EquityRow{day, Now(), equity_, ledger_ ? ledger_->Cash() : 0.0, m_.drift,
+                                   std::string(cycle_state), bench});
+  {
+    const std::string equity_csv = out_ + "/equity.csv";
+    {
+      std::ofstream eq(equity_csv + ".tmp", std::ios::trunc);
+      eq << EquityCsv(journal_->EquityRows());
+    }
+    fs::rename(equity_csv + ".tmp", equity_csv);
+  }
   std::string positions = "{";
   for (std::size_t c = 0; ledger_ && c < tradable_; ++c) {
     JsonFields p;
@@ -1155,7 +1186,7 @@ OpsReply Session::Ops(std::string_view path) {
     b += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name,
                      JsonNumber(value));
   };
-  const Timestamp now = Now();
+  const Timestamp now = WallClock::SystemNow();  // the streams stamp data with the system clock
   metric("ballast_orders_sent_total", "counter", "Orders accepted by the broker.",
          static_cast<double>(m_.orders_sent));
   metric("ballast_orders_rejected_total", "counter", "Orders rejected by the broker.",
@@ -1310,7 +1341,7 @@ int Session::Run() {
   data_->Start();
   // Reconcile now so /ready and the status reflect the account before the first check.
   {
-    const auto clock = rest_->GetClock();
+    const auto clock = BrokerClock();
     LoadPrices(NyDate(clock.timestamp));
     ledger_ = std::make_unique<Ledger>(tradable_, 0.0, true);
     Reconcile();

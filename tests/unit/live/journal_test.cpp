@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "ballast/engine/run_record.hpp"
 #include "ballast/live/journal.hpp"
 #include "ballast/live/time_ny.hpp"
 #include "testkit.hpp"
@@ -55,6 +58,43 @@ TEST(Journal, SurvivesReopenAndTracksOrdersAndFills) {
   EXPECT_EQ(orders[1].reason, "HTTP 403 insufficient buying power");
   EXPECT_EQ(*j.State("last_decision_day"), "2026-07-14");
   EXPECT_FALSE(j.State("nothing"));
+}
+
+TEST(Journal, EquityKeepsOneRowPerDayAndTheCsvMatchesHandFigures) {
+  testkit::TempDir dir;
+  const std::string path = dir / "j.sqlite";
+  const Days d1 = *ParseIsoDate("2026-07-13"), d2 = *ParseIsoDate("2026-07-14"),
+             d3 = *ParseIsoDate("2026-07-15");
+  {
+    Journal j(path);
+    j.RecordEquity({d1, 1, 1000.0, 100.0, 0.0, "done", 50.0});
+    j.RecordEquity({d2, 2, 1200.0, 100.0, 0.01, "waiting", 55.0});
+    j.RecordEquity({d2, 3, 1100.0, 100.0, 0.02, "nothing_due", 55.0});  // replaces d2's row
+  }
+  Journal j(path);  // survives reopening
+  j.RecordEquity({d3, 4, 990.0, 90.0, 0.03, "done", 49.5});
+  const auto rows = j.EquityRows();
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1].cycle_state, "nothing_due");
+  const std::string csv = EquityCsv(rows);
+  std::istringstream in(csv);
+  std::string header, r1, r2, r3;
+  std::getline(in, header);
+  std::getline(in, r1);
+  std::getline(in, r2);
+  std::getline(in, r3);
+  EXPECT_EQ(header,
+            "date,equity,cash,positions_value,daily_return,drawdown,flow,benchmark_equity,drift,"
+            "cycle_state,time");
+  // By hand: returns 1100/1000-1 = 0.1 and 990/1100-1 = -0.1; peak 1100, drawdown 990/1100-1;
+  // benchmark 1000 * 55/50 = 1100 and 1000 * 49.5/50 = 990.
+  EXPECT_EQ(r1.substr(0, r1.rfind(',')), "2026-07-13,1000,100,900,0,0,0,1000,0,done");
+  EXPECT_EQ(r2.substr(0, r2.rfind(',')), "2026-07-14,1100,100,1000," +
+                                             JsonNumber(1100.0 / 1000.0 - 1.0) +
+                                             ",0,0,1100,0.02,nothing_due");
+  EXPECT_EQ(r3.substr(0, r3.rfind(',')), "2026-07-15,990,90,900," +
+                                             JsonNumber(990.0 / 1100.0 - 1.0) + "," +
+                                             JsonNumber(990.0 / 1100.0 - 1.0) + ",0,990,0.03,done");
 }
 
 TEST(Journal, UnwritablePathIsAClearError) {

@@ -2,6 +2,7 @@
 /// The clock seam. Nothing outside WallClock reads the system clock: backtests advance a SimClock
 /// with the data, live runs use the wall clock, and timers fire as events in both.
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <queue>
@@ -58,14 +59,19 @@ class WallClock final : public Clock {
  public:
   explicit WallClock(boost::asio::io_context& io);
   ~WallClock() override;
+  /// The system time plus the offset.
   [[nodiscard]] Timestamp Now() const override;
   void ScheduleAt(Timestamp at, std::function<void()> fn) override;
   void FireDue(Timestamp) override {}
+  /// Keep time by a reference clock (a live session: the broker's): Now() = system + offset.
+  void SetOffset(Timestamp offset_ns) noexcept { offset_.store(offset_ns); }
+  [[nodiscard]] Timestamp Offset() const noexcept { return offset_.load(); }
   /// The system time, for the few callers outside a run (naming an output directory).
   [[nodiscard]] static Timestamp SystemNow();
 
  private:
   boost::asio::io_context& io_;
+  std::atomic<Timestamp> offset_{0};
 };
 
 }  // namespace ballast

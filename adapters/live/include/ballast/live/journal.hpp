@@ -51,6 +51,21 @@ struct JournalCycle {
   std::string reason;
 };
 
+/// The account at the last status of a session day (one row per day, the latest wins).
+struct EquityRow {
+  Days day{};
+  Timestamp at = 0;
+  double equity = 0.0, cash = 0.0, drift = 0.0;
+  std::string cycle_state;
+  double benchmark_close = 0.0;  ///< 0 without a benchmark
+};
+
+/// equity.csv for a live session: the backtest's columns first (date, equity, cash,
+/// positions_value, daily_return, drawdown, flow, benchmark_equity), one row per session day, so a
+/// paper session and a backtest of the same period line up; then drift, cycle_state and the time
+/// of the status. Live flows are not known (deposits are at the broker): flow is 0.
+[[nodiscard]] std::string EquityCsv(const std::vector<EquityRow>& rows);
+
 [[nodiscard]] bool IsTerminalState(std::string_view order_state) noexcept;
 
 class Journal {
@@ -88,6 +103,9 @@ class Journal {
   [[nodiscard]] std::optional<std::string> State(std::string_view key);
 
   void Event(Timestamp at, std::string_view kind, std::string_view detail_json);
+
+  void RecordEquity(const EquityRow& row);
+  [[nodiscard]] std::vector<EquityRow> EquityRows();
 
  private:
   void Exec(const char* sql);
