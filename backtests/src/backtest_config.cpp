@@ -163,6 +163,13 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
                             1.0 / c.leverage));
     }
   }
+  if (c.strategy.needs_margin && c.max_leverage <= 1.0) {
+    root.At("strategy")
+        .At("margin")
+        .Fail(
+            "a margin account to borrow from: add a top-level \"margin\": {\"max_leverage\": 1.25, "
+            "\"leverage\": 1.0} (leverage 1: the strategy decides when to borrow)");
+  }
   if (auto b = root.Find("benchmark")) {
     c.benchmark = b->String();
     if (c.benchmark.empty()) b->Fail("a symbol in the store, or null for none");

@@ -220,6 +220,8 @@ std::string SummaryJson(const BacktestResult& r) {
       .Add("slippage", s.slippage)
       .Add("trades", s.trades)
       .Add("rebalances", s.rebalances)
+      .Add("closed_trades", s.closed_trades)
+      .Add("winning_trades", s.winning_trades)
       .Add("investments", s.investments)
       .Add("total_contributed", s.total_contributed)
       .Add("total_withdrawn", s.total_withdrawn)
@@ -232,6 +234,8 @@ std::string SummaryJson(const BacktestResult& r) {
   }
   f.Add("margin_interest", s.margin_interest).Add("max_gross_leverage", s.max_gross_leverage);
   f.Add("cost_ratio", s.cost_ratio);
+  f.Add("win_rate", s.win_rate)
+      .Add("avg_holding_days", s.avg_holding_days);  // null without closed trades
   for (const auto& [key, json] : r.record.summary_fields)
     f.AddRaw(key, json);
   std::string years = "[";
@@ -328,6 +332,11 @@ std::string SummaryTable(const BacktestResult& r) {
     row("investments", fmt::format("{}", s.investments));
   }
   row("rebalances", fmt::format("{}", s.rebalances), fmt::format("{} trades", s.trades));
+  if (s.closed_trades > 0) {
+    row("win rate", pct(s.win_rate),
+        fmt::format("{} of {} closed trades; held {:.0f} days on average", s.winning_trades,
+                    s.closed_trades, s.avg_holding_days));
+  }
   return out;
 }
 

@@ -235,8 +235,10 @@ SuiteResult RunSuite(const Suite& suite, const SuiteOptions& options) {
 
 const std::vector<std::string>& SortKeys() {
   static const std::vector<std::string> keys{
-      "sharpe", "cagr",  "volatility", "sortino",     "max_drawdown", "calmar",       "turnover",
-      "fees",   "alpha", "beta",       "final_value", "rebalances",   "total_return", "irr"};
+      "sharpe",       "cagr",   "volatility",  "sortino",
+      "max_drawdown", "calmar", "turnover",    "fees",
+      "alpha",        "beta",   "final_value", "rebalances",
+      "total_return", "irr",    "win_rate",    "avg_holding_days"};
   return keys;
 }
 
@@ -256,6 +258,8 @@ double MetricValue(const Summary& s, std::string_view key) {
   if (key == "rebalances") return static_cast<double>(s.rebalances);
   if (key == "total_return") return s.total_return;
   if (key == "irr") return s.irr ? *s.irr : nan;
+  if (key == "win_rate") return s.win_rate;
+  if (key == "avg_holding_days") return s.avg_holding_days;
   return nan;
 }
 
@@ -293,6 +297,7 @@ constexpr Column kColumns[] = {
     {"turnover", "turnover", true},   {"fees", "fees", false},
     {"alpha", "alpha", true},         {"beta", "beta", false},
     {"final", "final_value", false},  {"rebal", "rebalances", false},
+    {"win", "win_rate", true},        {"hold d", "avg_holding_days", false},
 };
 
 }  // namespace
@@ -326,7 +331,8 @@ std::string ComparisonTable(const Suite& suite, const SuiteResult& result, std::
         out += fmt::format(" {:>8.2f}%", v * 100.0);
       } else if (std::string_view(c.key) == "final_value" || std::string_view(c.key) == "fees") {
         out += fmt::format(" {:>9.0f}", v);
-      } else if (std::string_view(c.key) == "rebalances") {
+      } else if (std::string_view(c.key) == "rebalances" ||
+                 std::string_view(c.key) == "avg_holding_days") {
         out += fmt::format(" {:>9.0f}", v);
       } else {
         out += fmt::format(" {:>9.3f}", v);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <map>
 #include <vector>
 
 namespace ballast {
@@ -102,6 +104,49 @@ std::vector<double> TimeWeightedIndex(const RunRecord& r, double initial_value) 
   return index;
 }
 
+ClosedTradeStats ClosedTrades(const std::vector<TradeRecord>& trades) {
+  struct Lot {
+    double qty, unit_cost;
+    Timestamp time;
+  };
+  std::map<SymbolIndex, std::deque<Lot>> open;
+  ClosedTradeStats out;
+  double weighted_days = 0.0, weight = 0.0;
+  constexpr double kDayNs = 86400e9;
+  for (const auto& t : trades) {
+    if (!(t.quantity > 0.0)) continue;
+    auto& lots = open[t.symbol];
+    if (t.side == Side::kBuy) {
+      lots.push_back({t.quantity, t.price + t.commission / t.quantity, t.time});
+      continue;
+    }
+    const double proceeds = t.price - t.commission / t.quantity;
+    double left = t.quantity, matched = 0.0, pnl = 0.0;
+    while (left > 1e-12 && !lots.empty()) {
+      Lot& lot = lots.front();
+      const double q = std::min(left, lot.qty);
+      pnl += q * (proceeds - lot.unit_cost);
+      const double cost = q * lot.unit_cost;
+      weighted_days += cost * static_cast<double>(t.time - lot.time) / kDayNs;
+      weight += cost;
+      matched += q;
+      left -= q;
+      lot.qty -= q;
+      if (lot.qty <= 1e-12) lots.pop_front();
+    }
+    if (matched <= 0.0) continue;
+    ++out.closed;
+    out.profit += pnl;
+    if (pnl > 0.0) {
+      ++out.wins;
+    } else if (pnl < 0.0) {
+      ++out.losses;
+    }
+  }
+  if (weight > 0.0) out.avg_holding_days = weighted_days / weight;
+  return out;
+}
+
 Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_free_rate,
                        const std::string& benchmark_symbol) {
   Summary s;
@@ -110,6 +155,13 @@ Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_fre
   s.risk_free_rate = risk_free_rate;
   s.rebalances = r.rebalances;
   s.trades = r.trades.size();
+  const ClosedTradeStats closed = ClosedTrades(r.trades);
+  s.closed_trades = closed.closed;
+  s.winning_trades = closed.wins;
+  if (closed.closed > 0) {
+    s.win_rate = static_cast<double>(closed.wins) / static_cast<double>(closed.closed);
+  }
+  s.avg_holding_days = closed.avg_holding_days;
   for (const auto& t : r.trades) {
     s.commissions += t.commission;
     s.slippage += t.slippage;

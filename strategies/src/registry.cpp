@@ -6,6 +6,7 @@
 
 #include "ballast/engine/error.hpp"
 #include "ballast/strategies/rebalancing.hpp"
+#include "ballast/strategies/signal_swap.hpp"
 #include "ballast/strategies/sleeves.hpp"
 
 namespace ballast::strategies {
@@ -65,6 +66,7 @@ std::optional<double> PositiveOr(const ConfigNode& node, std::string_view key) {
 
 void RegisterBuiltinStrategies(StrategyRegistry& registry) {
   RegisterSleeves(registry);
+  RegisterSignalSwap(registry);
   registry.Register("calendar", [](const ConfigNode& node) {
     node.ExpectKeys({"type", "frequency", "on", "rebalance_day", "only_if_drift", "targets",
                      "schedule", "universe", "weights"});

@@ -64,5 +64,40 @@ TEST(MetricsTest, RiskFreeRateLowersSharpe) {
   EXPECT_NEAR(s0.volatility, s1.volatility, 1e-15);
 }
 
+TEST(ClosedTrades, FifoMatchingWinRateAndHoldingDaysByHand) {
+  const Timestamp day = 86'400'000'000'000;
+  auto trade = [&](int d, SymbolIndex sym, Side side, double qty, double px, double fee = 0.0) {
+    TradeRecord t;
+    t.time = d * day;
+    t.symbol = sym;
+    t.side = side;
+    t.quantity = qty;
+    t.price = px;
+    t.commission = fee;
+    return t;
+  };
+  // Symbol 0: buy 10 @ 100 (day 0), buy 10 @ 110 (day 10), sell 15 @ 105 (day 20):
+  //   FIFO: 10 from the first lot (+50), 5 from the second (-25): profit +25, a win;
+  //   cost-weighted days: (1000 * 20 + 550 * 10) / 1550.
+  // Symbol 1: buy 4 @ 50 with a 2.00 commission (day 0), sell 4 @ 50.25 with 1.00 (day 30):
+  //   cost 50.5 a share, proceeds 50.0 a share: -2.00, a loss.
+  // Symbol 0 again: sell 5 @ 110 (day 40) from the rest of the second lot: 0, breakeven.
+  // Symbol 2: a sell with nothing bought is not a closed trade.
+  const std::vector<TradeRecord> trades{
+      trade(0, 0, Side::kBuy, 10, 100),         trade(0, 1, Side::kBuy, 4, 50, 2.0),
+      trade(10, 0, Side::kBuy, 10, 110),        trade(20, 0, Side::kSell, 15, 105),
+      trade(30, 1, Side::kSell, 4, 50.25, 1.0), trade(40, 0, Side::kSell, 5, 110),
+      trade(41, 2, Side::kSell, 3, 10)};
+  const ClosedTradeStats c = ClosedTrades(trades);
+  EXPECT_EQ(c.closed, 3u);
+  EXPECT_EQ(c.wins, 1u);
+  EXPECT_EQ(c.losses, 1u);
+  EXPECT_NEAR(c.profit, 25.0 - 2.0 + 0.0, 1e-9);
+  const double days =
+      (1000.0 * 20 + 550.0 * 10 + 202.0 * 30 + 550.0 * 30) / (1000 + 550 + 202 + 550);
+  EXPECT_NEAR(c.avg_holding_days, days, 1e-9);
+  EXPECT_TRUE(std::isnan(ClosedTrades({trade(0, 0, Side::kBuy, 1, 1)}).avg_holding_days));
+}
+
 }  // namespace
 }  // namespace ballast

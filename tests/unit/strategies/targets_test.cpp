@@ -53,7 +53,7 @@ TEST(RegistryTest, UnknownTypeListsKnownOnes) {
   } catch (const Error& e) {
     EXPECT_EQ(
         std::string(e.what()),
-        R"(c.json: strategy.type: expected a strategy type, one of "buy_and_hold", "calendar", "dca", "sleeves", "threshold", got "momentum")");
+        R"(c.json: strategy.type: expected a strategy type, one of "buy_and_hold", "calendar", "dca", "signal_swap", "sleeves", "threshold", got "momentum")");
   }
 }
 

@@ -9,6 +9,7 @@
 /// min(V / cummax(V) - 1); calmar = cagr / |max_drawdown|.
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,6 +71,12 @@ struct Summary {
   double margin_interest = 0.0;     ///< interest paid on borrowed cash
   double max_gross_leverage = 0.0;  ///< largest gross exposure / equity at a close
   double cost_ratio = 0.0;  ///< annual costs as a fraction of average value: fees / mean(V) / years
+  // Closed trades: each sell matched first-in-first-out against earlier buys (ClosedTrades).
+  std::uint64_t closed_trades = 0;
+  std::uint64_t winning_trades = 0;
+  double win_rate = std::numeric_limits<double>::quiet_NaN();  ///< NaN with no closed trade
+  /// Cost-weighted mean days from buy to sell of the closed pieces; NaN with none.
+  double avg_holding_days = std::numeric_limits<double>::quiet_NaN();
   std::vector<YearCosts> costs_by_year;
   double risk_free_rate = 0.0;
   std::optional<BenchmarkStats> benchmark;
@@ -84,6 +91,17 @@ struct Summary {
 /// no sign change or no root in (-99.99%, +1e6%).
 [[nodiscard]] std::optional<double> Xirr(const std::vector<Timestamp>& times,
                                          const std::vector<double>& flows);
+
+/// Round trips of a run, for every strategy: each sell is matched first-in-first-out against the
+/// symbol's earlier buys (cost per share including the buy's commission; proceeds net of the
+/// sell's); a sell with a matched part is one closed trade, a win when its profit is > 0. Sells
+/// beyond the bought quantity are not counted. Holding days are weighted by the matched cost.
+struct ClosedTradeStats {
+  std::uint64_t closed = 0, wins = 0, losses = 0;
+  double profit = 0.0;
+  double avg_holding_days = std::numeric_limits<double>::quiet_NaN();
+};
+[[nodiscard]] ClosedTradeStats ClosedTrades(const std::vector<TradeRecord>& trades);
 
 /// Computes the summary. `initial_value` is the capital before the first trade.
 [[nodiscard]] Summary ComputeSummary(const RunRecord& record, double initial_value,

@@ -20,7 +20,8 @@ struct StrategySpec {
   std::vector<std::string> symbols;
   std::function<std::unique_ptr<Strategy>()> make;
   double min_trade_notional =
-      0.0;  ///< the strategy's own minimum trade (e.g. threshold `min_trade`)
+      0.0;                    ///< the strategy's own minimum trade (e.g. threshold `min_trade`)
+  bool needs_margin = false;  ///< borrows (signal_swap `margin`): needs a top-level margin account
 };
 
 using StrategyParser = std::function<StrategySpec(const ConfigNode& strategy)>;
@@ -36,7 +37,7 @@ class StrategyRegistry {
   std::map<std::string, StrategyParser, std::less<>> parsers_;
 };
 
-/// Registers buy_and_hold, calendar, dca, threshold and sleeves.
+/// Registers buy_and_hold, calendar, dca, threshold, sleeves and signal_swap.
 void RegisterBuiltinStrategies(StrategyRegistry& registry);
 
 }  // namespace ballast::strategies

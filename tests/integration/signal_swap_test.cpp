@@ -1,0 +1,228 @@
+// signal_swap on constructed price paths where the right answer is obvious, through the whole
+// backtest (planner, order manager, simulated fills), plus the config errors users will meet.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include "ballast/backtests/backtest.hpp"
+#include "ballast/data/bar_store.hpp"
+#include "ballast/engine/error.hpp"
+#include "testkit.hpp"
+
+namespace ballast {
+namespace {
+
+using Path = std::function<double(int day)>;
+
+/// A store with one series per symbol over `days` NYSE sessions from 2020-01-02.
+std::string MakeStore(const testkit::TempDir& dir, const std::map<std::string, Path>& paths,
+                      int days) {
+  std::vector<Days> sessions;
+  for (Days d = *ParseIsoDate("2020-01-02"); static_cast<int>(sessions.size()) < days;
+       d += std::chrono::days{1}) {
+    if (NyseCalendar::IsTradingDay(d)) sessions.push_back(d);
+  }
+  std::vector<data::SymbolSeries> series;
+  for (const auto& [sym, f] : paths) {
+    data::SymbolSeries s;
+    s.symbol = sym;
+    for (int i = 0; i < days; ++i) {
+      const double px = f(i);
+      s.time.push_back(DayToTimestamp(sessions[static_cast<std::size_t>(i)]));
+      s.open.push_back(px);
+      s.high.push_back(px);
+      s.low.push_back(px);
+      s.close.push_back(px);
+      s.volume.push_back(1e6);
+    }
+    series.push_back(std::move(s));
+  }
+  const std::string path = dir / "paths.h5";
+  data::WriteStore(path, series, true);
+  return path;
+}
+
+Path Grow(double start, double daily) {
+  return [=](int i) { return start * std::pow(1.0 + daily, i); };
+}
+
+backtests::BacktestResult RunSwap(const std::string& store, const std::string& strategy,
+                                  const std::string& extra = "") {
+  const std::string json = R"({"name": "t", "data": {"store": ")" + store +
+                           R"("}, "portfolio": {"initial_cash": 100000}, "benchmark": "IDX",
+  "execution": {"fill": "close", "commission": {"model": "none"}, "slippage_bps": 0})" +
+                           extra + R"(, "strategy": )" + strategy + "}";
+  auto doc = ConfigDocument::FromText(json, "test.json");
+  strategies::StrategyRegistry reg;
+  strategies::RegisterBuiltinStrategies(reg);
+  return backtests::RunBacktest(backtests::ParseBacktestConfig(doc, reg));
+}
+
+// Short indicator windows so a few months of constructed prices warm everything up. RSI is
+// weighted 0: on a noiseless path it is 100 rising and 0 falling, and the documented weighting
+// reads 0 as "oversold, good" (tested on its own in signals_test.cpp); here the swap logic is
+// under test, and the trend, MACD and alpha components make the answer obvious.
+constexpr const char* kFast = R"("indicators": {"rsi": 5, "macd_fast": 3, "macd_slow": 6,
+  "macd_signal": 3, "ma_short": 5, "ma_long": 20, "volume_window": 5, "return_window": 10},
+  "scoring": {"rsi": 0})";
+
+std::vector<const EventRecord*> Events(const RunRecord& r, std::string_view type) {
+  std::vector<const EventRecord*> out;
+  for (const auto& e : r.events)
+    if (e.type == type) out.push_back(&e);
+  return out;
+}
+
+double FinalWeight(const backtests::BacktestResult& r, const std::string& sym) {
+  const auto& rec = r.record;
+  std::size_t col = 0;
+  while (r.symbols[col] != sym)
+    ++col;
+  const std::size_t last = rec.times.size() - 1;
+  return rec.weights[last * r.symbols.size() + col];
+}
+
+/// Holdings A-D rise steadily, E falls steadily; F (the watchlist) follows `f`; the index IDX
+/// drifts up slowly.
+std::map<std::string, Path> RisersAndAFaller(Path f) {
+  return {{"A", Grow(100, 0.002)},   {"B", Grow(50, 0.0021)},  {"C", Grow(80, 0.0022)},
+          {"D", Grow(60, 0.0023)},   {"E", Grow(100, -0.004)}, {"F", std::move(f)},
+          {"IDX", Grow(100, 0.0005)}};
+}
+
+TEST(SignalSwap, SwapsTheFallingHoldingForTheRisingCandidate) {
+  testkit::TempDir dir;
+  // F rises fastest.
+  const std::string store = MakeStore(dir, RisersAndAFaller(Grow(40, 0.006)), 120);
+  const auto r =
+      RunSwap(store, std::string(R"({"type": "signal_swap", "holdings": ["A", "B", "C", "D", "E"],
+    "watchlist": ["F"], "benchmark": "IDX", "frequency": "weekly",
+    "exits": {"stop_loss": false, "portfolio_stop": false}, )") +
+                         kFast + "}");
+  const auto swaps = Events(r.record, "signal_swap");
+  ASSERT_FALSE(swaps.empty());
+  EXPECT_NE(swaps[0]->fields_json.find(R"("sell":"E")"), std::string::npos)
+      << swaps[0]->fields_json;
+  EXPECT_NE(swaps[0]->fields_json.find(R"("buy":"F")"), std::string::npos) << swaps[0]->fields_json;
+  EXPECT_EQ(swaps.size(), 1u);  // nothing else is weak
+  EXPECT_DOUBLE_EQ(FinalWeight(r, "E"), 0.0);
+  EXPECT_GT(FinalWeight(r, "F"), 0.10);
+  // Sized by tier: every holding is strong (>= 80), so 15-20 % each; the rest is cash.
+  for (const char* s : {"A", "B", "C", "D", "F"}) {
+    EXPECT_GE(FinalWeight(r, s), 0.14) << s;
+    EXPECT_LE(FinalWeight(r, s), 0.201) << s;
+  }
+}
+
+TEST(SignalSwap, NoSwapWhenTheCandidateIsNotBetterEnough) {
+  testkit::TempDir dir;
+  // E falls, but the only candidate falls too: no swap; E is sold by sizing only if that leaves
+  // min_positions (5) — it does not, so E stays at the lowest tier's floor weight.
+  const std::string store = MakeStore(dir, RisersAndAFaller(Grow(40, -0.003)), 120);
+  const auto r =
+      RunSwap(store, std::string(R"({"type": "signal_swap", "holdings": ["A", "B", "C", "D", "E"],
+    "watchlist": ["F"], "benchmark": "IDX", "exits": {"stop_loss": false, "portfolio_stop": false,
+    "time_stop_days": 1000}, )") +
+                         kFast + "}");
+  EXPECT_TRUE(Events(r.record, "signal_swap").empty());
+  EXPECT_DOUBLE_EQ(FinalWeight(r, "F"), 0.0);
+  EXPECT_NEAR(FinalWeight(r, "E"), 0.03, 0.01);  // floor weight, drifted since the decision
+}
+
+TEST(SignalSwap, StopLossSellsOnTheDayAndLeavesTheRest) {
+  testkit::TempDir dir;
+  // C drops 20 % on day 60 (stop loss 8 %): sold that day; the others keep their quantities.
+  const std::string store =
+      MakeStore(dir,
+                {{"A", Grow(100, 0.001)},
+                 {"B", Grow(50, 0.001)},
+                 {"C", [](int i) { return (i < 60 ? 80.0 : 80.0 * 0.80) * std::pow(1.001, i); }},
+                 {"IDX", Grow(100, 0.001)}},
+                80);
+  const auto r = RunSwap(store, std::string(R"({"type": "signal_swap", "holdings": ["A", "B", "C"],
+    "benchmark": "IDX", "frequency": "monthly", "min_positions": 3,
+    "exits": {"stop_loss": 0.08, "portfolio_stop": false, "time_stop_days": 1000}, )") +
+                                    kFast + "}");
+  const auto exits = Events(r.record, "signal_exit");
+  ASSERT_FALSE(exits.empty());
+  EXPECT_NE(exits[0]->fields_json.find(R"("symbol":"C")"), std::string::npos);
+  EXPECT_NE(exits[0]->fields_json.find(R"("reason":"stop_loss")"), std::string::npos);
+  // Trades on the stop day: only C is sold.
+  const Timestamp stop_day = exits[0]->time;
+  int trades_that_day = 0;
+  for (const auto& t : r.record.trades) {
+    if (t.time != stop_day) continue;
+    ++trades_that_day;
+    EXPECT_EQ(r.symbols[t.symbol], "C");
+    EXPECT_EQ(t.side, Side::kSell);
+  }
+  EXPECT_EQ(trades_that_day, 1);
+  EXPECT_DOUBLE_EQ(FinalWeight(r, "C"), 0.0);
+}
+
+TEST(SignalSwap, MarginOnlyForStrongSignalsAndWithinItsCap) {
+  testkit::TempDir dir;
+  std::map<std::string, Path> paths;
+  const char* names[] = {"A", "B", "C", "D", "E", "F", "G"};
+  for (int i = 0; i < 7; ++i)
+    paths[names[i]] = Grow(50 + 10 * i, 0.002 + 0.0001 * i);
+  paths["IDX"] = Grow(100, 0.0005);
+  const std::string store = MakeStore(dir, paths, 120);
+  const std::string strategy = std::string(R"({"type": "signal_swap",
+    "holdings": ["A", "B", "C", "D", "E", "F", "G"], "benchmark": "IDX", "min_positions": 7,
+    "exits": {"stop_loss": false, "portfolio_stop": false}, )") +
+                               kFast;
+  // Seven positions at strength >= 80 want 7 x 15-20 % > 1.
+  auto gross = [](const backtests::BacktestResult& r) {
+    const auto d = Events(r.record, "signal_decision");
+    EXPECT_FALSE(d.empty());
+    const std::string& f = d.back()->fields_json;
+    const auto at = f.find(R"("gross":)");
+    return std::stod(f.substr(at + 8));
+  };
+  const auto cash = RunSwap(store, strategy + "}");
+  EXPECT_NEAR(gross(cash), 1.0, 1e-12);  // a cash account stops at 1
+  const auto margin =
+      RunSwap(store, strategy + R"(, "margin": {"min_strength": 75, "max_margin": 0.25,
+    "cash_reserve": 0.30}})",
+              R"(, "margin": {"max_leverage": 1.5, "leverage": 1.0})");
+  EXPECT_NEAR(gross(margin), 1.175, 1e-12);   // 1 + 25 % x (1 - 30 %)
+  EXPECT_LT(margin.record.cash.back(), 0.0);  // borrowed
+  // Strength must exceed 75 for margin: with a bar at 100 nothing qualifies.
+  const auto strict = RunSwap(store, strategy + R"(, "margin": {"min_strength": 100}})",
+                              R"(, "margin": {"max_leverage": 1.5, "leverage": 1.0})");
+  EXPECT_NEAR(gross(strict), 1.0, 1e-12);
+}
+
+TEST(SignalSwap, ConfigErrorsNameTheField) {
+  testkit::TempDir dir;
+  const std::string store =
+      MakeStore(dir, {{"A", Grow(100, 0.001)}, {"IDX", Grow(100, 0.001)}}, 30);
+  auto error_of = [&](const std::string& strategy, const std::string& extra = "") {
+    try {
+      (void)RunSwap(store, strategy, extra);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error_of(R"({"type": "signal_swap", "holdings": ["A"], "benchmark": "IDX",
+    "margin": {}})")
+                .find("strategy.margin"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"type": "signal_swap", "holdings": ["A"], "benchmark": "IDX",
+    "sizing": {"risk": "extreme"}})")
+                .find("strategy.sizing.risk"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"type": "signal_swap", "holdings": ["A"]})").find("strategy.benchmark"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"type": "signal_swap", "holdings": ["A"], "benchmark": "IDX",
+    "exits": {"stop_loss": 8}})")
+                .find("strategy.exits.stop_loss"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace ballast
