@@ -30,3 +30,8 @@ store=data/samples/etfs.h5
 if [ ! -f "$store" ] || [ -n "$(find data/samples/etfs -newer "$store" -print -quit)" ]; then
   "./build/$preset/cli/ballast" data import --force --assume-adjusted --out "$store" data/samples/etfs
 fi
+# The S&P 500 sample (40 stocks, split-adjusted OHLCV) with SPY as the benchmark.
+store=data/samples/sp500.h5
+if [ ! -f "$store" ] || [ -n "$(find data/samples/sp500 data/samples/etfs/SPY.csv.gz -newer "$store" -print -quit)" ]; then
+  "./build/$preset/cli/ballast" data import --force --out "$store" data/samples/sp500/sp500_subset.csv.gz data/samples/etfs/SPY.csv.gz
+fi

@@ -235,10 +235,10 @@ SuiteResult RunSuite(const Suite& suite, const SuiteOptions& options) {
 
 const std::vector<std::string>& SortKeys() {
   static const std::vector<std::string> keys{
-      "sharpe",       "cagr",   "volatility",  "sortino",
-      "max_drawdown", "calmar", "turnover",    "fees",
-      "alpha",        "beta",   "final_value", "rebalances",
-      "total_return", "irr",    "win_rate",    "avg_holding_days"};
+      "sharpe",           "cagr",        "volatility",   "sortino", "max_drawdown",
+      "calmar",           "turnover",    "fees",         "alpha",   "beta",
+      "final_value",      "rebalances",  "total_return", "irr",     "win_rate",
+      "avg_holding_days", "vs_benchmark"};
   return keys;
 }
 
@@ -259,6 +259,7 @@ double MetricValue(const Summary& s, std::string_view key) {
   if (key == "total_return") return s.total_return;
   if (key == "irr") return s.irr ? *s.irr : nan;
   if (key == "win_rate") return s.win_rate;
+  if (key == "vs_benchmark") return s.benchmark ? s.cagr - s.benchmark->cagr : nan;
   if (key == "avg_holding_days") return s.avg_holding_days;
   return nan;
 }
@@ -291,13 +292,21 @@ struct Column {
   bool percent;
 };
 constexpr Column kColumns[] = {
-    {"CAGR", "cagr", true},           {"vol", "volatility", true},
-    {"Sharpe", "sharpe", false},      {"Sortino", "sortino", false},
-    {"max DD", "max_drawdown", true}, {"Calmar", "calmar", false},
-    {"turnover", "turnover", true},   {"fees", "fees", false},
-    {"alpha", "alpha", true},         {"beta", "beta", false},
-    {"final", "final_value", false},  {"rebal", "rebalances", false},
-    {"win", "win_rate", true},        {"hold d", "avg_holding_days", false},
+    {"CAGR", "cagr", true},
+    {"vol", "volatility", true},
+    {"Sharpe", "sharpe", false},
+    {"Sortino", "sortino", false},
+    {"max DD", "max_drawdown", true},
+    {"Calmar", "calmar", false},
+    {"turnover", "turnover", true},
+    {"fees", "fees", false},
+    {"vs bench", "vs_benchmark", true},
+    {"alpha", "alpha", true},
+    {"beta", "beta", false},
+    {"final", "final_value", false},
+    {"rebal", "rebalances", false},
+    {"win", "win_rate", true},
+    {"hold d", "avg_holding_days", false},
 };
 
 }  // namespace

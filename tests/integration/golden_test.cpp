@@ -110,7 +110,8 @@ TEST(GoldenTest, ScenariosMatchExpectedOutputs) {
   EXPECT_GE(scenarios, 3);
 }
 
-// Every example config in configs/portfolios runs on the bundled sample and its summary.json
+// Every example config in configs/portfolios runs on the bundled sample (the ETF sample, or the
+// S&P 500 sample for configs that name sp500.h5) and its summary.json
 // matches tests/golden/examples/<config name>.summary.json.
 TEST(GoldenTest, ExamplePortfoliosMatchTheirSummaries) {
   const fs::path examples = testkit::SourceDir() / "configs/portfolios";
@@ -125,7 +126,8 @@ TEST(GoldenTest, ExamplePortfoliosMatchTheirSummaries) {
   for (const auto& cfg : configs) {
     SCOPED_TRACE(cfg.filename().string());
     auto doc = ConfigDocument::FromFile(cfg.string());
-    doc.SetString("data.store", testkit::SampleStore());
+    const bool sp500 = doc.Root().At("data").At("store").String().ends_with("sp500.h5");
+    doc.SetString("data.store", sp500 ? testkit::Sp500Store() : testkit::SampleStore());
     strategies::StrategyRegistry reg;
     strategies::RegisterBuiltinStrategies(reg);
     const auto result = backtests::RunBacktest(backtests::ParseBacktestConfig(doc, reg));

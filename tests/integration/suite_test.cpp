@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
+#include "ballast/backtests/outputs.hpp"
 #include "ballast/engine/error.hpp"
 #include "testkit.hpp"
 
@@ -101,20 +103,26 @@ TEST(SuiteTest, DataIsLoadedOncePerDistinctNeed) {
   EXPECT_EQ(r.data_sets, 2u);  // close-only and close+open
 }
 
+/// Runs the suite on one thread and on two, and expects identical comparisons.
+std::pair<SuiteResult, SuiteResult> OnOneAndTwoThreads(const Suite& s) {
+  SuiteOptions one;
+  one.threads = 1;
+  SuiteOptions two;
+  two.threads = 2;
+  auto a = RunSuite(s, one);
+  auto b = RunSuite(s, two);
+  EXPECT_EQ(ComparisonCsv(s, a), ComparisonCsv(s, b));
+  EXPECT_EQ(ComparisonJson(s, a, "sharpe"), ComparisonJson(s, b, "sharpe"));
+  return {std::move(a), std::move(b)};
+}
+
 // Same results for any thread count, equal to running each backtest on its own.
 TEST(SuiteTest, ResultsIdenticalForAnyThreadCount) {
   SuiteFiles f(R"({"name": "t", "base": "base.json",
       "grid": {"strategy.frequency": ["daily", "weekly", "monthly", "quarterly", "annually"],
                "execution.slippage_bps": [0, 10]}})");
   const auto s = LoadSuite(f.suite, Registry());
-  SuiteOptions one;
-  one.threads = 1;
-  SuiteOptions two;
-  two.threads = 2;
-  const auto a = RunSuite(s, one);
-  const auto b = RunSuite(s, two);
-  EXPECT_EQ(ComparisonCsv(s, a), ComparisonCsv(s, b));
-  EXPECT_EQ(ComparisonJson(s, a, "sharpe"), ComparisonJson(s, b, "sharpe"));
+  const auto [a, b] = OnOneAndTwoThreads(s);
   const auto alone = RunBacktest(s.Config(7));
   EXPECT_EQ(alone.summary.final_value, a.summaries[7]->final_value);
   EXPECT_EQ(alone.summary.sharpe, b.summaries[7]->sharpe);
@@ -197,6 +205,35 @@ TEST(SuiteTest, ShippedSuitesRunOnTheBundledSample) {
     EXPECT_EQ(r.finished, suite.runs.size()) << name;
     EXPECT_GE(suite.runs.size(), 16u) << name;
   }
+}
+
+// The signal-swap suite: its four runs on the S&P 500 sample, byte-identical every time (and for
+// any thread count), with win rate and holding period in every strategy's summary.
+TEST(SuiteTest, SignalSwapSuiteIsDeterministicAndReportsWinRateAndHoldingPeriod) {
+  const auto suite = LoadSuite((testkit::SourceDir() / "configs/suites/signal-swap.json").string(),
+                               Registry(), {"data.store=" + testkit::Sp500Store()});
+  ASSERT_EQ(suite.runs.size(), 4u);
+  const auto [a, b] = OnOneAndTwoThreads(suite);
+  ASSERT_EQ(a.finished, 4u);
+  // Whole-run outputs too: the same config twice gives byte-identical files.
+  const auto r1 = RunBacktest(suite.Config(1));
+  const auto r2 = RunBacktest(suite.Config(1));
+  EXPECT_EQ(SummaryJson(r1), SummaryJson(r2));
+  EXPECT_EQ(r1.record.events.size(), r2.record.events.size());
+  // Buy and hold never sells; the signal swaps do, and report it.
+  const Summary& hold = *a.summaries[0];
+  EXPECT_EQ(hold.closed_trades, 0u);
+  EXPECT_TRUE(std::isnan(hold.win_rate));
+  for (std::size_t i = 1; i < 4; ++i) {
+    const Summary& s = *a.summaries[i];
+    EXPECT_GT(s.closed_trades, 10u) << suite.runs[i].label;
+    EXPECT_GT(s.win_rate, 0.0);
+    EXPECT_LT(s.win_rate, 1.0);
+    EXPECT_GT(s.avg_holding_days, 1.0);
+    ASSERT_TRUE(s.benchmark.has_value());
+  }
+  const std::string csv = ComparisonCsv(suite, a);
+  EXPECT_NE(csv.find("win_rate,avg_holding_days,vs_benchmark"), std::string::npos);
 }
 
 }  // namespace

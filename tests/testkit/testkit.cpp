@@ -63,6 +63,15 @@ const std::string& SampleStore() {
   return path;
 }
 
+const std::string& Sp500Store() {
+  static const std::string path =
+      BuildStore("sp500.h5",
+                 {(SourceDir() / "data/samples/sp500/sp500_subset.csv.gz").string(),
+                  (SourceDir() / "data/samples/etfs/SPY.csv.gz").string()},
+                 false);
+  return path;
+}
+
 const std::string& YahooStore() {
   static const std::string path =
       BuildStore("yahoo.h5", FilesIn(SourceDir() / "tests/data/yahoo"), false);

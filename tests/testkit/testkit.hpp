@@ -32,6 +32,8 @@ class TempDir {
 [[nodiscard]] const std::string& SampleStore();
 /// QQQ and TLT 2015-2016 with real OHLC (tests/data/yahoo), adjusted.
 [[nodiscard]] const std::string& YahooStore();
+/// The bundled S&P 500 sample (40 stocks, 2013-2018) plus SPY, as `scripts/setup.sh` builds it.
+[[nodiscard]] const std::string& Sp500Store();
 
 struct CliResult {
   int exit_code = -1;
