@@ -17,6 +17,7 @@
 
 #include "ballast/backtests/backtest.hpp"
 #include "ballast/backtests/outputs.hpp"
+#include "ballast/backtests/signals_db.hpp"
 #include "ballast/backtests/suite.hpp"
 #include "ballast/data/bar_store.hpp"
 #include "ballast/data/csv_import.hpp"
@@ -76,8 +77,9 @@ int Backtest(const std::string& config, const std::string& out,
     std::cout << backtests::SummaryTable(result);
     std::cout << fmt::format(
         "outputs: {}/ (summary.json, equity.csv, trades.csv, weights.csv, events.jsonl, "
-        "config.json{})\n",
-        dir, workbook ? ", tracking.xlsx" : "");
+        "config.json{}{})\n",
+        dir, workbook ? ", tracking.xlsx" : "",
+        result.record.signals.empty() ? "" : ", signals.sqlite");
   }
   return 0;
 }
@@ -425,6 +427,17 @@ int main(int argc, char** argv) {
   lv->add_option("--set", lo.sets, "Override a config key: key.path=value; repeatable")
       ->allow_extra_args(false);
 
+  auto* sg = app.add_subcommand(
+      "signals", "Signal tracker report: win rates, P&L, profit factor, recent and missed signals");
+  std::string sg_db, sg_as_of;
+  bool sg_json = false;
+  std::size_t sg_recent = 10;
+  sg->add_option("DB", sg_db, "signals.sqlite, or a run directory holding one")->required();
+  sg->add_option("--as-of", sg_as_of, "End the 30/90-day windows on this date (YYYY-MM-DD)");
+  sg->add_option("--recent", sg_recent, "How many recent and missed signals to list")
+      ->capture_default_str();
+  sg->add_flag("--json", sg_json, "Print JSON instead of the report");
+
   auto* cal = app.add_subcommand("calendar", "List NYSE holidays and early closes in a date range");
   std::string cal_from = "2026-01-01", cal_to = "2026-12-31";
   cal->add_option("--from", cal_from, "First date (YYYY-MM-DD)")->capture_default_str();
@@ -449,6 +462,18 @@ int main(int argc, char** argv) {
       return DataImport(imp_out, imp_inputs, imp_price, imp_assume, imp_skip, imp_force, quiet);
     if (*info) return DataInfo(info_store, info_json);
     if (*cal) return CalendarCmd(cal_from, cal_to);
+    if (*sg) {
+      backtests::SignalsReportOptions so;
+      so.recent = sg_recent;
+      if (!sg_as_of.empty()) {
+        so.as_of = ParseIsoDate(sg_as_of);
+        if (!so.as_of)
+          throw Error(ErrorKind::kUsage,
+                      fmt::format("--as-of {}: expected a date YYYY-MM-DD", sg_as_of));
+      }
+      std::cout << backtests::SignalsReport(sg_db, so, sg_json);
+      return 0;
+    }
     if (*fetch) {
       fo.symbols = fetch_symbols;
       fo.start = fetch_start;

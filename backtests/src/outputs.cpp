@@ -10,6 +10,7 @@
 #include <iterator>
 
 #include "ballast/backtests/report.hpp"
+#include "ballast/backtests/signals_db.hpp"
 #include "ballast/backtests/tracking_workbook.hpp"
 #include "ballast/engine/error.hpp"
 
@@ -369,6 +370,7 @@ void WriteRunOutputs(const BacktestResult& r, const std::string& dir, bool overw
     WriteFile(tmp / "events.jsonl", EventsJsonl(r));
     WriteFile(tmp / "summary.json", SummaryJson(r));
     if (workbook) WriteTrackingWorkbook(r, (tmp / "tracking.xlsx").string());
+    if (!r.record.signals.empty()) WriteSignalsDb(r, (tmp / "signals.sqlite").string());
     WriteFile(tmp / "report.html", RenderReport(r.config.name, {MakeReportRun(r)}));
   } catch (...) {
     fs::remove_all(tmp, ec);

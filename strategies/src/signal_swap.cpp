@@ -80,16 +80,48 @@ void SignalSwap::Book(const StrategyContext& ctx) {
   }
 }
 
-std::vector<ScoredSymbol> SignalSwap::ScoreAll(const StrategyContext& ctx) const {
+ScoredSymbol SignalSwap::ScoreOne(const StrategyContext& ctx, std::size_t c) const {
   const double bench_return = ind_[static_cast<std::size_t>(bench_col_)].Snapshot().trailing_return;
-  std::vector<ScoredSymbol> out(ctx.tradable);
-  for (std::size_t c = 0; c < ctx.tradable; ++c) {
-    out[c].col = c;
-    out[c].indicators = ind_[c].Snapshot();
-    out[c].signal = signals::Score(out[c].indicators, bench_return, o_.scoring);
-    out[c].held = ctx.portfolio.quantities[c] > kTiny;
-  }
+  ScoredSymbol out;
+  out.col = c;
+  out.indicators = ind_[c].Snapshot();
+  out.signal = signals::Score(out.indicators, bench_return, o_.scoring);
+  out.held = ctx.portfolio.quantities[c] > kTiny;
   return out;
+}
+
+std::vector<ScoredSymbol> SignalSwap::ScoreAll(const StrategyContext& ctx) const {
+  std::vector<ScoredSymbol> out;
+  out.reserve(ctx.tradable);
+  for (std::size_t c = 0; c < ctx.tradable; ++c)
+    out.push_back(ScoreOne(ctx, c));
+  return out;
+}
+
+void SignalSwap::EmitSignal(const StrategyContext& ctx, const ScoredSymbol& s, const char* action,
+                            const char* suggested, double weight, bool margin,
+                            const char* reason) const {
+  SignalRow row;
+  row.time = DayToTimestamp(ctx.day);
+  row.symbol = static_cast<SymbolIndex>(s.col);
+  row.action = action;
+  row.strength = s.signal.strength;
+  row.confidence = signals::ToString(s.signal.confidence);
+  row.price = s.indicators.close;
+  row.rsi = s.indicators.rsi;
+  row.macd = s.indicators.macd;
+  row.macd_signal = s.indicators.macd_signal;
+  row.macd_histogram = s.indicators.macd_hist;
+  row.ma_short = s.indicators.ma_short;
+  row.ma_long = s.indicators.ma_long;
+  row.volume_ratio = s.indicators.volume_ratio;
+  row.alpha = s.signal.alpha;
+  row.suggested_action = suggested;
+  row.suggested_weight = weight;
+  row.uses_margin = margin;
+  row.risk_level = o_.risk_level;
+  row.reason = reason;
+  ctx.events.AddSignal(std::move(row));
 }
 
 void SignalSwap::RecordClose(double r) {
@@ -157,6 +189,7 @@ bool SignalSwap::Decide(const StrategyContext& ctx, Target& target) {
             .Add("entry_price", entry_price_[c])
             .Add("price", m[c]);
         Event(ctx, "signal_exit", f.Take());
+        EmitSignal(ctx, ScoreOne(ctx, c), "sell", "exit", 0.0, false, "stop_loss");
       }
     }
   }
@@ -178,6 +211,7 @@ bool SignalSwap::Decide(const StrategyContext& ctx, Target& target) {
         for (std::size_t c = 0; c < ctx.tradable; ++c) {
           if (q[c] > kTiny && entry_price_[c] > 0) {
             RecordClose(m[c] / entry_price_[c] - 1.0);
+            EmitSignal(ctx, ScoreOne(ctx, c), "sell", "exit", 0.0, false, "portfolio_stop");
           }
         }
         target.reason = "portfolio_stop";
@@ -222,16 +256,20 @@ void SignalSwap::Rebalance(const StrategyContext& ctx, std::vector<bool> exits, 
   const auto m = ctx.portfolio.marks;
   const auto scored = ScoreAll(ctx);
   auto strength = [&](std::size_t c) { return scored[c].signal.strength; };
+  const std::vector<bool> stopped_today = exits;  // their sell signals are already out
   std::vector<bool> held(n, false);
   for (std::size_t c = 0; c < n; ++c) {
     held[c] = q[c] > kTiny && !exits[c];
   }
-  auto exit = [&](std::size_t c, const char* reason) {
+  std::vector<const char*> reason(n, nullptr);
+  std::vector<std::pair<std::size_t, std::size_t>> swapped;  // (sell, buy)
+  auto exit = [&](std::size_t c, const char* why) {
     held[c] = false;
     exits[c] = true;
+    reason[c] = why;
     JsonFields f;
     f.Add("symbol", symbols[c])
-        .Add("reason", reason)
+        .Add("reason", why)
         .Add("strength", strength(c))
         .Add("entry_price", entry_price_[c])
         .Add("price", m[c]);
@@ -274,6 +312,8 @@ void SignalSwap::Rebalance(const StrategyContext& ctx, std::vector<bool> exits, 
     ++swaps;
     exit(w, "swap");
     held[c] = true;
+    reason[c] = "swap";
+    swapped.emplace_back(w, c);
     JsonFields f;
     f.Add("sell", symbols[w])
         .Add("buy", symbols[c])
@@ -349,6 +389,43 @@ void SignalSwap::Rebalance(const StrategyContext& ctx, std::vector<bool> exits, 
     if (q[c] > kTiny && target.weights[c] <= 0 && entry_price_[c] > 0) {
       RecordClose(m[c] / entry_price_[c] - 1.0);
     }
+  }
+  // The tracker's rows: every scored symbol's signal, and each swap as a recommendation.
+  const bool borrowing = o_.margin && total * scale > 1.0 + 1e-12;
+  for (std::size_t c = 0; c < n; ++c) {
+    const double now = ctx.portfolio.equity > 0 ? q[c] * m[c] / ctx.portfolio.equity : 0.0;
+    const double to = target.weights[c];
+    const char* why = reason[c] ? reason[c] : (to > 0 ? "tier" : "");
+    if (stopped_today[c]) continue;
+    const bool buyable = strength(c) >= o_.buy_strength &&
+                         scored[c].signal.confidence >= o_.min_confidence && Ready(scored[c]);
+    if (to <= 0 && now <= 1e-9 && buyable) {
+      // A buy signal the strategy did not take (no room, not better enough): the tracker
+      // judges it as missed or passed.
+      EmitSignal(ctx, scored[c], "buy", "none", 0.0, false, "not_taken");
+      continue;
+    }
+    if (to - now > 0.005) {
+      EmitSignal(ctx, scored[c], "buy", now > 1e-9 ? "increase" : "open", to,
+                 borrowing && strength(c) > o_.margin_min_strength, why);
+    } else if (now - to > 0.005) {
+      EmitSignal(ctx, scored[c], "sell", to > 0 ? "reduce" : "exit", to, false, why);
+    } else {
+      EmitSignal(ctx, scored[c], "hold", to > 0 ? "keep" : "none", to, false, why);
+    }
+  }
+  for (const auto& [sell, buy] : swapped) {
+    RecommendationRow rec;
+    rec.time = DayToTimestamp(ctx.day);
+    rec.sell = static_cast<SymbolIndex>(sell);
+    rec.buy = static_cast<SymbolIndex>(buy);
+    rec.sell_strength = strength(sell);
+    rec.buy_strength = strength(buy);
+    rec.improvement = rec.buy_strength - rec.sell_strength;
+    rec.suggested_weight = target.weights[buy];
+    rec.uses_margin = borrowing && strength(buy) > o_.margin_min_strength;
+    rec.risk_level = o_.risk_level;
+    ctx.events.AddRecommendation(std::move(rec));
   }
   JsonFields f;
   f.Add("positions", static_cast<int>(std::count_if(target.weights.begin(), target.weights.end(),

@@ -120,6 +120,7 @@ SignalSwapOptions Parse(const ConfigNode& node) {
     }
     const std::string risk = s->EnumOr("risk", {"low", "medium", "high"}, "medium");
     o.sizing.risk_multiplier = risk == "low" ? 0.75 : risk == "high" ? 1.25 : 1.0;
+    o.risk_level = risk;
     o.sizing.max_weight = Between(*s, "max_weight", o.sizing.max_weight, 0.0001, 1);
   }
   if (auto k = node.Find("kelly")) {

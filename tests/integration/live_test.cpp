@@ -50,24 +50,8 @@ std::string Config(const testkit::TempDir& dir, const std::string& extra_live = 
   return path;
 }
 
-/// Rows of a journal query, cells as text.
 std::vector<std::vector<std::string>> Query(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  std::vector<std::vector<std::string>> rows;
-  sqlite3_stmt* s = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    std::vector<std::string> row;
-    for (int i = 0; i < sqlite3_column_count(s); ++i) {
-      const auto* t = sqlite3_column_text(s, i);
-      row.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
-    }
-    rows.push_back(std::move(row));
-  }
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return rows;
+  return testkit::SqlRows(db_path, sql);
 }
 
 testkit::CliResult Live(const std::string& config, const std::string& out,

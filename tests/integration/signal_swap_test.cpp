@@ -1,12 +1,17 @@
 // signal_swap on constructed price paths where the right answer is obvious, through the whole
 // backtest (planner, order manager, simulated fills), plus the config errors users will meet.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "ballast/backtests/backtest.hpp"
+#include "ballast/backtests/outputs.hpp"
+#include "ballast/backtests/signals_db.hpp"
 #include "ballast/data/bar_store.hpp"
 #include "ballast/engine/error.hpp"
 #include "testkit.hpp"
@@ -68,6 +73,10 @@ constexpr const char* kFast = R"("indicators": {"rsi": 5, "macd_fast": 3, "macd_
   "macd_signal": 3, "ma_short": 5, "ma_long": 20, "volume_window": 5, "return_window": 10},
   "scoring": {"rsi": 0})";
 
+std::vector<std::vector<std::string>> Query(const std::string& db_path, const std::string& sql) {
+  return testkit::SqlRows(db_path, sql);
+}
+
 std::vector<const EventRecord*> Events(const RunRecord& r, std::string_view type) {
   std::vector<const EventRecord*> out;
   for (const auto& e : r.events)
@@ -113,6 +122,39 @@ TEST(SignalSwap, SwapsTheFallingHoldingForTheRisingCandidate) {
   for (const char* s : {"A", "B", "C", "D", "F"}) {
     EXPECT_GE(FinalWeight(r, s), 0.14) << s;
     EXPECT_LE(FinalWeight(r, s), 0.201) << s;
+  }
+  // The tracker: the recommendation was acted on and was right (F rose, E fell); F's opening buy
+  // is still open, its profit what the trades say (sells + shares left at the last close - buys).
+  const std::string db = dir / "signals.sqlite";
+  backtests::WriteSignalsDb(r, db);
+  const auto rec = Query(db,
+                         "SELECT sell_symbol, buy_symbol, acted_on, outcome, relative_return > 0 "
+                         "FROM rebalancing_recommendations");
+  ASSERT_EQ(rec.size(), 1u);
+  EXPECT_EQ(rec[0], (std::vector<std::string>{"E", "F", "1", "win", "1"}));
+  const auto opener = Query(db,
+                            "SELECT outcome, profit, signal_date FROM trading_signals WHERE "
+                            "symbol = 'F' AND signal_type = 'buy' AND suggested_action = 'open'");
+  ASSERT_EQ(opener.size(), 1u);
+  EXPECT_EQ(opener[0][0], "open");
+  std::size_t f = 0;
+  while (r.symbols[f] != "F")
+    ++f;
+  double cash_flow = 0, shares = 0;
+  for (const auto& t : r.record.trades) {
+    if (t.symbol != f) continue;
+    const double n = t.quantity * t.price;
+    cash_flow += t.side == Side::kBuy ? -n : n;
+    shares += t.side == Side::kBuy ? t.quantity : -t.quantity;
+  }
+  const double last_close = Grow(40, 0.006)(119);
+  EXPECT_NEAR(std::stod(opener[0][1]), cash_flow + shares * last_close, 1e-6);
+  // Later buys of F (resizing up) carry its outcome but not its profit.
+  for (const auto& row : Query(db,
+                               "SELECT outcome, profit FROM trading_signals WHERE symbol = "
+                               "'F' AND signal_type = 'buy' AND suggested_action = 'increase'")) {
+    EXPECT_EQ(row[0], "open");
+    EXPECT_EQ(row[1], "");
   }
 }
 
@@ -160,6 +202,30 @@ TEST(SignalSwap, StopLossSellsOnTheDayAndLeavesTheRest) {
   }
   EXPECT_EQ(trades_that_day, 1);
   EXPECT_DOUBLE_EQ(FinalWeight(r, "C"), 0.0);
+  // The tracker: the stop-loss sell was acted on and is judged on what C did next — it rose
+  // 0.1 % a day for the 19 sessions left (the horizon is 20, capped at the data), so selling
+  // was a loss of 1.001^19 - 1 on the notional sold.
+  const std::string db = dir / "signals.sqlite";
+  backtests::WriteSignalsDb(r, db);
+  const auto rows =
+      Query(db,
+            "SELECT signal_date, acted_on, outcome, profit_pct, profit, days_held, "
+            "reason FROM trading_signals WHERE symbol = 'C' AND signal_type = 'sell' AND "
+            "suggested_action = 'exit'");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], FormatDate(TimestampToDay(stop_day)));
+  EXPECT_EQ(rows[0][1], "1");
+  EXPECT_EQ(rows[0][2], "loss");
+  const double rise = std::pow(1.001, 19) - 1.0;
+  EXPECT_NEAR(std::stod(rows[0][3]), -rise, 1e-9);
+  double sold = 0;
+  for (const auto& t : r.record.trades)
+    if (t.time == stop_day) sold += t.quantity * t.price;
+  EXPECT_NEAR(std::stod(rows[0][4]), -rise * sold, 1e-6);
+  EXPECT_EQ(
+      std::stoi(rows[0][5]),
+      (TimestampToDay(stop_day) - *ParseIsoDate("2020-01-02")).count());  // held since day one
+  EXPECT_EQ(rows[0][6], "stop_loss");
 }
 
 TEST(SignalSwap, MarginOnlyForStrongSignalsAndWithinItsCap) {
@@ -194,6 +260,67 @@ TEST(SignalSwap, MarginOnlyForStrongSignalsAndWithinItsCap) {
   const auto strict = RunSwap(store, strategy + R"(, "margin": {"min_strength": 100}})",
                               R"(, "margin": {"max_leverage": 1.5, "leverage": 1.0})");
   EXPECT_NEAR(gross(strict), 1.0, 1e-12);
+}
+
+// The shipped S&P 500 config writes signals.sqlite with its outputs; `ballast signals` reports
+// it, and its figures match plain SQL over the same database.
+TEST(SignalSwap, SignalsCommandReportsTheTrackerDatabase) {
+  testkit::TempDir dir;
+  auto doc = ConfigDocument::FromFile(
+      (testkit::SourceDir() / "configs/portfolios/sp500-signal-swap-weekly.json").string());
+  doc.SetString("data.store", testkit::Sp500Store());
+  strategies::StrategyRegistry reg;
+  strategies::RegisterBuiltinStrategies(reg);
+  const auto r = backtests::RunBacktest(backtests::ParseBacktestConfig(doc, reg));
+  const std::string run = dir / "run";
+  backtests::WriteRunOutputs(r, run, true, false);
+  const std::string db = run + "/signals.sqlite";
+  ASSERT_TRUE(std::filesystem::exists(db));
+  const auto cli = testkit::RunCli({"signals", run, "--json", "--recent", "5"});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  const auto j = nlohmann::json::parse(cli.out);
+  auto one = [&](const std::string& sql) { return Query(db, sql).at(0).at(0); };
+  EXPECT_EQ(j["signals"].get<std::int64_t>(),
+            std::stoll(one("SELECT COUNT(*) FROM trading_signals")));
+  EXPECT_EQ(j["signals"].get<std::size_t>(), r.record.signals.size());
+  const auto decided = std::stoll(
+      one("SELECT COUNT(*) FROM trading_signals WHERE acted_on = 1 AND ((signal_type = 'sell' AND "
+          "outcome IN ('win','loss','breakeven')) OR (signal_type = 'buy' AND profit IS NOT NULL "
+          "AND outcome != 'open'))"));
+  const auto wins = std::stoll(
+      one("SELECT COUNT(*) FROM trading_signals WHERE acted_on = 1 AND outcome = 'win' AND "
+          "(signal_type = 'sell' OR profit IS NOT NULL)"));
+  EXPECT_EQ(j["all"]["decided"].get<std::int64_t>(), decided);
+  EXPECT_EQ(j["all"]["wins"].get<std::int64_t>(), wins);
+  EXPECT_NEAR(j["all"]["win_rate"].get<double>(), static_cast<double>(wins) / decided, 1e-12);
+  EXPECT_LE(j["last_30_days"]["decided"].get<std::int64_t>(),
+            j["last_90_days"]["decided"].get<std::int64_t>());
+  EXPECT_NEAR(j["total_pnl"].get<double>(),
+              std::stod(one("SELECT SUM(profit) FROM trading_signals WHERE signal_type = 'buy' "
+                            "AND acted_on = 1")),
+              1e-6);
+  const double gains =
+      std::stod(one("SELECT SUM(profit) FROM trading_signals WHERE signal_type = "
+                    "'buy' AND outcome != 'open' AND profit > 0"));
+  const double losses =
+      std::stod(one("SELECT -SUM(profit) FROM trading_signals WHERE "
+                    "signal_type = 'buy' AND outcome != 'open' AND profit < 0"));
+  EXPECT_NEAR(j["profit_factor"].get<double>(), gains / losses, 1e-9);
+  ASSERT_EQ(j["recent"].size(), 5u);
+  ASSERT_EQ(j["missed_opportunities"].size(), 5u);
+  for (std::size_t i = 1; i < 5; ++i) {
+    EXPECT_GE(j["missed_opportunities"][i - 1]["return"].get<double>(),
+              j["missed_opportunities"][i]["return"].get<double>());
+  }
+  EXPECT_EQ(j["by_source"][0]["source"], "S&P 500 signal swap weekly");
+  // The text report, and a clear error without a database.
+  const auto text = testkit::RunCli({"signals", db});
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_NE(text.out.find("profit factor"), std::string::npos);
+  EXPECT_NE(text.out.find("missed opportunities"), std::string::npos);
+  const auto missing = testkit::RunCli({"signals", dir / "nowhere"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("no signals database"), std::string::npos) << missing.err;
 }
 
 TEST(SignalSwap, ConfigErrorsNameTheField) {

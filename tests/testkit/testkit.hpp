@@ -49,4 +49,8 @@ void WriteFile(const std::filesystem::path& p, const std::string& text);
 /// Parses a CSV (header + rows) into string cells.
 [[nodiscard]] std::vector<std::vector<std::string>> ReadCsv(const std::filesystem::path& p);
 
+/// Rows of a query on a SQLite file (read-only), cells as text ("" for NULL); throws on errors.
+[[nodiscard]] std::vector<std::vector<std::string>> SqlRows(const std::string& db_path,
+                                                            const std::string& sql);
+
 }  // namespace ballast::testkit

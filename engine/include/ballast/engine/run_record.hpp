@@ -31,6 +31,34 @@ struct EventRecord {
   std::string fields_json;
 };
 
+/// A technical signal a strategy produced at a decision (signal_swap; `ballast advise`): what it
+/// saw and what it suggested. Written to signals.sqlite (docs/signals.md has the schema).
+struct SignalRow {
+  Timestamp time = 0;
+  SymbolIndex symbol = 0;
+  std::string action;  ///< buy | sell | hold
+  double strength = 0.0;
+  std::string confidence;  ///< high | medium | low
+  double price = 0.0;
+  double rsi = 0.0, macd = 0.0, macd_signal = 0.0, macd_histogram = 0.0;
+  double ma_short = 0.0, ma_long = 0.0, volume_ratio = 0.0, alpha = 0.0;  ///< NaN = not ready
+  std::string suggested_action;  ///< open | increase | keep | reduce | exit | none
+  double suggested_weight = 0.0;
+  bool uses_margin = false;
+  std::string risk_level;  ///< low | medium | high
+  std::string reason;      ///< why (swap, stop_loss, time_stop, tier, ...)
+};
+
+/// A swap recommendation: sell one holding, buy a stronger candidate.
+struct RecommendationRow {
+  Timestamp time = 0;
+  SymbolIndex sell = 0, buy = 0;
+  double sell_strength = 0.0, buy_strength = 0.0, improvement = 0.0;
+  double suggested_weight = 0.0;
+  bool uses_margin = false;
+  std::string risk_level;
+};
+
 /// Where strategies and the kernel log events (`fields_json` is the inside of a JSON object).
 class EventLog {
  public:
@@ -44,6 +72,9 @@ class EventLog {
     (void)key;
     (void)json;
   }
+  /// Signals and recommendations for the tracker (signals.sqlite).
+  virtual void AddSignal(SignalRow row) { (void)row; }
+  virtual void AddRecommendation(RecommendationRow row) { (void)row; }
 };
 
 class RunRecord final : public EventLog {
@@ -75,6 +106,14 @@ class RunRecord final : public EventLog {
   void AddEvent(Timestamp t, std::string type, std::string fields_json) override {
     if (!events_enabled) return;
     events.push_back({t, std::move(type), std::move(fields_json)});
+  }
+  std::vector<SignalRow> signals;
+  std::vector<RecommendationRow> recommendations;
+  void AddSignal(SignalRow row) override {
+    if (events_enabled) signals.push_back(std::move(row));
+  }
+  void AddRecommendation(RecommendationRow row) override {
+    if (events_enabled) recommendations.push_back(std::move(row));
   }
   /// Strategy sections of summary.json, in first-set order.
   std::vector<std::pair<std::string, std::string>> summary_fields;

@@ -21,10 +21,11 @@ struct SignalSwapOptions {
   signals::IndicatorParams indicators;
   signals::ScoringWeights scoring;
   signals::SizingOptions sizing;
-  double weak_strength = 40.0;    ///< a holding below this is weak
-  double weak_alpha = -0.05;      ///< ... or with alpha below this
-  double buy_strength = 50.0;     ///< a candidate needs at least this
-  double min_improvement = 15.0;  ///< strength points a swap must gain
+  std::string risk_level = "medium";  ///< sizing.risk, for the tracker
+  double weak_strength = 40.0;        ///< a holding below this is weak
+  double weak_alpha = -0.05;          ///< ... or with alpha below this
+  double buy_strength = 50.0;         ///< a candidate needs at least this
+  double min_improvement = 15.0;      ///< strength points a swap must gain
   signals::Confidence min_confidence = signals::Confidence::kMedium;  ///< for a new position
   int max_swaps = 3;                                                  ///< per decision
   int min_positions = 5;
@@ -73,10 +74,13 @@ class SignalSwap final : public Strategy {
   void Init(const StrategyContext& ctx);
   void Feed(const StrategyContext& ctx);
   void Book(const StrategyContext& ctx);
+  [[nodiscard]] ScoredSymbol ScoreOne(const StrategyContext& ctx, std::size_t col) const;
   [[nodiscard]] std::vector<ScoredSymbol> ScoreAll(const StrategyContext& ctx) const;
   void Rebalance(const StrategyContext& ctx, std::vector<bool> exits, Target& target);
   [[nodiscard]] double KellyCap() const;
   void RecordClose(double position_return);
+  void EmitSignal(const StrategyContext& ctx, const ScoredSymbol& s, const char* action,
+                  const char* suggested, double weight, bool margin, const char* reason) const;
   void Event(const StrategyContext& ctx, const char* type, std::string fields) const;
 
   SignalSwapOptions o_;
