@@ -15,6 +15,7 @@
 #include <iostream>
 #include <mutex>
 
+#include "ballast/backtests/advise.hpp"
 #include "ballast/backtests/backtest.hpp"
 #include "ballast/backtests/outputs.hpp"
 #include "ballast/backtests/signals_db.hpp"
@@ -438,6 +439,21 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   sg->add_flag("--json", sg_json, "Print JSON instead of the report");
 
+  auto* adv = app.add_subcommand(
+      "advise", "Morning check of a portfolio of holdings with the signal_swap rules");
+  backtests::AdviseOptions ao;
+  std::string adv_as_of;
+  bool adv_json = false;
+  adv->add_option("CONFIG", ao.config_path,
+                  "Config with a signal_swap strategy and an \"advise\" section (holdings)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  adv->add_option("--as-of", adv_as_of, "Advise as of this date (default: the data's last day)");
+  adv->add_flag("--json", adv_json, "Print JSON instead of the report");
+  adv->add_option("--db", ao.db, "Append the signals to this tracker database (signals.sqlite)");
+  adv->add_option("--set", ao.sets, "Override a config key: key.path=value; repeatable")
+      ->allow_extra_args(false);
+
   auto* cal = app.add_subcommand("calendar", "List NYSE holidays and early closes in a date range");
   std::string cal_from = "2026-01-01", cal_to = "2026-12-31";
   cal->add_option("--from", cal_from, "First date (YYYY-MM-DD)")->capture_default_str();
@@ -462,6 +478,19 @@ int main(int argc, char** argv) {
       return DataImport(imp_out, imp_inputs, imp_price, imp_assume, imp_skip, imp_force, quiet);
     if (*info) return DataInfo(info_store, info_json);
     if (*cal) return CalendarCmd(cal_from, cal_to);
+    if (*adv) {
+      if (!adv_as_of.empty()) {
+        ao.as_of = ParseIsoDate(adv_as_of);
+        if (!ao.as_of)
+          throw Error(ErrorKind::kUsage,
+                      fmt::format("--as-of {}: expected a date YYYY-MM-DD", adv_as_of));
+      }
+      strategies::StrategyRegistry reg;
+      strategies::RegisterBuiltinStrategies(reg);
+      const auto report = backtests::Advise(ao, reg);
+      std::cout << (adv_json ? report.json : report.text);
+      return 0;
+    }
     if (*sg) {
       backtests::SignalsReportOptions so;
       so.recent = sg_recent;

@@ -61,8 +61,8 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
                                    const strategies::StrategyRegistry& registry) {
   const ConfigNode root = doc.Root();
   root.ExpectKeys({"name", "description", "data", "portfolio", "strategy", "execution",
-                   "constraints", "cash_flows", "margin", "benchmark", "metrics", "broker",
-                   "live"});  // broker and live: read by `ballast live` only
+                   "constraints", "cash_flows", "margin", "benchmark", "metrics", "broker", "live",
+                   "advise"});  // broker and live: `ballast live`; advise: `ballast advise`
   BacktestConfig c;
   c.origin = doc.Origin();
   c.name = root.StringOr("name", std::filesystem::path(doc.Origin()).stem().string());

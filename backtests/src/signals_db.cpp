@@ -127,8 +127,8 @@ class Stmt {
 };
 
 constexpr const char* kSchema = R"sql(
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE trading_signals(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trading_signals(
   id INTEGER PRIMARY KEY,
   source TEXT NOT NULL,
   symbol TEXT NOT NULL,
@@ -147,8 +147,8 @@ CREATE TABLE trading_signals(
   acted_on INTEGER NOT NULL,
   outcome TEXT,
   exit_date TEXT, exit_price REAL, profit REAL, profit_pct REAL, days_held INTEGER);
-CREATE INDEX trading_signals_date ON trading_signals(signal_date);
-CREATE TABLE rebalancing_recommendations(
+CREATE INDEX IF NOT EXISTS trading_signals_date ON trading_signals(signal_date);
+CREATE TABLE IF NOT EXISTS rebalancing_recommendations(
   id INTEGER PRIMARY KEY,
   source TEXT NOT NULL,
   recommendation_date TEXT NOT NULL,
@@ -261,33 +261,45 @@ std::vector<SignalOutcome> SignalOutcomes(const BacktestResult& r, const Outcome
   return out;
 }
 
-void WriteSignalsDb(const BacktestResult& r, const std::string& path, const OutcomeRules& rules) {
-  std::error_code ec;
-  fs::remove(path, ec);
-  Db db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  db.Exec(kSchema);
-  db.Exec("BEGIN");
-  const std::string source = r.config.name.empty() ? r.config.strategy.type : r.config.name;
-  {
-    Stmt m(db, "INSERT INTO meta(key, value) VALUES (?, ?)");
-    m.Text(1, "schema_version").Text(2, "1").Run();
-    m.Text(1, "source").Text(2, source).Run();
-    m.Text(1, "strategy").Text(2, r.config.strategy.type).Run();
-    m.Text(1, "horizon_sessions").Text(2, std::to_string(rules.horizon)).Run();
-    m.Text(1, "breakeven_band").Text(2, JsonNumber(rules.band)).Run();
-  }
-  const auto outcomes = SignalOutcomes(r, rules);
+namespace {
+
+constexpr const char* kInsertRecommendation =
+    "INSERT INTO rebalancing_recommendations(source, recommendation_date, sell_symbol, "
+    "buy_symbol, sell_strength, buy_strength, expected_improvement, suggested_weight, "
+    "uses_margin, risk_level, acted_on, outcome, relative_return) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+
+/// Binds a recommendation's columns 1-10 (the caller binds acted_on, outcome, relative_return).
+Stmt& BindRecommendation(Stmt& st, const std::string& source,
+                         const std::vector<std::string>& symbols, const RecommendationRow& x) {
+  return st.Text(1, source)
+      .Text(2, Date(x.time))
+      .Text(3, symbols[x.sell])
+      .Text(4, symbols[x.buy])
+      .Real(5, x.sell_strength)
+      .Real(6, x.buy_strength)
+      .Real(7, x.improvement)
+      .Real(8, x.suggested_weight)
+      .Int(9, x.uses_margin ? 1 : 0)
+      .Text(10, x.risk_level);
+}
+
+/// Inserts signals; without outcomes (advisory use) they are not acted on and have none.
+void InsertSignals(Db& db, const std::string& source, const std::vector<std::string>& symbols,
+                   const std::vector<SignalRow>& signals,
+                   const std::vector<SignalOutcome>* outcomes) {
   Stmt ins(db,
            "INSERT INTO trading_signals(source, symbol, signal_date, signal_type, strength, "
            "confidence, price, rsi, macd, macd_signal, macd_histogram, ma_short, ma_long, "
            "volume_ratio, alpha, suggested_action, suggested_weight, uses_margin, risk_level, "
            "reason, acted_on, outcome, exit_date, exit_price, profit, profit_pct, days_held) "
            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  for (std::size_t i = 0; i < r.record.signals.size(); ++i) {
-    const SignalRow& s = r.record.signals[i];
-    const SignalOutcome& o = outcomes[i];
+  for (std::size_t i = 0; i < signals.size(); ++i) {
+    const SignalRow& s = signals[i];
+    const SignalOutcome o =
+        outcomes ? (*outcomes)[i] : SignalOutcome{false, "", std::nullopt, kNaN, kNaN, kNaN, -1};
     ins.Text(1, source)
-        .Text(2, r.symbols[s.symbol])
+        .Text(2, symbols[s.symbol])
         .Text(3, Date(s.time))
         .Text(4, s.action)
         .Real(5, s.strength)
@@ -319,6 +331,27 @@ void WriteSignalsDb(const BacktestResult& r, const std::string& path, const Outc
     }
     ins.Run();
   }
+}
+
+}  // namespace
+
+void WriteSignalsDb(const BacktestResult& r, const std::string& path, const OutcomeRules& rules) {
+  std::error_code ec;
+  fs::remove(path, ec);
+  Db db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  db.Exec(kSchema);
+  db.Exec("BEGIN");
+  const std::string source = r.config.name.empty() ? r.config.strategy.type : r.config.name;
+  {
+    Stmt m(db, "INSERT INTO meta(key, value) VALUES (?, ?)");
+    m.Text(1, "schema_version").Text(2, "1").Run();
+    m.Text(1, "source").Text(2, source).Run();
+    m.Text(1, "strategy").Text(2, r.config.strategy.type).Run();
+    m.Text(1, "horizon_sessions").Text(2, std::to_string(rules.horizon)).Run();
+    m.Text(1, "breakeven_band").Text(2, JsonNumber(rules.band)).Run();
+  }
+  const auto outcomes = SignalOutcomes(r, rules);
+  InsertSignals(db, source, r.symbols, r.record.signals, &outcomes);
   // Recommendations: acted on when both legs traded that day; judged by the bought symbol's
   // return minus the sold one's over the horizon.
   std::map<std::tuple<Timestamp, SymbolIndex, Side>, bool> traded;
@@ -333,31 +366,32 @@ void WriteSignalsDb(const BacktestResult& r, const std::string& path, const Outc
         std::min(row + static_cast<std::size_t>(rules.horizon), panel.Rows() - 1);
     return panel.Close(later, sym) / panel.Close(row, sym) - 1.0;
   };
-  Stmt rec(db,
-           "INSERT INTO rebalancing_recommendations(source, recommendation_date, sell_symbol, "
-           "buy_symbol, sell_strength, buy_strength, expected_improvement, suggested_weight, "
-           "uses_margin, risk_level, acted_on, outcome, relative_return) "
-           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  Stmt rec(db, kInsertRecommendation);
   for (const auto& x : r.record.recommendations) {
     const bool acted =
         traded.count({x.time, x.sell, Side::kSell}) && traded.count({x.time, x.buy, Side::kBuy});
     const double rel = fwd(x.time, x.buy) - fwd(x.time, x.sell);
     const char* outcome = rel > rules.band ? "win" : (rel < -rules.band ? "loss" : "breakeven");
-    rec.Text(1, source)
-        .Text(2, Date(x.time))
-        .Text(3, r.symbols[x.sell])
-        .Text(4, r.symbols[x.buy])
-        .Real(5, x.sell_strength)
-        .Real(6, x.buy_strength)
-        .Real(7, x.improvement)
-        .Real(8, x.suggested_weight)
-        .Int(9, x.uses_margin ? 1 : 0)
-        .Text(10, x.risk_level)
+    BindRecommendation(rec, source, r.symbols, x)
         .Int(11, acted ? 1 : 0)
         .Text(12, outcome)
         .Real(13, rel)
         .Run();
   }
+  db.Exec("COMMIT");
+}
+
+void AppendSignalsDb(const std::string& path, const std::string& source,
+                     const std::vector<std::string>& symbols, const std::vector<SignalRow>& signals,
+                     const std::vector<RecommendationRow>& recommendations) {
+  Db db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  db.Exec(kSchema);
+  db.Exec("BEGIN");
+  db.Exec("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1')");
+  InsertSignals(db, source, symbols, signals, nullptr);
+  Stmt rec(db, kInsertRecommendation);
+  for (const auto& x : recommendations)
+    BindRecommendation(rec, source, symbols, x).Int(11, 0).Null(12).Null(13).Run();
   db.Exec("COMMIT");
 }
 

@@ -147,6 +147,34 @@ void SignalSwap::Event(const StrategyContext& ctx, const char* type, std::string
   if (ctx.events.Enabled()) ctx.events.AddEvent(DayToTimestamp(ctx.day), type, std::move(fields));
 }
 
+void SignalSwap::Advise(const StrategyContext& ctx, const std::vector<double>& cost_basis,
+                        Target& target) {
+  if (!init_) Init(ctx);
+  Feed(ctx);
+  const auto& p = o_.indicators;
+  const std::size_t need = static_cast<std::size_t>(
+      std::max({p.ma_long, p.macd_slow + p.macd_signal, p.rsi + 1, p.return_window + 1}));
+  const auto bcol = static_cast<std::size_t>(bench_col_);
+  if (ind_[bcol].Bars() < need) {
+    throw Error(ErrorKind::kData,
+                fmt::format("{} has {} bars up to {}; the indicators need {}: load more history",
+                            o_.benchmark, ind_[bcol].Bars(), FormatDate(ctx.day), need));
+  }
+  const auto q = ctx.portfolio.quantities;
+  const auto m = ctx.portfolio.marks;
+  std::vector<bool> exits(ctx.tradable, false);
+  for (std::size_t c = 0; c < ctx.tradable; ++c) {
+    last_qty_[c] = q[c];
+    entry_day_[c] = ctx.day;  // unknown purchase dates: the time stop does not apply
+    entry_price_[c] = c < cost_basis.size() && cost_basis[c] > 0 ? cost_basis[c] : m[c];
+    if (o_.stop_loss && q[c] > kTiny && m[c] <= entry_price_[c] * (1.0 - *o_.stop_loss)) {
+      exits[c] = true;
+      EmitSignal(ctx, ScoreOne(ctx, c), "sell", "exit", 0.0, false, "stop_loss");
+    }
+  }
+  Rebalance(ctx, std::move(exits), target);
+}
+
 bool SignalSwap::Decide(const StrategyContext& ctx, Target& target) {
   if (!init_) Init(ctx);
   Feed(ctx);

@@ -144,5 +144,24 @@ TEST(GoldenTest, ExamplePortfoliosMatchTheirSummaries) {
   }
 }
 
+// `ballast advise` on a fixed date: the JSON report matches tests/golden/advise/.
+TEST(GoldenTest, AdviseReportOnAFixedDate) {
+  const fs::path expected =
+      testkit::SourceDir() / "tests/golden/advise/morning-check-2017-06-15.json";
+  const auto r = testkit::RunCli(
+      {"advise", (testkit::SourceDir() / "configs/advise/morning-check.json").string(), "--as-of",
+       "2017-06-15", "--json", "--set", "data.store=" + testkit::Sp500Store()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  testkit::TempDir out;
+  testkit::WriteFile(out.path() / "advise.json", r.out);
+  if (std::getenv("BALLAST_UPDATE_GOLDEN") != nullptr) {
+    fs::create_directories(expected.parent_path());
+    fs::copy_file(out.path() / "advise.json", expected, fs::copy_options::overwrite_existing);
+    return;
+  }
+  ASSERT_TRUE(fs::exists(expected)) << expected << " missing: run with BALLAST_UPDATE_GOLDEN=1";
+  CompareFiles(expected, out.path() / "advise.json");
+}
+
 }  // namespace
 }  // namespace ballast

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -321,6 +322,112 @@ TEST(SignalSwap, SignalsCommandReportsTheTrackerDatabase) {
   const auto missing = testkit::RunCli({"signals", dir / "nowhere"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("no signals database"), std::string::npos) << missing.err;
+}
+
+// `ballast advise`: the health score is what its documented parts add up to, recomputed here from
+// the report's own holdings; recommendations and the tracker database follow the same rules.
+TEST(Advise, HealthScoreRecommendationsAndTrackerAddUp) {
+  testkit::TempDir dir;
+  const std::string db = dir / "advice.sqlite";
+  const auto r = testkit::RunCli(
+      {"advise", (testkit::SourceDir() / "configs/advise/morning-check.json").string(), "--as-of",
+       "2017-06-15", "--json", "--db", db, "--set", "data.store=" + testkit::Sp500Store()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["as_of"], "2017-06-15");
+  const double equity = j["portfolio"]["equity"].get<double>();
+  double value = 0, strength = 0, alpha = 0, hhi = 0, weights = 0;
+  for (const auto& h : j["holdings"]) {
+    const double v = h["shares"].get<double>() * h["price"].get<double>();
+    EXPECT_NEAR(h["value"].get<double>(), v, 1e-9);
+    value += v;
+    strength += v * h["strength"].get<double>();
+    alpha += v * h["alpha"].get<double>();
+    weights += h["weight"].get<double>();
+  }
+  for (const auto& h : j["holdings"])
+    hhi += std::pow(h["value"].get<double>() / value, 2);
+  EXPECT_NEAR(weights + j["portfolio"]["cash"].get<double>() / equity, 1.0, 1e-12);
+  const auto& health = j["health"];
+  EXPECT_NEAR(health["average_strength"].get<double>(), strength / value, 1e-9);
+  EXPECT_NEAR(health["average_alpha"].get<double>(), alpha / value, 1e-12);
+  EXPECT_NEAR(health["concentration_hhi"].get<double>(), hhi, 1e-12);
+  const double a_pts = 30.0 * std::clamp((alpha / value + 0.05) / 0.10, 0.0, 1.0);
+  const double s_pts = 40.0 * strength / value / 100.0;
+  const double n = static_cast<double>(j["holdings"].size());
+  const double d_pts =
+      15.0 * std::min(1.0, n / 10.0) + 15.0 * std::clamp((0.5 - hhi) / (0.5 - 0.1), 0.0, 1.0);
+  EXPECT_NEAR(health["alpha_points"].get<double>(), a_pts, 1e-9);
+  EXPECT_NEAR(health["strength_points"].get<double>(), s_pts, 1e-9);
+  EXPECT_NEAR(health["diversification_points"].get<double>(), d_pts, 1e-9);
+  const double score = a_pts + s_pts + d_pts;
+  EXPECT_NEAR(health["score"].get<double>(), score, 1e-9);
+  const char* grade = score >= 85   ? "A"
+                      : score >= 70 ? "B"
+                      : score >= 55 ? "C"
+                      : score >= 40 ? "D"
+                                    : "F";
+  EXPECT_EQ(health["grade"], grade);
+  // Recommendations: XOM (bought at 95, now 82.26) is past the 8 % stop loss; swaps replace weak
+  // holdings with opportunities, numbered from 1.
+  bool xom_sold = false;
+  int swaps = 0;
+  for (std::size_t i = 0; i < j["recommendations"].size(); ++i) {
+    const auto& rec = j["recommendations"][i];
+    EXPECT_EQ(rec["n"].get<std::size_t>(), i + 1);
+    if (rec["action"] == "SELL" && rec["sell"] == "XOM") {
+      xom_sold = true;
+      EXPECT_EQ(rec["reason"], "stop_loss");
+      EXPECT_EQ(rec["shares"].get<double>(), -80.0);
+    }
+    if (rec["action"] == "SWAP") {
+      ++swaps;
+      EXPECT_GE(rec["expected_improvement"].get<double>(), 15.0);
+      bool is_opportunity = false;
+      for (const auto& op : j["opportunities"])
+        is_opportunity = is_opportunity || op["symbol"] == rec["buy"];
+      EXPECT_TRUE(is_opportunity) << rec["buy"];
+    }
+  }
+  EXPECT_TRUE(xom_sold);
+  EXPECT_GE(swaps, 1);
+  EXPECT_TRUE(j["rebalancing_needed"].get<bool>());
+  // The tracker database got this morning's signals, not acted on; `ballast signals` reads it.
+  EXPECT_EQ(Query(db,
+                  "SELECT COUNT(DISTINCT source), MIN(acted_on), MAX(acted_on) FROM "
+                  "trading_signals")[0],
+            (std::vector<std::string>{"1", "0", "0"}));
+  EXPECT_EQ(std::stoi(Query(db, "SELECT COUNT(*) FROM rebalancing_recommendations")[0][0]), swaps);
+  const auto report = testkit::RunCli({"signals", db});
+  EXPECT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(report.out.find("advise"), std::string::npos);
+}
+
+TEST(Advise, NoRebalancingNeededAndClearErrors) {
+  testkit::TempDir dir;
+  // Five steady risers held at about the weight their tier gives; the candidate is no better.
+  const std::string store = MakeStore(dir, RisersAndAFaller(Grow(40, 0.002)), 120);
+  const std::string cfg = dir / "advise.json";
+  testkit::WriteFile(cfg, R"({"data": {"store": ")" + store + R"("}, "benchmark": "IDX",
+    "advise": {"holdings": {"A": 180, "B": 370, "C": 230, "D": 310}, "cash": 20000},
+    "strategy": {"type": "signal_swap", "holdings": [], "watchlist": ["F"], "benchmark": "IDX",
+      "min_positions": 4, "exits": {"stop_loss": false}, )" +
+                              std::string(kFast) + "}}");
+  const auto ok = testkit::RunCli({"advise", cfg});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("No rebalancing needed."), std::string::npos) << ok.out;
+  // A holdings file with a bad row names the file and the line.
+  testkit::WriteFile(dir / "h.csv", "symbol,shares\nA,10\nB,ten\n");
+  const auto bad = testkit::RunCli({"advise", cfg, "--set", "advise.holdings=\"h.csv\""});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("h.csv:3"), std::string::npos) << bad.err;
+  // Without an advise section, and with too little history.
+  const auto none = testkit::RunCli({"advise", cfg, "--set", "advise=null"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("advise"), std::string::npos) << none.err;
+  const auto early = testkit::RunCli({"advise", cfg, "--as-of", "2020-01-10"});
+  EXPECT_EQ(early.exit_code, 3);
+  EXPECT_NE(early.err.find("the indicators need"), std::string::npos) << early.err;
 }
 
 TEST(SignalSwap, ConfigErrorsNameTheField) {

@@ -45,6 +45,12 @@ struct SignalOutcome {
 void WriteSignalsDb(const BacktestResult& r, const std::string& path,
                     const OutcomeRules& rules = {});
 
+/// Advisory use: appends signals and recommendations (not acted on, no outcome) to `path`,
+/// creating the database if needed.
+void AppendSignalsDb(const std::string& path, const std::string& source,
+                     const std::vector<std::string>& symbols, const std::vector<SignalRow>& signals,
+                     const std::vector<RecommendationRow>& recommendations);
+
 struct SignalsReportOptions {
   std::optional<Days> as_of;  ///< windows end here; default: the last signal's day
   std::size_t recent = 10;

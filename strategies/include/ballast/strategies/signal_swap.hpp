@@ -66,6 +66,19 @@ class SignalSwap final : public Strategy {
   [[nodiscard]] std::string_view Type() const noexcept override { return "signal_swap"; }
   [[nodiscard]] bool Decide(const StrategyContext& ctx, Target& target) override;
 
+  /// Advisory use (`ballast advise`): one decision on the slice `ctx.row` for the portfolio in
+  /// `ctx.portfolio`, as a scheduled decision would make it, after feeding the indicators every
+  /// bar from `ctx.history_row`. `cost_basis` (per tradable column, 0 = unknown) sets the entry
+  /// prices the stop loss compares with. Fills `target` (weights) and sends the decision's
+  /// signals and recommendations to `ctx.events`. Throws a data error when the history is too
+  /// short for the indicators.
+  void Advise(const StrategyContext& ctx, const std::vector<double>& cost_basis, Target& target);
+  /// Scores of every tradable symbol at the last fed bar (after Advise or Decide).
+  [[nodiscard]] std::vector<ScoredSymbol> Scores(const StrategyContext& ctx) const {
+    return ScoreAll(ctx);
+  }
+  [[nodiscard]] const SignalSwapOptions& Options() const noexcept { return o_; }
+
   /// Closed positions so far (for Kelly and the summary).
   [[nodiscard]] int Wins() const noexcept { return wins_; }
   [[nodiscard]] int Losses() const noexcept { return losses_; }
