@@ -229,6 +229,82 @@ TEST(SignalSwap, StopLossSellsOnTheDayAndLeavesTheRest) {
   EXPECT_EQ(rows[0][6], "stop_loss");
 }
 
+TEST(SignalSwap, TimeStopSellsAStaleHoldingAndKellyStopsNewMoneyAfterLosses) {
+  testkit::TempDir dir;
+  // E does not move: strength about 48 (no trend, slightly behind the index), not weak (40), but
+  // below the time stop's 60 once held 30 days.
+  std::map<std::string, Path> paths = RisersAndAFaller(Grow(40, 0.002));
+  paths["E"] = [](int) { return 100.0; };
+  const std::string store = MakeStore(dir, paths, 120);
+  const auto r =
+      RunSwap(store, std::string(R"({"type": "signal_swap", "holdings": ["A", "B", "C", "D", "E"],
+    "watchlist": ["F"], "benchmark": "IDX", "min_positions": 4,
+    "exits": {"stop_loss": false, "portfolio_stop": false, "time_stop_days": 30,
+              "time_stop_strength": 60}, )") +
+                         kFast + "}");
+  const auto exits = Events(r.record, "signal_exit");
+  ASSERT_FALSE(exits.empty());
+  EXPECT_NE(exits[0]->fields_json.find(R"("symbol":"E","reason":"time_stop")"), std::string::npos)
+      << exits[0]->fields_json;
+  EXPECT_GE((TimestampToDay(exits[0]->time) - *ParseIsoDate("2020-01-02")).count(), 30);
+  EXPECT_DOUBLE_EQ(FinalWeight(r, "E"), 0.0);
+
+  // Kelly: after one losing close (the stop loss below) with min_trades 1, f* = 0: the cap is 0
+  // and no position grows afterwards.
+  const std::string store2 =
+      MakeStore(dir,
+                {{"A", Grow(100, 0.001)},
+                 {"B", Grow(50, 0.001)},
+                 {"C", [](int i) { return (i < 60 ? 80.0 : 80.0 * 0.80) * std::pow(1.001, i); }},
+                 {"IDX", Grow(100, 0.001)}},
+                120);
+  const auto k = RunSwap(store2, std::string(R"({"type": "signal_swap", "holdings": ["A", "B", "C"],
+    "benchmark": "IDX", "frequency": "weekly", "min_positions": 3, "kelly": {"min_trades": 1},
+    "exits": {"stop_loss": 0.08, "portfolio_stop": false, "time_stop_days": 1000}, )") +
+                                     kFast + "}");
+  const auto stop = Events(k.record, "signal_exit");
+  ASSERT_FALSE(stop.empty());
+  const Timestamp stop_day = stop[0]->time;
+  int capped = 0;
+  for (const auto* d : Events(k.record, "signal_decision")) {
+    if (d->time <= stop_day) continue;
+    EXPECT_NE(d->fields_json.find(R"("kelly_cap":0)"), std::string::npos) << d->fields_json;
+    ++capped;
+  }
+  EXPECT_GT(capped, 0);
+  for (const auto& t : k.record.trades) {
+    if (t.time > stop_day) {
+      EXPECT_EQ(t.side, Side::kSell) << FormatDate(TimestampToDay(t.time));
+    }
+  }
+}
+
+TEST(SignalSwap, PortfolioStopGoesToCashWhenTheBookTrailsTheBenchmark) {
+  testkit::TempDir dir;
+  // Every holding drifts down 0.3 % a day while the index rises 0.3 %: after a 20-session window
+  // the book trails by far more than 5 %; everything is sold and stays in cash for the cooldown.
+  const std::string store = MakeStore(dir,
+                                      {{"A", Grow(100, -0.003)},
+                                       {"B", Grow(50, -0.003)},
+                                       {"C", Grow(80, -0.003)},
+                                       {"IDX", Grow(100, 0.003)}},
+                                      60);
+  const auto r = RunSwap(store, std::string(R"({"type": "signal_swap", "holdings": ["A", "B", "C"],
+    "benchmark": "IDX", "frequency": "monthly", "min_positions": 3,
+    "exits": {"stop_loss": false, "portfolio_stop": 0.05, "portfolio_window": 20,
+              "portfolio_cooldown": 100, "time_stop_days": 1000}, )") +
+                                    kFast + "}");
+  const auto stops = Events(r.record, "portfolio_stop");
+  ASSERT_EQ(stops.size(), 1u);
+  const auto at = stops[0]->fields_json.find(R"("relative_return":)");
+  EXPECT_LT(std::stod(stops[0]->fields_json.substr(at + 18)), -0.05);
+  for (const char* s : {"A", "B", "C"})
+    EXPECT_DOUBLE_EQ(FinalWeight(r, s), 0.0) << s;
+  for (const auto& t : r.record.trades) {
+    if (t.time > stops[0]->time) ADD_FAILURE() << "traded during the cooldown";
+  }
+}
+
 TEST(SignalSwap, MarginOnlyForStrongSignalsAndWithinItsCap) {
   testkit::TempDir dir;
   std::map<std::string, Path> paths;
