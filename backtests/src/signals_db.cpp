@@ -287,7 +287,7 @@ Stmt& BindRecommendation(Stmt& st, const std::string& source,
 /// Inserts signals; without outcomes (advisory use) they are not acted on and have none.
 void InsertSignals(Db& db, const std::string& source, const std::vector<std::string>& symbols,
                    const std::vector<SignalRow>& signals,
-                   const std::vector<SignalOutcome>* outcomes) {
+                   const std::vector<SignalOutcome>* outcomes, const std::vector<bool>* acted) {
   Stmt ins(db,
            "INSERT INTO trading_signals(source, symbol, signal_date, signal_type, strength, "
            "confidence, price, rsi, macd, macd_signal, macd_histogram, ma_short, ma_long, "
@@ -296,8 +296,12 @@ void InsertSignals(Db& db, const std::string& source, const std::vector<std::str
            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   for (std::size_t i = 0; i < signals.size(); ++i) {
     const SignalRow& s = signals[i];
-    const SignalOutcome o =
-        outcomes ? (*outcomes)[i] : SignalOutcome{false, "", std::nullopt, kNaN, kNaN, kNaN, -1};
+    SignalOutcome o{false, "", std::nullopt, kNaN, kNaN, kNaN, -1};
+    if (outcomes) {
+      o = (*outcomes)[i];
+    } else if (acted && i < acted->size()) {
+      o.acted_on = (*acted)[i];
+    }
     ins.Text(1, source)
         .Text(2, symbols[s.symbol])
         .Text(3, Date(s.time))
@@ -351,7 +355,7 @@ void WriteSignalsDb(const BacktestResult& r, const std::string& path, const Outc
     m.Text(1, "breakeven_band").Text(2, JsonNumber(rules.band)).Run();
   }
   const auto outcomes = SignalOutcomes(r, rules);
-  InsertSignals(db, source, r.symbols, r.record.signals, &outcomes);
+  InsertSignals(db, source, r.symbols, r.record.signals, &outcomes, nullptr);
   // Recommendations: acted on when both legs traded that day; judged by the bought symbol's
   // return minus the sold one's over the horizon.
   std::map<std::tuple<Timestamp, SymbolIndex, Side>, bool> traded;
@@ -383,12 +387,13 @@ void WriteSignalsDb(const BacktestResult& r, const std::string& path, const Outc
 
 void AppendSignalsDb(const std::string& path, const std::string& source,
                      const std::vector<std::string>& symbols, const std::vector<SignalRow>& signals,
-                     const std::vector<RecommendationRow>& recommendations) {
+                     const std::vector<RecommendationRow>& recommendations,
+                     const std::vector<bool>* acted) {
   Db db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   db.Exec(kSchema);
   db.Exec("BEGIN");
   db.Exec("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1')");
-  InsertSignals(db, source, symbols, signals, nullptr);
+  InsertSignals(db, source, symbols, signals, nullptr, acted);
   Stmt rec(db, kInsertRecommendation);
   for (const auto& x : recommendations)
     BindRecommendation(rec, source, symbols, x).Int(11, 0).Null(12).Null(13).Run();

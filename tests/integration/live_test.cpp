@@ -10,8 +10,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -162,6 +164,59 @@ TEST(LiveAlpaca, MonthlyRebalanceAcrossSessionsNeitherRepeatsNorSkips) {
   for (const auto* f : {"events.jsonl", "summary.json", "equity.csv", "trades.csv", "preview.json",
                         "journal.sqlite"}) {
     EXPECT_EQ(testkit::ReadFile(out + "/" + f).find(o.secret), std::string::npos) << f;
+  }
+}
+
+TEST(LiveAlpaca, SignalSwapSignalsAreTrackedWithWhatWasActedOn) {
+  testkit::TempDir dir;
+  const std::vector<std::string> symbols{"SPY", "AGG", "GLD", "QQQ", "TLT"};
+  const std::string cfg = dir / "signals.json";
+  testkit::WriteFile(
+      cfg, R"({"name": "Live signal swap", "data": {"store": ")" + testkit::SampleStore() + R"("},
+  "portfolio": {"initial_cash": 100000}, "benchmark": "SPY",
+  "strategy": {"type": "signal_swap", "holdings": ["AGG", "GLD", "QQQ"], "watchlist": ["TLT"],
+    "benchmark": "SPY", "frequency": "weekly", "min_positions": 3,
+    "indicators": {"rsi": 5, "macd_fast": 3, "macd_slow": 6, "macd_signal": 3, "ma_short": 5,
+                   "ma_long": 20, "volume_window": 5, "return_window": 10}},
+  "execution": {"fill": "close", "commission": {"model": "none"}, "slippage_bps": 0},
+  "live": {"fill_timeout_seconds": 10, "history_days": 90}})");
+  const std::string out = dir / "s";
+  FakeAlpacaOptions o;
+  // Week 1: the starting allocation (no signals: the holdings are bought equal weight).
+  o.bars = Bars("2026-07-06", symbols);
+  std::map<std::string, double> positions;
+  double cash = 0;
+  {
+    FakeAlpaca fake(o);
+    fake.ExportEnvironment();
+    const auto r = Live(cfg, out);
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    positions = fake.Positions();
+    cash = fake.Cash();
+  }
+  EXPECT_FALSE(std::filesystem::exists(out + "/signals.sqlite"));
+  // Week 2: a scheduled decision scores every symbol; its signals are tracked.
+  o.bars = Bars("2026-07-13", symbols);
+  o.positions = positions;
+  o.cash = cash;
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const auto r = Live(cfg, out);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const std::string db = out + "/signals.sqlite";
+  const auto rows = Query(db,
+                          "SELECT symbol, signal_type, acted_on, source, signal_date FROM "
+                          "trading_signals ORDER BY id");
+  ASSERT_EQ(rows.size(), symbols.size() - 1);  // every tradable symbol, once
+  std::set<std::pair<std::string, std::string>> sent;
+  for (const auto& ord : fake.Orders())
+    sent.insert({ord.symbol, ord.side});
+  ASSERT_FALSE(sent.empty());  // the decision traded, so some signals were acted on
+  for (const auto& row : rows) {
+    EXPECT_EQ(row[3], "alpaca:Live signal swap");
+    EXPECT_EQ(row[4], "2026-07-13");
+    const bool acted = sent.count({row[0], row[1]}) > 0;
+    EXPECT_EQ(row[2], acted ? "1" : "0") << row[0] << " " << row[1];
   }
 }
 

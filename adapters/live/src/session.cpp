@@ -25,6 +25,7 @@
 #include "ballast/adapters/sim/sim_venue.hpp"
 #include "ballast/backtests/backtest_config.hpp"
 #include "ballast/backtests/outputs.hpp"
+#include "ballast/backtests/signals_db.hpp"
 #include "ballast/engine/calendar.hpp"
 #include "ballast/engine/clock.hpp"
 #include "ballast/engine/error.hpp"
@@ -212,6 +213,7 @@ class Session {
   void Log(std::string_view kind, std::string fields,
            spdlog::level::level_enum level = spdlog::level::info);
   void FlushKernelEvents();
+  void TrackSignals(const std::vector<JournalOrder>& planned);
   /// One line of trades.csv (written with its header on first use).
   void AppendTrade(Timestamp at, std::string_view coid, std::string_view symbol,
                    std::string_view side, double qty, double price, std::string_view source);
@@ -291,6 +293,33 @@ void Session::AppendTrade(Timestamp at, std::string_view coid, std::string_view 
   if (fresh) f << "time,client_order_id,symbol,side,qty,price,source\n";
   f << fmt::format("{},{},{},{},{},{},{}\n", alpaca::FormatRfc3339(at), coid, symbol, side,
                    JsonNumber(qty), JsonNumber(price), source);
+}
+
+void Session::TrackSignals(const std::vector<JournalOrder>& planned) {
+  // signal_swap decisions: their signals go to the run directory's tracker database, acted on
+  // when this cycle planned an order for the symbol in the same direction (denied and dry-run
+  // orders are not acted on).
+  if (record_.signals.empty() && record_.recommendations.empty()) return;
+  std::vector<bool> acted;
+  for (const auto& s : record_.signals) {
+    bool a = false;
+    for (const auto& o : planned) {
+      a = a || (o.symbol == cfg_.strategy.symbols[s.symbol] && o.side == s.action &&
+                o.state != "denied" && o.state != "dry_run");
+    }
+    acted.push_back(a);
+  }
+  try {
+    backtests::AppendSignalsDb(
+        out_ + "/signals.sqlite", fmt::format("{}:{}", Sim() ? "sim" : "alpaca", cfg_.name),
+        cfg_.strategy.symbols, record_.signals, record_.recommendations, &acted);
+  } catch (const Error& e) {
+    JsonFields f;
+    f.Add("detail", e.what());
+    Log("signals_not_tracked", f.Take(), spdlog::level::warn);
+  }
+  record_.signals.clear();
+  record_.recommendations.clear();
 }
 
 void Session::FlushKernelEvents() {
@@ -891,6 +920,7 @@ int Session::Cycle(bool force, bool blocking) {
     journal_->SetState("last_decision_day", FormatDate(today));
     auto queued = venue.Take();
     if (queued.empty()) {
+      TrackSignals({});
       journal_->SetCycleState(cycle_id, "nothing_due");
       JsonFields f;
       f.Add("cycle", cycle_id).Add("day", FormatDate(today)).Add("drift", Drift());
@@ -974,6 +1004,7 @@ int Session::Cycle(bool force, bool blocking) {
     preview_json += "]";
     table += fmt::format("  estimated costs {:.2f}; drift before {:.4f}\n", est_costs, Drift());
     journal_->PlanOrders(cycle_id, planned, preview_json);
+    TrackSignals(planned);
     {
       std::ofstream(out_ + "/preview.txt") << table;
       std::ofstream(out_ + "/preview.json")

@@ -45,11 +45,13 @@ struct SignalOutcome {
 void WriteSignalsDb(const BacktestResult& r, const std::string& path,
                     const OutcomeRules& rules = {});
 
-/// Advisory use: appends signals and recommendations (not acted on, no outcome) to `path`,
-/// creating the database if needed.
+/// Advisory and live use: appends signals and recommendations (no outcome) to `path`, creating
+/// the database if needed. `acted` (one per signal) marks those an order was placed for; none =
+/// not acted on.
 void AppendSignalsDb(const std::string& path, const std::string& source,
                      const std::vector<std::string>& symbols, const std::vector<SignalRow>& signals,
-                     const std::vector<RecommendationRow>& recommendations);
+                     const std::vector<RecommendationRow>& recommendations,
+                     const std::vector<bool>* acted = nullptr);
 
 struct SignalsReportOptions {
   std::optional<Days> as_of;  ///< windows end here; default: the last signal's day
