@@ -112,6 +112,19 @@ void BM_Backtest(benchmark::State& state, const char* frequency) {
 BENCHMARK_CAPTURE(BM_Backtest, monthly, "monthly")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Backtest, daily, "daily")->Unit(benchmark::kMillisecond);
 
+// The summary's round-trip statistics (win rate, holding days) over a whole run's trades.
+void BM_ClosedTrades(benchmark::State& state, const char* frequency) {
+  const Fixture& f = Get(frequency);
+  const auto r = backtests::RunBacktest(f.config, f.data);
+  for (auto _ : state) {
+    const auto c = ClosedTrades(r.record.trades);
+    benchmark::DoNotOptimize(c.closed);
+  }
+  state.counters["trades"] = static_cast<double>(r.record.trades.size());
+}
+BENCHMARK_CAPTURE(BM_ClosedTrades, monthly, "monthly")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ClosedTrades, daily, "daily")->Unit(benchmark::kMillisecond);
+
 void BM_PlannerFullRebalance(benchmark::State& state) {
   std::mt19937_64 rng(1);
   std::uniform_real_distribution<double> u(10, 500);
