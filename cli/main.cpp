@@ -451,6 +451,13 @@ int main(int argc, char** argv) {
   adv->add_option("--as-of", adv_as_of, "Advise as of this date (default: the data's last day)");
   adv->add_flag("--json", adv_json, "Print JSON instead of the report");
   adv->add_option("--db", ao.db, "Append the signals to this tracker database (signals.sqlite)");
+  bool adv_broker = false, adv_live = false;
+  std::string adv_env_file;
+  adv->add_flag("--from-broker", adv_broker,
+                "Read holdings and cash from the Alpaca account (read-only; paper unless --live)");
+  adv->add_flag("--live", adv_live, "With --from-broker: the live account (nothing is traded)");
+  adv->add_option("--env-file", adv_env_file,
+                  "With --from-broker: APCA_API_* keys from this file, not the environment");
   adv->add_option("--set", ao.sets, "Override a config key: key.path=value; repeatable")
       ->allow_extra_args(false);
 
@@ -484,6 +491,16 @@ int main(int argc, char** argv) {
         if (!ao.as_of)
           throw Error(ErrorKind::kUsage,
                       fmt::format("--as-of {}: expected a date YYYY-MM-DD", adv_as_of));
+      }
+      if (adv_live && !adv_broker) throw Error(ErrorKind::kUsage, "--live needs --from-broker");
+      if (adv_broker) {
+        const auto account =
+            live::ReadBrokerPortfolio(ao.config_path, ao.sets, adv_env_file, adv_live);
+        ao.holdings.emplace();
+        for (const auto& p : account.positions)
+          ao.holdings->push_back({p.symbol, p.qty, p.avg_entry_price});
+        ao.cash = account.cash;
+        ao.holdings_origin = "the Alpaca account at " + account.account;
       }
       strategies::StrategyRegistry reg;
       strategies::RegisterBuiltinStrategies(reg);

@@ -102,29 +102,41 @@ AdviceReport Advise(const AdviseOptions& options, const strategies::StrategyRegi
   for (const auto& s : options.sets)
     doc.ApplySet(s);
   const ConfigNode root = doc.Root();
-  const ConfigNode advise = root.At("advise");
-  advise.ExpectKeys({"holdings", "cash"});
-  const ConfigNode holdings_node = advise.At("holdings");
-  const fs::path config_dir = fs::path(options.config_path).parent_path();
   std::vector<Holding> holdings;
   std::string holdings_origin;
-  if (holdings_node.IsString()) {
-    fs::path p = holdings_node.String();
-    if (p.is_relative()) p = config_dir / p;
-    holdings_origin = p.string();
-    holdings = ReadHoldingsCsv(holdings_origin);
-  } else if (holdings_node.IsObject()) {
-    holdings_origin = holdings_node.Path();
-    for (const auto& key : holdings_node.Keys()) {
-      const ConfigNode v = holdings_node.At(key);
-      Holding h{key, v.Number(), 0.0};
-      if (!(h.shares >= 0.0)) v.Fail("a number of shares >= 0");
-      holdings.push_back(h);
+  double cash = 0.0;
+  if (options.holdings) {
+    for (const auto& h : *options.holdings)
+      holdings.push_back({h.symbol, h.shares, h.cost_basis});
+    holdings_origin = options.holdings_origin;
+    cash = options.cash;
+    if (holdings.empty()) {
+      throw Error(ErrorKind::kConfig,
+                  fmt::format("{}: no positions to advise on", holdings_origin));
     }
   } else {
-    holdings_node.Fail("a CSV file (symbol,shares[,cost_basis]) or {\"SYMBOL\": shares}");
+    const ConfigNode advise = root.At("advise");
+    advise.ExpectKeys({"holdings", "cash"});
+    const ConfigNode holdings_node = advise.At("holdings");
+    const fs::path config_dir = fs::path(options.config_path).parent_path();
+    if (holdings_node.IsString()) {
+      fs::path p = holdings_node.String();
+      if (p.is_relative()) p = config_dir / p;
+      holdings_origin = p.string();
+      holdings = ReadHoldingsCsv(holdings_origin);
+    } else if (holdings_node.IsObject()) {
+      holdings_origin = holdings_node.Path();
+      for (const auto& key : holdings_node.Keys()) {
+        const ConfigNode v = holdings_node.At(key);
+        Holding h{key, v.Number(), 0.0};
+        if (!(h.shares >= 0.0)) v.Fail("a number of shares >= 0");
+        holdings.push_back(h);
+      }
+    } else {
+      holdings_node.Fail("a CSV file (symbol,shares[,cost_basis]) or {\"SYMBOL\": shares}");
+    }
+    cash = advise.NumberOr("cash", 0.0);
   }
-  const double cash = advise.NumberOr("cash", 0.0);
   if (root.At("strategy").StringOr("type", "") != "signal_swap") {
     root.At("strategy").At("type").Fail("\"signal_swap\" (advise applies its rules)");
   }

@@ -220,6 +220,41 @@ TEST(LiveAlpaca, SignalSwapSignalsAreTrackedWithWhatWasActedOn) {
   }
 }
 
+TEST(LiveAlpaca, AdviseReadsHoldingsAndCashFromTheBroker) {
+  testkit::TempDir dir;
+  const std::string cfg = dir / "advise.json";
+  testkit::WriteFile(cfg, R"({"name": "Broker check", "data": {"store": ")" +
+                              testkit::SampleStore() + R"("}, "benchmark": "SPY",
+  "strategy": {"type": "signal_swap", "holdings": [], "watchlist": ["TLT", "VNQ"],
+    "benchmark": "SPY", "min_positions": 3}})");
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14", {"SPY", "AGG", "GLD", "QQQ"});
+  o.positions = {{"AGG", 100}, {"GLD", 40}, {"QQQ", 30}};
+  o.cash = 5000;
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const auto r = testkit::RunCli({"advise", cfg, "--from-broker", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = json::parse(r.out);
+  EXPECT_NEAR(j["portfolio"]["cash"].get<double>(), 5000.0, 1e-9);
+  std::map<std::string, double> shares;
+  for (const auto& h : j["holdings"])
+    shares[h["symbol"].get<std::string>()] = h["shares"].get<double>();
+  EXPECT_EQ(shares, (std::map<std::string, double>{{"AGG", 100}, {"GLD", 40}, {"QQQ", 30}}));
+  EXPECT_EQ(fake.Posts(), 0u);  // read-only
+  EXPECT_GE(fake.Requests("/v2/positions"), 1u);
+  EXPECT_EQ(r.out.find(o.secret), std::string::npos);
+  // Refused keys: a broker error (exit 4), nothing printed as advice.
+  FakeAlpacaOptions bad = o;
+  bad.bad_keys = true;
+  FakeAlpaca refusing(bad);
+  refusing.ExportEnvironment();
+  const auto denied = testkit::RunCli({"advise", cfg, "--from-broker"});
+  EXPECT_EQ(denied.exit_code, 4) << denied.err;
+  EXPECT_TRUE(denied.out.empty()) << denied.out;
+  EXPECT_EQ(denied.err.find(o.secret), std::string::npos);
+}
+
 TEST(LiveAlpaca, PartialFillsAndDuplicateUpdatesBookEachExecutionOnce) {
   testkit::TempDir dir;
   FakeAlpacaOptions o;

@@ -1400,6 +1400,32 @@ int Session::Run() {
 
 }  // namespace
 
+BrokerPortfolio ReadBrokerPortfolio(const std::string& config_path,
+                                    const std::vector<std::string>& sets,
+                                    const std::string& env_file, bool live) {
+  ConfigDocument doc = ConfigDocument::FromFile(config_path);
+  for (const auto& s : sets)
+    doc.ApplySet(s);
+  LiveOptions o;
+  o.live = live;
+  const LiveConfig c = ParseLiveConfig(doc, o);
+  alpaca::Rest rest(c.endpoints, alpaca::LoadCredentials(env_file));
+  BrokerPortfolio out;
+  out.account = c.endpoints.trading_url;
+  try {
+    out.cash = rest.GetAccount().cash;
+    for (const auto& p : rest.GetPositions()) {
+      if (p.qty > 0) out.positions.push_back({p.symbol, p.qty, p.avg_entry_price});
+    }
+  } catch (const alpaca::RestError& e) {
+    throw Error(ErrorKind::kBroker, fmt::format("Alpaca account at {}: {}", out.account, e.what()));
+  } catch (const net::TransportError& e) {
+    throw Error(ErrorKind::kBroker,
+                fmt::format("cannot reach Alpaca at {}: {}", out.account, e.what()));
+  }
+  return out;
+}
+
 int RunLive(const LiveOptions& options) {
   Session session(options);
   return session.Run();

@@ -12,11 +12,23 @@
 
 namespace ballast::backtests {
 
+/// A holding given directly (e.g. read from the broker) instead of the config's `advise` section.
+struct AdviseHolding {
+  std::string symbol;
+  double shares = 0.0;
+  double cost_basis = 0.0;  ///< per share; 0 = unknown
+};
+
 struct AdviseOptions {
   std::string config_path;
   std::vector<std::string> sets;  ///< --set key.path=value
   std::optional<Days> as_of;      ///< default: the store's last session
   std::string db;                 ///< append the signals to this tracker database ("" = no)
+  /// Holdings and cash from elsewhere (the broker); the config's `advise` section is then not
+  /// needed. `holdings_origin` names where they came from in messages.
+  std::optional<std::vector<AdviseHolding>> holdings;
+  double cash = 0.0;
+  std::string holdings_origin;
 };
 
 struct AdviceReport {

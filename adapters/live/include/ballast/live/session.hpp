@@ -37,6 +37,24 @@ enum LiveExit : int {
   kLiveIncomplete = 5,  ///< orders rejected, denied, or not filled before the timeout
 };
 
+/// An Alpaca account's holdings, read-only (for `ballast advise --from-broker`).
+struct BrokerHolding {
+  std::string symbol;
+  double qty = 0.0;
+  double avg_entry_price = 0.0;
+};
+struct BrokerPortfolio {
+  double cash = 0.0;
+  std::vector<BrokerHolding> positions;
+  std::string account;  ///< the trading URL read from (no secrets)
+};
+/// Reads cash and positions with the config's `broker.alpaca` endpoints (and the APCA_API_*
+/// environment), paper unless `live`; keys as for `ballast live`. Throws ballast::Error (broker,
+/// exit 4) when the account cannot be read.
+[[nodiscard]] BrokerPortfolio ReadBrokerPortfolio(const std::string& config_path,
+                                                  const std::vector<std::string>& sets,
+                                                  const std::string& env_file, bool live);
+
 /// Runs the session; returns a LiveExit. Throws ballast::Error for config (2), data (3) and
 /// broker (4: authentication, blocked account) failures.
 int RunLive(const LiveOptions& options);
