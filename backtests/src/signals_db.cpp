@@ -400,6 +400,107 @@ void AppendSignalsDb(const std::string& path, const std::string& source,
   db.Exec("COMMIT");
 }
 
+std::size_t SettleLiveOutcomes(
+    const std::string& path, Days today, const std::vector<TrackedFill>& fills,
+    const std::function<double(const std::string&)>& position,
+    const std::function<std::vector<std::pair<Days, double>>(const std::string&)>& closes,
+    const OutcomeRules& rules) {
+  if (!fs::exists(path)) return 0;
+  Db db(path, SQLITE_OPEN_READWRITE);
+  struct Open {
+    std::int64_t id;
+    std::string symbol, type, action;
+    Days day;
+    double price;
+    bool acted;
+  };
+  std::vector<Open> pending;
+  {
+    Stmt s(db,
+           "SELECT id, symbol, signal_type, suggested_action, signal_date, price, acted_on FROM "
+           "trading_signals WHERE signal_type != 'hold' AND (outcome IS NULL OR outcome = "
+           "'open') ORDER BY id");
+    while (s.Step()) {
+      pending.push_back({s.ColInt(0), s.ColText(1), s.ColText(2), s.ColText(3),
+                         ParseIsoDate(s.ColText(4)).value_or(Days{}), s.ColReal(5),
+                         s.ColInt(6) != 0});
+    }
+  }
+  auto judge = [&](double pct) {
+    return pct > rules.band ? "win" : (pct < -rules.band ? "loss" : "breakeven");
+  };
+  Stmt upd(db,
+           "UPDATE trading_signals SET outcome = ?, exit_date = ?, exit_price = ?, profit = ?, "
+           "profit_pct = ?, days_held = ? WHERE id = ?");
+  std::size_t changed = 0;
+  db.Exec("BEGIN");
+  for (const auto& p : pending) {
+    const auto series = closes(p.symbol);
+    const double close_today = series.empty() ? kNaN : series.back().second;
+    if (p.type == "buy" && p.acted && p.action == "open") {
+      // The position from this buy until it was sold to zero (or today).
+      double qty = 0, bought = 0, sold = 0, fees = 0;
+      std::optional<Days> exit;
+      double exit_price = kNaN;
+      for (const auto& f : fills) {
+        if (f.symbol != p.symbol || f.day < p.day) continue;
+        if (f.buy) {
+          qty += f.qty;
+          bought += f.qty * f.price;
+        } else {
+          qty -= f.qty;
+          sold += f.qty * f.price;
+        }
+        fees += f.commission;
+        if (!f.buy && qty <= kTiny && bought > 0) {
+          exit = f.day;
+          exit_price = f.price;
+          break;
+        }
+      }
+      if (!(bought > 0)) continue;  // the fills have not arrived yet
+      const double held = exit ? 0.0 : position(p.symbol);
+      const double pnl = sold + held * close_today - bought - fees;
+      const double pct = pnl / bought;
+      upd.Text(1, exit ? judge(pct) : "open")
+          .TextOrNull(2, exit ? FormatDate(*exit) : std::string())
+          .Real(3, exit_price)
+          .Real(4, pnl)
+          .Real(5, pct)
+          .Int(6, ((exit ? *exit : today) - p.day).count())
+          .Int(7, p.id)
+          .Run();
+      ++changed;
+      continue;
+    }
+    if (p.type == "buy" && p.acted) continue;  // an increase: its opener carries the outcome
+    if (p.type == "sell" && !p.acted) continue;
+    // Judged over the horizon: the close `horizon` sessions after the signal's day.
+    std::size_t at = 0;
+    while (at < series.size() && series[at].first <= p.day)
+      ++at;
+    const std::size_t later = at + static_cast<std::size_t>(rules.horizon) - 1;
+    if (later >= series.size() || !(p.price > 0)) continue;  // not yet
+    const double fr = series[later].second / p.price - 1.0;
+    const char* outcome = p.type == "sell" ? judge(-fr) : (fr > rules.band ? "missed" : "passed");
+    double sold = 0;
+    for (const auto& f : fills) {
+      if (f.symbol == p.symbol && !f.buy && f.day == p.day) sold += f.qty * f.price;
+    }
+    upd.Text(1, outcome)
+        .Null(2)
+        .Null(3)
+        .Real(4, p.type == "sell" ? -fr * sold : kNaN)
+        .Real(5, p.type == "sell" ? -fr : fr)
+        .Null(6)
+        .Int(7, p.id)
+        .Run();
+    ++changed;
+  }
+  db.Exec("COMMIT");
+  return changed;
+}
+
 namespace {
 
 struct WinStats {

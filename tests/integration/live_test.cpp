@@ -218,6 +218,25 @@ TEST(LiveAlpaca, SignalSwapSignalsAreTrackedWithWhatWasActedOn) {
     const bool acted = sent.count({row[0], row[1]}) > 0;
     EXPECT_EQ(row[2], acted ? "1" : "0") << row[0] << " " << row[1];
   }
+  // The next day's run settles them: a position a buy opened is marked `open` with its profit.
+  const auto positions2 = fake.Positions();
+  const double cash2 = fake.Cash();
+  o.bars = Bars("2026-07-14", symbols);
+  o.positions = positions2;
+  o.cash = cash2;
+  FakeAlpaca next(o);
+  next.ExportEnvironment();
+  ASSERT_EQ(Live(cfg, out).exit_code, 0);
+  const auto openers = Query(db,
+                             "SELECT symbol, outcome, profit FROM trading_signals WHERE "
+                             "signal_type = 'buy' AND acted_on = 1 AND suggested_action = 'open'");
+  ASSERT_FALSE(openers.empty());  // the decision bought a new name (TLT on this data)
+  for (const auto& row : openers) {
+    EXPECT_EQ(row[1], "open") << row[0];
+    EXPECT_FALSE(row[2].empty()) << row[0];
+  }
+  const auto report = testkit::RunCli({"signals", out});
+  EXPECT_EQ(report.exit_code, 0) << report.err;
 }
 
 TEST(LiveAlpaca, AdviseReadsHoldingsAndCashFromTheBroker) {

@@ -506,6 +506,86 @@ TEST(Advise, NoRebalancingNeededAndClearErrors) {
   EXPECT_NE(early.err.find("the indicators need"), std::string::npos) << early.err;
 }
 
+// Live signals are settled later, from the journal's fills and the daily closes, by the same
+// rules as a backtest's; every figure here is computed by hand.
+TEST(SignalTracker, LiveOutcomesSettleByHand) {
+  testkit::TempDir dir;
+  const std::string db = dir / "signals.sqlite";
+  const std::vector<std::string> symbols{"X", "Y", "Z", "W", "V"};
+  const Days d0 = *ParseIsoDate("2026-01-05");
+  auto signal = [&](SymbolIndex sym, const char* action, const char* suggested, double price) {
+    SignalRow row;
+    row.time = DayToTimestamp(d0);
+    row.symbol = sym;
+    row.action = action;
+    row.strength = 70;
+    row.confidence = "high";
+    row.price = price;
+    row.suggested_action = suggested;
+    row.risk_level = "medium";
+    return row;
+  };
+  const std::vector<SignalRow> rows{signal(0, "buy", "open", 100), signal(1, "buy", "open", 50),
+                                    signal(2, "sell", "exit", 20), signal(3, "buy", "none", 10),
+                                    signal(4, "sell", "exit", 30)};
+  const std::vector<bool> acted{true, true, true, false, true};
+  backtests::AppendSignalsDb(db, "alpaca:test", symbols, rows, {}, &acted);
+  // Sessions: d0 and the 25 weekdays after it (no holidays in January 2026 after the 5th but
+  // the 19th; a plain list of days is all the settling needs).
+  std::vector<Days> days{d0};
+  for (Days d = d0 + std::chrono::days{1}; days.size() < 26; d += std::chrono::days{1}) {
+    const auto wd = std::chrono::weekday(d).c_encoding();
+    if (wd != 0 && wd != 6) days.push_back(d);
+  }
+  const Days today = days.back();
+  std::map<std::string, std::vector<std::pair<Days, double>>> closes;
+  for (std::size_t i = 0; i < days.size(); ++i) {
+    closes["X"].emplace_back(days[i], 100 + i);
+    closes["Y"].emplace_back(days[i], 45);
+    closes["Z"].emplace_back(days[i], i < 20 ? 20.0 : 18.0);  // the 20th session after: 18
+    closes["W"].emplace_back(days[i], i < 20 ? 10.0 : 12.0);
+  }
+  for (std::size_t i = 0; i < 6; ++i)
+    closes["V"].emplace_back(days[i], 30);  // only 5 sessions after the signal: not yet judged
+  const std::vector<backtests::TrackedFill> fills{
+      {"X", true, 10, 100, 1, d0},       {"Y", true, 5, 50, 0, d0},
+      {"Z", false, 4, 20, 0, d0},        {"V", false, 2, 30, 0, d0},
+      {"X", false, 10, 110, 1, days[5]}, {"X", true, 3, 120, 0, days[8]}};
+  const std::map<std::string, double> positions{{"X", 3}, {"Y", 5}};
+  auto settle = [&] {
+    return backtests::SettleLiveOutcomes(
+        db, today, fills,
+        [&](const std::string& s) { return positions.count(s) ? positions.at(s) : 0.0; },
+        [&](const std::string& s) { return closes[s]; });
+  };
+  EXPECT_EQ(settle(), 4u);
+  const auto got = Query(db,
+                         "SELECT symbol, outcome, exit_date, profit, profit_pct, days_held FROM "
+                         "trading_signals ORDER BY id");
+  ASSERT_EQ(got.size(), 5u);
+  // X: bought 10 @ 100 (+1 fee), sold 10 @ 110 (+1 fee) on the 5th session after: +98, a win;
+  // the later re-buy is another position.
+  EXPECT_EQ(got[0][1], "win");
+  EXPECT_EQ(got[0][2], FormatDate(days[5]));
+  EXPECT_NEAR(std::stod(got[0][3]), 98.0, 1e-9);
+  EXPECT_NEAR(std::stod(got[0][4]), 0.098, 1e-12);
+  EXPECT_EQ(std::stoi(got[0][5]), (days[5] - d0).count());
+  // Y: 5 bought @ 50, held at 45 today: open, -25.
+  EXPECT_EQ(got[1][1], "open");
+  EXPECT_NEAR(std::stod(got[1][3]), -25.0, 1e-9);
+  // Z: sold 4 @ 20; 20 sessions later 18: the fall was avoided, a win of 10 % on 80.
+  EXPECT_EQ(got[2][1], "win");
+  EXPECT_NEAR(std::stod(got[2][4]), 0.1, 1e-12);
+  EXPECT_NEAR(std::stod(got[2][3]), 8.0, 1e-9);
+  // W: not taken at 10; 12 after the horizon: missed, +20 %.
+  EXPECT_EQ(got[3][1], "missed");
+  EXPECT_NEAR(std::stod(got[3][4]), 0.2, 1e-12);
+  // V: too early to judge.
+  EXPECT_EQ(got[4][1], "");
+  // Settling again changes only what is still open (Y, marked again).
+  EXPECT_EQ(settle(), 1u);
+}
+
 TEST(SignalSwap, ConfigErrorsNameTheField) {
   testkit::TempDir dir;
   const std::string store =

@@ -214,6 +214,7 @@ class Session {
            spdlog::level::level_enum level = spdlog::level::info);
   void FlushKernelEvents();
   void TrackSignals(const std::vector<JournalOrder>& planned);
+  void SettleSignals(Days today);
   /// One line of trades.csv (written with its header on first use).
   void AppendTrade(Timestamp at, std::string_view coid, std::string_view symbol,
                    std::string_view side, double qty, double price, std::string_view source);
@@ -320,6 +321,45 @@ void Session::TrackSignals(const std::vector<JournalOrder>& planned) {
   }
   record_.signals.clear();
   record_.recommendations.clear();
+}
+
+void Session::SettleSignals(Days today) {
+  // Outcomes of signals tracked in earlier cycles, from the journal's fills and the daily bars.
+  const std::string path = out_ + "/signals.sqlite";
+  if (!fs::exists(path)) return;
+  std::vector<backtests::TrackedFill> fills;
+  for (const auto& f : journal_->Fills())
+    fills.push_back({f.symbol, f.side == "buy", f.qty, f.price, f.commission, NyDate(f.at)});
+  auto col_of = [this](const std::string& symbol) { return panel_->IndexOf(symbol); };
+  try {
+    const std::size_t settled = backtests::SettleLiveOutcomes(
+        path, today, fills,
+        [&](const std::string& symbol) {
+          const auto c = col_of(symbol);
+          return c >= 0 && static_cast<std::size_t>(c) < tradable_
+                     ? ledger_->Quantity(static_cast<SymbolIndex>(c))
+                     : 0.0;
+        },
+        [&](const std::string& symbol) {
+          std::vector<std::pair<Days, double>> out;
+          const auto c = col_of(symbol);
+          if (c < 0) return out;
+          for (std::size_t r = 0; r < panel_->Rows(); ++r) {
+            if (panel_->HasBar(r, static_cast<std::size_t>(c)))
+              out.emplace_back(panel_->Day(r), panel_->Close(r, static_cast<std::size_t>(c)));
+          }
+          return out;
+        });
+    if (settled > 0) {
+      JsonFields f;
+      f.Add("signals", static_cast<std::uint64_t>(settled));
+      Log("signal_outcomes_updated", f.Take(), spdlog::level::debug);
+    }
+  } catch (const Error& e) {
+    JsonFields f;
+    f.Add("detail", e.what());
+    Log("signals_not_tracked", f.Take(), spdlog::level::warn);
+  }
 }
 
 void Session::FlushKernelEvents() {
@@ -858,6 +898,7 @@ int Session::Cycle(bool force, bool blocking) {
   ledger_ = std::make_unique<Ledger>(tradable_, 0.0, /*allow_borrowing=*/true);
   Reconcile();
   Recover(today);
+  SettleSignals(today);
   const std::size_t row = panel_->Rows() - 1;
   equity_ = ledger_->Equity(marks_);
 

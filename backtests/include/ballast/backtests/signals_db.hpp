@@ -4,6 +4,7 @@
 /// (`signals.sqlite`, schema in docs/signals.md), and the `ballast signals` report over it.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,26 @@ void AppendSignalsDb(const std::string& path, const std::string& source,
                      const std::vector<std::string>& symbols, const std::vector<SignalRow>& signals,
                      const std::vector<RecommendationRow>& recommendations,
                      const std::vector<bool>* acted = nullptr);
+
+/// A fill as the live journal records it.
+struct TrackedFill {
+  std::string symbol;
+  bool buy = true;
+  double qty = 0.0, price = 0.0, commission = 0.0;
+  Days day{};
+};
+
+/// Live use: settles the outcomes of signals appended earlier, with the same rules as
+/// SignalOutcomes. `fills` are all the account's fills in time order; `positions` today's
+/// quantities; `closes(symbol)` the daily closes known up to `today` as (day, close), oldest
+/// first. An acted-on opening buy is `open` (marked at today's close) until its position has
+/// been sold to zero, then win / loss / breakeven; sells and buys not taken are judged once the
+/// horizon's sessions have passed. Returns how many rows changed.
+std::size_t SettleLiveOutcomes(
+    const std::string& path, Days today, const std::vector<TrackedFill>& fills,
+    const std::function<double(const std::string&)>& position,
+    const std::function<std::vector<std::pair<Days, double>>(const std::string&)>& closes,
+    const OutcomeRules& rules = {});
 
 struct SignalsReportOptions {
   std::optional<Days> as_of;  ///< windows end here; default: the last signal's day
