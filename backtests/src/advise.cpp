@@ -316,6 +316,20 @@ AdviceReport Advise(const AdviseOptions& options, const strategies::StrategyRegi
   if (opportunities.size() > 10) opportunities.resize(10);
 
   if (!options.db.empty()) {
+    // Earlier mornings' advice is judged first (buys not taken: missed or passed once the
+    // horizon has passed), then today's is added.
+    (void)SettleLiveOutcomes(
+        options.db, day, {}, [](const std::string&) { return 0.0; },
+        [&](const std::string& symbol) {
+          std::vector<std::pair<Days, double>> out;
+          const auto c = panel.IndexOf(symbol);
+          if (c < 0) return out;
+          for (std::size_t r = 0; r <= row; ++r) {
+            if (panel.HasBar(r, static_cast<std::size_t>(c)))
+              out.emplace_back(panel.Day(r), panel.Close(r, static_cast<std::size_t>(c)));
+          }
+          return out;
+        });
     AppendSignalsDb(options.db, "advise", symbols, record.signals, record.recommendations);
   }
 

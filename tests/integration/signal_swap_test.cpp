@@ -477,6 +477,19 @@ TEST(Advise, HealthScoreRecommendationsAndTrackerAddUp) {
   const auto report = testkit::RunCli({"signals", db});
   EXPECT_EQ(report.exit_code, 0) << report.err;
   EXPECT_NE(report.out.find("advise"), std::string::npos);
+  // A later morning judges the earlier advice: its buy signals (advice is never acted on by
+  // ballast) are missed or passed by what the price did over the next 20 sessions.
+  const auto later = testkit::RunCli(
+      {"advise", (testkit::SourceDir() / "configs/advise/morning-check.json").string(), "--as-of",
+       "2017-08-01", "--db", db, "--set", "data.store=" + testkit::Sp500Store()});
+  ASSERT_EQ(later.exit_code, 0) << later.err;
+  const auto judged = Query(db,
+                            "SELECT outcome, COUNT(*) FROM trading_signals WHERE signal_date = "
+                            "'2017-06-15' AND signal_type = 'buy' GROUP BY outcome ORDER BY 1");
+  ASSERT_FALSE(judged.empty());
+  for (const auto& row : judged)
+    EXPECT_TRUE(row[0] == "missed" || row[0] == "passed") << row[0];
+  EXPECT_EQ(Query(db, "SELECT COUNT(DISTINCT signal_date) FROM trading_signals")[0][0], "2");
 }
 
 TEST(Advise, NoRebalancingNeededAndClearErrors) {
