@@ -9,6 +9,7 @@
 #include <limits>
 #include <map>
 
+#include "ballast/data/sqlite.hpp"
 #include "ballast/engine/error.hpp"
 #include "ballast/engine/run_record.hpp"
 
@@ -34,97 +35,6 @@ int CalendarDays(Timestamp from, Timestamp to) {
 std::string Date(Timestamp t) {
   return FormatDate(TimestampToDay(t));
 }
-
-// ---- SQLite helpers ----
-
-class Db {
- public:
-  Db(const std::string& path, int flags) : path_(path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
-      const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close(db_);
-      throw Error(ErrorKind::kIo, fmt::format("{}: cannot open: {}", path, why));
-    }
-  }
-  ~Db() { sqlite3_close(db_); }
-  Db(const Db&) = delete;
-  Db& operator=(const Db&) = delete;
-  void Exec(const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-      const std::string why = err ? err : "error";
-      sqlite3_free(err);
-      throw Error(ErrorKind::kIo, fmt::format("{}: {}", path_, why));
-    }
-  }
-  sqlite3* Handle() { return db_; }
-  const std::string& Path() const { return path_; }
-
- private:
-  sqlite3* db_ = nullptr;
-  std::string path_;
-};
-
-class Stmt {
- public:
-  Stmt(Db& db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db.Handle(), sql, -1, &s_, nullptr) != SQLITE_OK) {
-      throw Error(ErrorKind::kData, fmt::format("{}: not a signals database ({})", db.Path(),
-                                                sqlite3_errmsg(db.Handle())));
-    }
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  Stmt& Text(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()),
-                      SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& TextOrNull(int i, std::string_view v) {
-    if (v.empty()) {
-      sqlite3_bind_null(s_, i);
-      return *this;
-    }
-    return Text(i, v);
-  }
-  Stmt& Real(int i, double v) {
-    if (std::isfinite(v)) {
-      sqlite3_bind_double(s_, i, v);
-    } else {
-      sqlite3_bind_null(s_, i);
-    }
-    return *this;
-  }
-  Stmt& Int(int i, std::int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  Stmt& Null(int i) {
-    sqlite3_bind_null(s_, i);
-    return *this;
-  }
-  void Run() {
-    if (sqlite3_step(s_) != SQLITE_DONE) {
-      throw Error(ErrorKind::kIo, fmt::format("{}: {}", db_.Path(), sqlite3_errmsg(db_.Handle())));
-    }
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  bool Step() { return sqlite3_step(s_) == SQLITE_ROW; }
-  std::string ColText(int i) {
-    const auto* t = sqlite3_column_text(s_, i);
-    return t ? reinterpret_cast<const char*>(t) : "";
-  }
-  double ColReal(int i) {
-    return sqlite3_column_type(s_, i) == SQLITE_NULL ? kNaN : sqlite3_column_double(s_, i);
-  }
-  std::int64_t ColInt(int i) { return sqlite3_column_int64(s_, i); }
-
- private:
-  Db& db_;
-  sqlite3_stmt* s_ = nullptr;
-};
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -270,30 +180,32 @@ constexpr const char* kInsertRecommendation =
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 /// Binds a recommendation's columns 1-10 (the caller binds acted_on, outcome, relative_return).
-Stmt& BindRecommendation(Stmt& st, const std::string& source,
-                         const std::vector<std::string>& symbols, const RecommendationRow& x) {
-  return st.Text(1, source)
-      .Text(2, Date(x.time))
-      .Text(3, symbols[x.sell])
-      .Text(4, symbols[x.buy])
-      .Real(5, x.sell_strength)
-      .Real(6, x.buy_strength)
-      .Real(7, x.improvement)
-      .Real(8, x.suggested_weight)
-      .Int(9, x.uses_margin ? 1 : 0)
-      .Text(10, x.risk_level);
+sqlite::Stmt& BindRecommendation(sqlite::Stmt& st, const std::string& source,
+                                 const std::vector<std::string>& symbols,
+                                 const RecommendationRow& x) {
+  return st.Bind(1, source)
+      .Bind(2, Date(x.time))
+      .Bind(3, symbols[x.sell])
+      .Bind(4, symbols[x.buy])
+      .Bind(5, x.sell_strength)
+      .Bind(6, x.buy_strength)
+      .Bind(7, x.improvement)
+      .Bind(8, x.suggested_weight)
+      .Bind(9, x.uses_margin ? 1 : 0)
+      .Bind(10, x.risk_level);
 }
 
 /// Inserts signals; without outcomes (advisory use) they are not acted on and have none.
-void InsertSignals(Db& db, const std::string& source, const std::vector<std::string>& symbols,
-                   const std::vector<SignalRow>& signals,
+void InsertSignals(sqlite::Db& db, const std::string& source,
+                   const std::vector<std::string>& symbols, const std::vector<SignalRow>& signals,
                    const std::vector<SignalOutcome>* outcomes, const std::vector<bool>* acted) {
-  Stmt ins(db,
-           "INSERT INTO trading_signals(source, symbol, signal_date, signal_type, strength, "
-           "confidence, price, rsi, macd, macd_signal, macd_histogram, ma_short, ma_long, "
-           "volume_ratio, alpha, suggested_action, suggested_weight, uses_margin, risk_level, "
-           "reason, acted_on, outcome, exit_date, exit_price, profit, profit_pct, days_held) "
-           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  sqlite::Stmt ins(
+      db,
+      "INSERT INTO trading_signals(source, symbol, signal_date, signal_type, strength, "
+      "confidence, price, rsi, macd, macd_signal, macd_histogram, ma_short, ma_long, "
+      "volume_ratio, alpha, suggested_action, suggested_weight, uses_margin, risk_level, "
+      "reason, acted_on, outcome, exit_date, exit_price, profit, profit_pct, days_held) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   for (std::size_t i = 0; i < signals.size(); ++i) {
     const SignalRow& s = signals[i];
     SignalOutcome o{false, "", std::nullopt, kNaN, kNaN, kNaN, -1};
@@ -302,36 +214,36 @@ void InsertSignals(Db& db, const std::string& source, const std::vector<std::str
     } else if (acted && i < acted->size()) {
       o.acted_on = (*acted)[i];
     }
-    ins.Text(1, source)
-        .Text(2, symbols[s.symbol])
-        .Text(3, Date(s.time))
-        .Text(4, s.action)
-        .Real(5, s.strength)
-        .Text(6, s.confidence)
-        .Real(7, s.price)
-        .Real(8, s.rsi)
-        .Real(9, s.macd)
-        .Real(10, s.macd_signal)
-        .Real(11, s.macd_histogram)
-        .Real(12, s.ma_short)
-        .Real(13, s.ma_long)
-        .Real(14, s.volume_ratio)
-        .Real(15, s.alpha)
-        .Text(16, s.suggested_action)
-        .Real(17, s.suggested_weight)
-        .Int(18, s.uses_margin ? 1 : 0)
-        .Text(19, s.risk_level)
-        .TextOrNull(20, s.reason)
-        .Int(21, o.acted_on ? 1 : 0)
-        .TextOrNull(22, o.outcome)
-        .TextOrNull(23, o.exit_time ? Date(*o.exit_time) : std::string())
-        .Real(24, o.exit_price)
-        .Real(25, o.profit)
-        .Real(26, o.profit_pct);
+    ins.Bind(1, source)
+        .Bind(2, symbols[s.symbol])
+        .Bind(3, Date(s.time))
+        .Bind(4, s.action)
+        .Bind(5, s.strength)
+        .Bind(6, s.confidence)
+        .Bind(7, s.price)
+        .Bind(8, s.rsi)
+        .Bind(9, s.macd)
+        .Bind(10, s.macd_signal)
+        .Bind(11, s.macd_histogram)
+        .Bind(12, s.ma_short)
+        .Bind(13, s.ma_long)
+        .Bind(14, s.volume_ratio)
+        .Bind(15, s.alpha)
+        .Bind(16, s.suggested_action)
+        .Bind(17, s.suggested_weight)
+        .Bind(18, s.uses_margin ? 1 : 0)
+        .Bind(19, s.risk_level)
+        .BindTextOrNull(20, s.reason)
+        .Bind(21, o.acted_on ? 1 : 0)
+        .BindTextOrNull(22, o.outcome)
+        .BindTextOrNull(23, o.exit_time ? Date(*o.exit_time) : std::string())
+        .Bind(24, o.exit_price)
+        .Bind(25, o.profit)
+        .Bind(26, o.profit_pct);
     if (o.days_held >= 0) {
-      ins.Int(27, o.days_held);
+      ins.Bind(27, o.days_held);
     } else {
-      ins.Null(27);
+      ins.BindNull(27);
     }
     ins.Run();
   }
@@ -342,17 +254,17 @@ void InsertSignals(Db& db, const std::string& source, const std::vector<std::str
 void WriteSignalsDb(const BacktestResult& r, const std::string& path, const OutcomeRules& rules) {
   std::error_code ec;
   fs::remove(path, ec);
-  Db db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  sqlite::Db db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "signals database");
   db.Exec(kSchema);
   db.Exec("BEGIN");
   const std::string source = r.config.name.empty() ? r.config.strategy.type : r.config.name;
   {
-    Stmt m(db, "INSERT INTO meta(key, value) VALUES (?, ?)");
-    m.Text(1, "schema_version").Text(2, "1").Run();
-    m.Text(1, "source").Text(2, source).Run();
-    m.Text(1, "strategy").Text(2, r.config.strategy.type).Run();
-    m.Text(1, "horizon_sessions").Text(2, std::to_string(rules.horizon)).Run();
-    m.Text(1, "breakeven_band").Text(2, JsonNumber(rules.band)).Run();
+    sqlite::Stmt m(db, "INSERT INTO meta(key, value) VALUES (?, ?)");
+    m.Bind(1, "schema_version").Bind(2, "1").Run();
+    m.Bind(1, "source").Bind(2, source).Run();
+    m.Bind(1, "strategy").Bind(2, r.config.strategy.type).Run();
+    m.Bind(1, "horizon_sessions").Bind(2, std::to_string(rules.horizon)).Run();
+    m.Bind(1, "breakeven_band").Bind(2, JsonNumber(rules.band)).Run();
   }
   const auto outcomes = SignalOutcomes(r, rules);
   InsertSignals(db, source, r.symbols, r.record.signals, &outcomes, nullptr);
@@ -370,16 +282,16 @@ void WriteSignalsDb(const BacktestResult& r, const std::string& path, const Outc
         std::min(row + static_cast<std::size_t>(rules.horizon), panel.Rows() - 1);
     return panel.Close(later, sym) / panel.Close(row, sym) - 1.0;
   };
-  Stmt rec(db, kInsertRecommendation);
+  sqlite::Stmt rec(db, kInsertRecommendation);
   for (const auto& x : r.record.recommendations) {
     const bool acted =
         traded.count({x.time, x.sell, Side::kSell}) && traded.count({x.time, x.buy, Side::kBuy});
     const double rel = fwd(x.time, x.buy) - fwd(x.time, x.sell);
     const char* outcome = rel > rules.band ? "win" : (rel < -rules.band ? "loss" : "breakeven");
     BindRecommendation(rec, source, r.symbols, x)
-        .Int(11, acted ? 1 : 0)
-        .Text(12, outcome)
-        .Real(13, rel)
+        .Bind(11, acted ? 1 : 0)
+        .Bind(12, outcome)
+        .Bind(13, rel)
         .Run();
   }
   db.Exec("COMMIT");
@@ -389,14 +301,14 @@ void AppendSignalsDb(const std::string& path, const std::string& source,
                      const std::vector<std::string>& symbols, const std::vector<SignalRow>& signals,
                      const std::vector<RecommendationRow>& recommendations,
                      const std::vector<bool>* acted) {
-  Db db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  sqlite::Db db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "signals database");
   db.Exec(kSchema);
   db.Exec("BEGIN");
   db.Exec("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1')");
   InsertSignals(db, source, symbols, signals, nullptr, acted);
-  Stmt rec(db, kInsertRecommendation);
+  sqlite::Stmt rec(db, kInsertRecommendation);
   for (const auto& x : recommendations)
-    BindRecommendation(rec, source, symbols, x).Int(11, 0).Null(12).Null(13).Run();
+    BindRecommendation(rec, source, symbols, x).Bind(11, 0).BindNull(12).BindNull(13).Run();
   db.Exec("COMMIT");
 }
 
@@ -406,7 +318,7 @@ std::size_t SettleLiveOutcomes(
     const std::function<std::vector<std::pair<Days, double>>(const std::string&)>& closes,
     const OutcomeRules& rules) {
   if (!fs::exists(path)) return 0;
-  Db db(path, SQLITE_OPEN_READWRITE);
+  sqlite::Db db(path, SQLITE_OPEN_READWRITE, "signals database");
   struct Open {
     std::int64_t id;
     std::string symbol, type, action;
@@ -416,22 +328,23 @@ std::size_t SettleLiveOutcomes(
   };
   std::vector<Open> pending;
   {
-    Stmt s(db,
-           "SELECT id, symbol, signal_type, suggested_action, signal_date, price, acted_on FROM "
-           "trading_signals WHERE signal_type != 'hold' AND (outcome IS NULL OR outcome = "
-           "'open') ORDER BY id");
+    sqlite::Stmt s(
+        db,
+        "SELECT id, symbol, signal_type, suggested_action, signal_date, price, acted_on FROM "
+        "trading_signals WHERE signal_type != 'hold' AND (outcome IS NULL OR outcome = "
+        "'open') ORDER BY id");
     while (s.Step()) {
-      pending.push_back({s.ColInt(0), s.ColText(1), s.ColText(2), s.ColText(3),
-                         ParseIsoDate(s.ColText(4)).value_or(Days{}), s.ColReal(5),
-                         s.ColInt(6) != 0});
+      pending.push_back({s.Int(0), s.Text(1), s.Text(2), s.Text(3),
+                         ParseIsoDate(s.Text(4)).value_or(Days{}), s.Real(5), s.Int(6) != 0});
     }
   }
   auto judge = [&](double pct) {
     return pct > rules.band ? "win" : (pct < -rules.band ? "loss" : "breakeven");
   };
-  Stmt upd(db,
-           "UPDATE trading_signals SET outcome = ?, exit_date = ?, exit_price = ?, profit = ?, "
-           "profit_pct = ?, days_held = ? WHERE id = ?");
+  sqlite::Stmt upd(
+      db,
+      "UPDATE trading_signals SET outcome = ?, exit_date = ?, exit_price = ?, profit = ?, "
+      "profit_pct = ?, days_held = ? WHERE id = ?");
   std::size_t changed = 0;
   db.Exec("BEGIN");
   for (const auto& p : pending) {
@@ -462,13 +375,13 @@ std::size_t SettleLiveOutcomes(
       const double held = exit ? 0.0 : position(p.symbol);
       const double pnl = sold + held * close_today - bought - fees;
       const double pct = pnl / bought;
-      upd.Text(1, exit ? judge(pct) : "open")
-          .TextOrNull(2, exit ? FormatDate(*exit) : std::string())
-          .Real(3, exit_price)
-          .Real(4, pnl)
-          .Real(5, pct)
-          .Int(6, ((exit ? *exit : today) - p.day).count())
-          .Int(7, p.id)
+      upd.Bind(1, exit ? judge(pct) : "open")
+          .BindTextOrNull(2, exit ? FormatDate(*exit) : std::string())
+          .Bind(3, exit_price)
+          .Bind(4, pnl)
+          .Bind(5, pct)
+          .Bind(6, ((exit ? *exit : today) - p.day).count())
+          .Bind(7, p.id)
           .Run();
       ++changed;
       continue;
@@ -487,13 +400,13 @@ std::size_t SettleLiveOutcomes(
     for (const auto& f : fills) {
       if (f.symbol == p.symbol && !f.buy && f.day == p.day) sold += f.qty * f.price;
     }
-    upd.Text(1, outcome)
-        .Null(2)
-        .Null(3)
-        .Real(4, p.type == "sell" ? -fr * sold : kNaN)
-        .Real(5, p.type == "sell" ? -fr : fr)
-        .Null(6)
-        .Int(7, p.id)
+    upd.Bind(1, outcome)
+        .BindNull(2)
+        .BindNull(3)
+        .Bind(4, p.type == "sell" ? -fr * sold : kNaN)
+        .Bind(5, p.type == "sell" ? -fr : fr)
+        .BindNull(6)
+        .Bind(7, p.id)
         .Run();
     ++changed;
   }
@@ -512,17 +425,18 @@ struct WinStats {
 
 /// Acted signals with a decided outcome (a closed position, or a sell judged over the horizon),
 /// decided on or after `from` (ISO date; empty = all) and on or before `to`.
-WinStats Wins(Db& db, const std::string& from, const std::string& to) {
-  Stmt s(db,
-         "SELECT COUNT(*), COALESCE(SUM(outcome = 'win'), 0) FROM trading_signals WHERE "
-         "acted_on = 1 AND outcome IN ('win', 'loss', 'breakeven') AND (signal_type = 'sell' OR "
-         "profit IS NOT NULL) AND COALESCE(exit_date, signal_date) >= ? AND "
-         "COALESCE(exit_date, signal_date) <= ?");
-  s.Text(1, from).Text(2, to);
+WinStats Wins(sqlite::Db& db, const std::string& from, const std::string& to) {
+  sqlite::Stmt s(
+      db,
+      "SELECT COUNT(*), COALESCE(SUM(outcome = 'win'), 0) FROM trading_signals WHERE "
+      "acted_on = 1 AND outcome IN ('win', 'loss', 'breakeven') AND (signal_type = 'sell' OR "
+      "profit IS NOT NULL) AND COALESCE(exit_date, signal_date) >= ? AND "
+      "COALESCE(exit_date, signal_date) <= ?");
+  s.Bind(1, from).Bind(2, to);
   WinStats w;
   if (s.Step()) {
-    w.decided = s.ColInt(0);
-    w.wins = s.ColInt(1);
+    w.decided = s.Int(0);
+    w.wins = s.Int(1);
   }
   return w;
 }
@@ -549,15 +463,15 @@ std::string SignalsReport(const std::string& path_in, const SignalsReportOptions
                             "signals.sqlite in its run directory)",
                             path));
   }
-  Db db(path, SQLITE_OPEN_READONLY);
+  sqlite::Db db(path, SQLITE_OPEN_READONLY, "signals database", ErrorKind::kData);
   std::int64_t count = 0;
   std::string first, last;
   {
-    Stmt s(db, "SELECT COUNT(*), MIN(signal_date), MAX(signal_date) FROM trading_signals");
+    sqlite::Stmt s(db, "SELECT COUNT(*), MIN(signal_date), MAX(signal_date) FROM trading_signals");
     if (s.Step()) {
-      count = s.ColInt(0);
-      first = s.ColText(1);
-      last = s.ColText(2);
+      count = s.Int(0);
+      first = s.Text(1);
+      last = s.Text(2);
     }
   }
   const std::string to = o.as_of ? FormatDate(*o.as_of) : last;
@@ -568,13 +482,14 @@ std::string SignalsReport(const std::string& path_in, const SignalsReportOptions
   const WinStats w30 = Wins(db, back(30), to), w90 = Wins(db, back(90), to), all = Wins(db, "", to);
   double realized = 0, open_pnl = 0, gross_win = 0, gross_loss = 0;
   {
-    Stmt s(db,
-           "SELECT outcome, profit FROM trading_signals WHERE signal_type = 'buy' AND acted_on = 1 "
-           "AND profit IS NOT NULL AND signal_date <= ?");
-    s.Text(1, to);
+    sqlite::Stmt s(
+        db,
+        "SELECT outcome, profit FROM trading_signals WHERE signal_type = 'buy' AND acted_on = 1 "
+        "AND profit IS NOT NULL AND signal_date <= ?");
+    s.Bind(1, to);
     while (s.Step()) {
-      const std::string outcome = s.ColText(0);
-      const double p = s.ColReal(1);
+      const std::string outcome = s.Text(0);
+      const double p = s.Real(1);
       if (outcome == "open") {
         open_pnl += p;
         continue;
@@ -592,16 +507,16 @@ std::string SignalsReport(const std::string& path_in, const SignalsReportOptions
   };
   std::vector<Source> sources;
   {
-    Stmt s(db,
-           "SELECT source, COUNT(*), SUM(acted_on), SUM(acted_on = 1 AND outcome IN ('win', "
-           "'loss', 'breakeven') AND (signal_type = 'sell' OR profit IS NOT NULL)), "
-           "SUM(acted_on = 1 AND outcome = 'win' AND (signal_type = 'sell' OR profit IS NOT "
-           "NULL)), COALESCE(SUM(CASE WHEN signal_type = 'buy' AND acted_on = 1 THEN profit END), "
-           "0) FROM trading_signals WHERE signal_date <= ? GROUP BY source ORDER BY source");
-    s.Text(1, to);
+    sqlite::Stmt s(
+        db,
+        "SELECT source, COUNT(*), SUM(acted_on), SUM(acted_on = 1 AND outcome IN ('win', "
+        "'loss', 'breakeven') AND (signal_type = 'sell' OR profit IS NOT NULL)), "
+        "SUM(acted_on = 1 AND outcome = 'win' AND (signal_type = 'sell' OR profit IS NOT "
+        "NULL)), COALESCE(SUM(CASE WHEN signal_type = 'buy' AND acted_on = 1 THEN profit END), "
+        "0) FROM trading_signals WHERE signal_date <= ? GROUP BY source ORDER BY source");
+    s.Bind(1, to);
     while (s.Step()) {
-      sources.push_back(
-          {s.ColText(0), s.ColInt(1), s.ColInt(2), s.ColInt(3), s.ColInt(4), s.ColReal(5)});
+      sources.push_back({s.Text(0), s.Int(1), s.Int(2), s.Int(3), s.Int(4), s.Real(5)});
     }
   }
   struct Row {
@@ -610,12 +525,12 @@ std::string SignalsReport(const std::string& path_in, const SignalsReportOptions
     bool acted = false;
   };
   auto rows = [&](const char* sql) {
-    Stmt s(db, sql);
-    s.Text(1, to).Int(2, static_cast<std::int64_t>(o.recent));
+    sqlite::Stmt s(db, sql);
+    s.Bind(1, to).Bind(2, static_cast<std::int64_t>(o.recent));
     std::vector<Row> out;
     while (s.Step()) {
-      out.push_back({s.ColText(0), s.ColText(1), s.ColText(2), s.ColText(3), s.ColText(4),
-                     s.ColReal(5), s.ColReal(6), s.ColInt(7) != 0});
+      out.push_back({s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Real(5), s.Real(6),
+                     s.Int(7) != 0});
     }
     return out;
   };

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "ballast/data/sqlite.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -130,28 +132,15 @@ CliResult RunCli(const std::vector<std::string>& args, const std::string& cwd) {
 }
 
 std::vector<std::vector<std::string>> SqlRows(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    throw std::runtime_error("cannot open " + db_path);
-  }
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-    const std::string why = sqlite3_errmsg(db);
-    sqlite3_close(db);
-    throw std::runtime_error(db_path + ": " + why);
-  }
+  sqlite::Db db(db_path, SQLITE_OPEN_READONLY, "test database");
+  sqlite::Stmt st(db, sql.c_str());
   std::vector<std::vector<std::string>> rows;
-  while (sqlite3_step(st) == SQLITE_ROW) {
+  while (st.Step()) {
     std::vector<std::string> row;
-    for (int i = 0; i < sqlite3_column_count(st); ++i) {
-      const auto* t = sqlite3_column_text(st, i);
-      row.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
-    }
+    for (int i = 0; i < st.Columns(); ++i)
+      row.push_back(st.Text(i));
     rows.push_back(std::move(row));
   }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
   return rows;
 }
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "ballast/adapters/alpaca/messages.hpp"
+#include "ballast/data/sqlite.hpp"
 #include "ballast/engine/error.hpp"
 #include "ballast/engine/run_record.hpp"
 
@@ -54,53 +55,7 @@ CREATE TABLE IF NOT EXISTS equity(
 INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1');
 )sql";
 
-/// A prepared statement, finalized on scope exit.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql, const std::string& path) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) {
-      throw Error(ErrorKind::kIo, fmt::format("{}: journal: {}", path, sqlite3_errmsg(db)));
-    }
-    path_ = &path;
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  Stmt& Bind(int i, std::string_view v) {
-    // An empty view may have a null data pointer, which SQLite would store as NULL.
-    sqlite3_bind_text(s_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()),
-                      SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& Bind(int i, double v) {
-    sqlite3_bind_double(s_, i, v);
-    return *this;
-  }
-  Stmt& Bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  /// True while there is a row.
-  bool Step() {
-    const int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw Error(ErrorKind::kIo, fmt::format("{}: journal: {}", *path_, sqlite3_errmsg(db_)));
-  }
-  std::string Text(int i) {
-    const auto* p = sqlite3_column_text(s_, i);
-    return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
-  }
-  double Real(int i) { return sqlite3_column_double(s_, i); }
-  std::int64_t Int(int i) { return sqlite3_column_int64(s_, i); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-  const std::string* path_ = nullptr;
-};
-
-JournalOrder ReadOrder(Stmt& s) {
+JournalOrder ReadOrder(sqlite::Stmt& s) {
   JournalOrder o;
   o.client_order_id = s.Text(0);
   o.cycle = s.Int(1);
@@ -116,7 +71,7 @@ JournalOrder ReadOrder(Stmt& s) {
   return o;
 }
 
-std::vector<JournalOrder> ReadOrders(Stmt& s) {
+std::vector<JournalOrder> ReadOrders(sqlite::Stmt& s) {
   std::vector<JournalOrder> out;
   while (s.Step())
     out.push_back(ReadOrder(s));
@@ -138,35 +93,19 @@ Journal::Journal(const std::string& path) : path_(path) {
   const auto parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
-    const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw Error(ErrorKind::kIo, fmt::format("{}: cannot open the journal: {}", path, why));
-  }
-  sqlite3_busy_timeout(db_, 5000);
-  Exec("PRAGMA journal_mode=WAL");
-  Exec("PRAGMA synchronous=FULL");
-  Exec("PRAGMA foreign_keys=ON");
-  Exec(kSchema);
+  db_ = std::make_unique<sqlite::Db>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "journal");
+  sqlite3_busy_timeout(db_->Handle(), 5000);
+  db_->Exec("PRAGMA journal_mode=WAL");
+  db_->Exec("PRAGMA synchronous=FULL");
+  db_->Exec("PRAGMA foreign_keys=ON");
+  db_->Exec(kSchema);
 }
 
-Journal::~Journal() {
-  sqlite3_close(db_);
-}
-
-void Journal::Exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    const std::string why = err ? err : "unknown error";
-    sqlite3_free(err);
-    throw Error(ErrorKind::kIo, fmt::format("{}: journal: {}", path_, why));
-  }
-}
+Journal::~Journal() = default;
 
 std::optional<JournalCycle> Journal::LastCycle() {
-  Stmt s(db_, "SELECT id, session_day, state, reason FROM cycles ORDER BY id DESC LIMIT 1", path_);
+  sqlite::Stmt s(*db_,
+                 "SELECT id, session_day, state, reason FROM cycles ORDER BY id DESC LIMIT 1");
   if (!s.Step()) return std::nullopt;
   JournalCycle c;
   c.id = s.Int(0);
@@ -177,27 +116,27 @@ std::optional<JournalCycle> Journal::LastCycle() {
 }
 
 std::int64_t Journal::BeginCycle(Days day, std::string_view reason, Timestamp now) {
-  Stmt s(db_,
-         "INSERT INTO cycles(session_day, reason, state, started_ns) VALUES (?, ?, 'started', ?)",
-         path_);
+  sqlite::Stmt s(
+      *db_,
+      "INSERT INTO cycles(session_day, reason, state, started_ns) VALUES (?, ?, 'started', ?)");
   s.Bind(1, FormatDate(day)).Bind(2, reason).Bind(3, static_cast<std::int64_t>(now)).Step();
-  return sqlite3_last_insert_rowid(db_);
+  return sqlite3_last_insert_rowid(db_->Handle());
 }
 
 void Journal::SetCycleState(std::int64_t cycle, std::string_view state, std::string_view detail) {
-  Stmt s(db_, "UPDATE cycles SET state = ?, detail = ? WHERE id = ?", path_);
+  sqlite::Stmt s(*db_, "UPDATE cycles SET state = ?, detail = ? WHERE id = ?");
   s.Bind(1, state).Bind(2, detail).Bind(3, cycle).Step();
 }
 
 void Journal::PlanOrders(std::int64_t cycle, const std::vector<JournalOrder>& orders,
                          std::string_view preview_json) {
-  Exec("BEGIN IMMEDIATE");
+  db_->Exec("BEGIN IMMEDIATE");
   try {
     for (const auto& o : orders) {
-      Stmt s(db_,
-             "INSERT INTO orders(client_order_id, cycle_id, symbol, side, qty, ref_price, state, "
-             "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-             path_);
+      sqlite::Stmt s(
+          *db_,
+          "INSERT INTO orders(client_order_id, cycle_id, symbol, side, qty, ref_price, state, "
+          "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
       s.Bind(1, o.client_order_id)
           .Bind(2, cycle)
           .Bind(3, o.symbol)
@@ -208,21 +147,21 @@ void Journal::PlanOrders(std::int64_t cycle, const std::vector<JournalOrder>& or
           .Bind(8, o.reason)
           .Step();
     }
-    Stmt c(db_, "UPDATE cycles SET state = 'planned', preview = ? WHERE id = ?", path_);
+    sqlite::Stmt c(*db_, "UPDATE cycles SET state = 'planned', preview = ? WHERE id = ?");
     c.Bind(1, preview_json).Bind(2, cycle).Step();
-    Exec("COMMIT");
+    db_->Exec("COMMIT");
   } catch (...) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_exec(db_->Handle(), "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
 }
 
 void Journal::SetOrderState(std::string_view id, std::string_view state, std::string_view broker_id,
                             std::string_view reason) {
-  Stmt s(db_,
-         "UPDATE orders SET state = ?, broker_id = CASE WHEN ? = '' THEN broker_id ELSE ? END, "
-         "reason = CASE WHEN ? = '' THEN reason ELSE ? END WHERE client_order_id = ?",
-         path_);
+  sqlite::Stmt s(
+      *db_,
+      "UPDATE orders SET state = ?, broker_id = CASE WHEN ? = '' THEN broker_id ELSE ? END, "
+      "reason = CASE WHEN ? = '' THEN reason ELSE ? END WHERE client_order_id = ?");
   s.Bind(1, state)
       .Bind(2, broker_id)
       .Bind(3, broker_id)
@@ -233,15 +172,14 @@ void Journal::SetOrderState(std::string_view id, std::string_view state, std::st
 }
 
 void Journal::SetOrderProgress(std::string_view id, double filled_qty, double avg_price) {
-  Stmt s(db_, "UPDATE orders SET filled_qty = ?, avg_price = ? WHERE client_order_id = ?", path_);
+  sqlite::Stmt s(*db_, "UPDATE orders SET filled_qty = ?, avg_price = ? WHERE client_order_id = ?");
   s.Bind(1, filled_qty).Bind(2, avg_price).Bind(3, id).Step();
 }
 
 bool Journal::RecordFill(const JournalFill& f) {
-  Stmt s(db_,
-         "INSERT OR IGNORE INTO fills(exec_key, client_order_id, symbol, side, qty, price, "
-         "commission, at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-         path_);
+  sqlite::Stmt s(*db_,
+                 "INSERT OR IGNORE INTO fills(exec_key, client_order_id, symbol, side, qty, price, "
+                 "commission, at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   s.Bind(1, f.exec_key)
       .Bind(2, f.client_order_id)
       .Bind(3, f.symbol)
@@ -251,33 +189,32 @@ bool Journal::RecordFill(const JournalFill& f) {
       .Bind(7, f.commission)
       .Bind(8, static_cast<std::int64_t>(f.at))
       .Step();
-  return sqlite3_changes(db_) == 1;
+  return sqlite3_changes(db_->Handle()) == 1;
 }
 
 std::vector<JournalOrder> Journal::CycleOrders(std::int64_t cycle) {
-  Stmt s(
-      db_,
-      fmt::format("SELECT {} FROM orders WHERE cycle_id = ? ORDER BY rowid", kOrderColumns).c_str(),
-      path_);
+  sqlite::Stmt s(
+      *db_, fmt::format("SELECT {} FROM orders WHERE cycle_id = ? ORDER BY rowid", kOrderColumns)
+                .c_str());
   s.Bind(1, cycle);
   return ReadOrders(s);
 }
 
 std::vector<JournalOrder> Journal::OpenOrders() {
-  Stmt s(db_,
-         fmt::format("SELECT {} FROM orders WHERE state NOT IN ('filled', 'canceled', 'expired', "
-                     "'rejected', 'denied', 'dry_run', 'abandoned', 'done_for_day') ORDER BY rowid",
-                     kOrderColumns)
-             .c_str(),
-         path_);
+  sqlite::Stmt s(
+      *db_,
+      fmt::format("SELECT {} FROM orders WHERE state NOT IN ('filled', 'canceled', 'expired', "
+                  "'rejected', 'denied', 'dry_run', 'abandoned', 'done_for_day') ORDER BY rowid",
+                  kOrderColumns)
+          .c_str());
   return ReadOrders(s);
 }
 
 std::vector<JournalFill> Journal::Fills() {
-  Stmt s(db_,
-         "SELECT exec_key, client_order_id, symbol, side, qty, price, commission, at_ns FROM fills "
-         "ORDER BY rowid",
-         path_);
+  sqlite::Stmt s(
+      *db_,
+      "SELECT exec_key, client_order_id, symbol, side, qty, price, commission, at_ns FROM fills "
+      "ORDER BY rowid");
   std::vector<JournalFill> out;
   while (s.Step()) {
     JournalFill f;
@@ -295,31 +232,31 @@ std::vector<JournalFill> Journal::Fills() {
 }
 
 double Journal::FilledQty(std::string_view id) {
-  Stmt s(db_, "SELECT COALESCE(SUM(qty), 0) FROM fills WHERE client_order_id = ?", path_);
+  sqlite::Stmt s(*db_, "SELECT COALESCE(SUM(qty), 0) FROM fills WHERE client_order_id = ?");
   s.Bind(1, id);
   return s.Step() ? s.Real(0) : 0.0;
 }
 
 double Journal::SentNotional(Days day) {
-  Stmt s(db_,
-         "SELECT COALESCE(SUM(o.qty * o.ref_price), 0) FROM orders o JOIN cycles c ON "
-         "o.cycle_id = c.id WHERE c.session_day = ? AND o.state NOT IN ('planned', 'denied', "
-         "'dry_run', 'abandoned', 'rejected')",
-         path_);
+  sqlite::Stmt s(
+      *db_,
+      "SELECT COALESCE(SUM(o.qty * o.ref_price), 0) FROM orders o JOIN cycles c ON "
+      "o.cycle_id = c.id WHERE c.session_day = ? AND o.state NOT IN ('planned', 'denied', "
+      "'dry_run', 'abandoned', 'rejected')");
   s.Bind(1, FormatDate(day));
   return s.Step() ? s.Real(0) : 0.0;
 }
 
 void Journal::SetState(std::string_view key, std::string_view value) {
-  Stmt s(db_,
-         "INSERT INTO schedule(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
-         "excluded.value",
-         path_);
+  sqlite::Stmt s(
+      *db_,
+      "INSERT INTO schedule(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
+      "excluded.value");
   s.Bind(1, key).Bind(2, value).Step();
 }
 
 std::optional<std::string> Journal::State(std::string_view key) {
-  Stmt s(db_, "SELECT value FROM schedule WHERE key = ?", path_);
+  sqlite::Stmt s(*db_, "SELECT value FROM schedule WHERE key = ?");
   s.Bind(1, key);
   if (!s.Step()) return std::nullopt;
   return s.Text(0);
@@ -348,13 +285,13 @@ std::string EquityCsv(const std::vector<EquityRow>& rows) {
 }
 
 void Journal::RecordEquity(const EquityRow& r) {
-  Stmt s(db_,
-         "INSERT INTO equity(session_day, at_ns, equity, cash, drift, cycle_state, "
-         "benchmark_close) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_day) DO UPDATE SET "
-         "at_ns = excluded.at_ns, equity = excluded.equity, cash = excluded.cash, drift = "
-         "excluded.drift, cycle_state = excluded.cycle_state, benchmark_close = "
-         "excluded.benchmark_close",
-         path_);
+  sqlite::Stmt s(
+      *db_,
+      "INSERT INTO equity(session_day, at_ns, equity, cash, drift, cycle_state, "
+      "benchmark_close) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_day) DO UPDATE SET "
+      "at_ns = excluded.at_ns, equity = excluded.equity, cash = excluded.cash, drift = "
+      "excluded.drift, cycle_state = excluded.cycle_state, benchmark_close = "
+      "excluded.benchmark_close");
   s.Bind(1, FormatDate(r.day))
       .Bind(2, static_cast<std::int64_t>(r.at))
       .Bind(3, r.equity)
@@ -366,10 +303,9 @@ void Journal::RecordEquity(const EquityRow& r) {
 }
 
 std::vector<EquityRow> Journal::EquityRows() {
-  Stmt s(db_,
-         "SELECT session_day, at_ns, equity, cash, drift, cycle_state, "
-         "COALESCE(benchmark_close, 0) FROM equity ORDER BY session_day",
-         path_);
+  sqlite::Stmt s(*db_,
+                 "SELECT session_day, at_ns, equity, cash, drift, cycle_state, "
+                 "COALESCE(benchmark_close, 0) FROM equity ORDER BY session_day");
   std::vector<EquityRow> rows;
   while (s.Step()) {
     EquityRow r;
@@ -386,7 +322,7 @@ std::vector<EquityRow> Journal::EquityRows() {
 }
 
 void Journal::Event(Timestamp at, std::string_view kind, std::string_view detail_json) {
-  Stmt s(db_, "INSERT INTO events(at_ns, kind, detail) VALUES (?, ?, ?)", path_);
+  sqlite::Stmt s(*db_, "INSERT INTO events(at_ns, kind, detail) VALUES (?, ?, ?)");
   s.Bind(1, static_cast<std::int64_t>(at)).Bind(2, kind).Bind(3, detail_json).Step();
 }
 

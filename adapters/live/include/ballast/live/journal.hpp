@@ -5,6 +5,7 @@
 /// each fill as it arrives. The schema is in docs/live.md. It never holds API keys.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,7 +13,9 @@
 
 #include "ballast/engine/time.hpp"
 
-struct sqlite3;
+namespace ballast::sqlite {
+class Db;
+}
 
 namespace ballast::live {
 
@@ -108,9 +111,8 @@ class Journal {
   [[nodiscard]] std::vector<EquityRow> EquityRows();
 
  private:
-  void Exec(const char* sql);
   std::string path_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<sqlite::Db> db_;
 };
 
 }  // namespace ballast::live
