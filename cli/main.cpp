@@ -14,9 +14,11 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "ballast/backtests/advise.hpp"
 #include "ballast/backtests/backtest.hpp"
+#include "ballast/backtests/output_dir.hpp"
 #include "ballast/backtests/outputs.hpp"
 #include "ballast/backtests/signals_db.hpp"
 #include "ballast/backtests/suite.hpp"
@@ -29,6 +31,7 @@
 #include "ballast/live/session.hpp"
 #include "ballast/strategies/registry.hpp"
 #include "json_log.hpp"
+#include "stop.hpp"
 
 namespace fs = std::filesystem;
 using namespace ballast;
@@ -51,6 +54,17 @@ std::string DefaultRunDir(const std::string& name) {
   return dir;
 }
 
+// The config's directory is never replaced by outputs, even with --force.
+fs::path ConfigDir(const std::string& config) {
+  const fs::path dir = fs::path(config).parent_path();
+  return dir.empty() ? fs::path(".") : dir;
+}
+
+void LogNotes(const backtests::OutputDir& dir) {
+  for (const auto& note : dir.Notes())
+    spdlog::warn("{}", note);
+}
+
 int Backtest(const std::string& config, const std::string& out,
              const std::vector<std::string>& sets, bool force, bool quiet, bool workbook) {
   strategies::StrategyRegistry registry;
@@ -61,13 +75,20 @@ int Backtest(const std::string& config, const std::string& out,
   };
   const auto t0 = Steady::now();
   const auto cfg = backtests::LoadBacktestConfig(config, sets, registry);
+  // The output directory is checked before any work; nothing is created until the run is done.
+  backtests::OutputDir dir(out.empty() ? DefaultRunDir(cfg.name) : out, force, {ConfigDir(config)});
   const auto t1 = Steady::now();
   const auto data = backtests::LoadMarketData(cfg);
+  cli::ThrowIfStopped("interrupted before the run; nothing was written");
   const auto t2 = Steady::now();
   const auto result = backtests::RunBacktest(cfg, data);
+  cli::ThrowIfStopped("interrupted after the run; nothing was written");
   const auto t3 = Steady::now();
-  const std::string dir = out.empty() ? DefaultRunDir(cfg.name) : out;
-  backtests::WriteRunOutputs(result, dir, force, workbook);
+  backtests::WriteRunFiles(result, dir.Begin(), workbook, &cli::StopRequested());
+  LogNotes(dir);
+  cli::ThrowIfStopped(
+      fmt::format("{}: interrupted while writing; nothing was kept", dir.Display()));
+  dir.Commit();
   const auto t4 = Steady::now();
   spdlog::debug(
       "config {:.1f} ms, load {:.1f} ms ({} symbols x {} sessions), run {:.1f} ms, outputs {:.1f} "
@@ -79,17 +100,13 @@ int Backtest(const std::string& config, const std::string& out,
     std::cout << fmt::format(
         "outputs: {}/ (summary.json, equity.csv, trades.csv, weights.csv, events.jsonl, "
         "config.json{}{})\n",
-        dir, workbook ? ", tracking.xlsx" : "",
+        dir.Display(), workbook ? ", tracking.xlsx" : "",
         result.record.signals.empty() ? "" : ", signals.sqlite");
   }
   return 0;
 }
 
-std::atomic<bool> g_stop{false};
 std::atomic<bool> g_kill{false};
-extern "C" void OnSigint(int) {
-  g_stop = true;
-}
 extern "C" void OnSigusr1(int) {
   g_kill = true;
 }
@@ -106,17 +123,13 @@ int Suite(const std::string& path, const std::vector<std::string>& sets, std::st
   strategies::StrategyRegistry registry;
   strategies::RegisterBuiltinStrategies(registry);
   const auto suite = backtests::LoadSuite(path, registry, sets);
-  if (out.empty()) {
-    out = DefaultRunDir("suite-" + suite.name);
-  } else if (fs::exists(out) && !force) {
-    throw Error(
-        ErrorKind::kUsage,
-        fmt::format("{}: output directory already exists (use --force to replace it)", out));
-  }
-  // Everything goes to a temporary directory renamed into place at the end (also after Ctrl-C).
-  const std::string tmp = fmt::format("{}.tmp-{}", out, ::getpid());
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
+  // Everything goes to a staging directory beside the target, moved into place at the end (also
+  // after Ctrl-C, with the runs that finished).
+  backtests::OutputDir dir(out.empty() ? DefaultRunDir("suite-" + suite.name) : out, force,
+                           {ConfigDir(path)});
+  const std::string tmp = dir.Begin().string();
+  LogNotes(dir);
+  out = dir.Display();
 
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   const auto start = std::chrono::steady_clock::now();
@@ -127,7 +140,7 @@ int Suite(const std::string& path, const std::vector<std::string>& sets, std::st
   options.out_dir = tmp;
   options.summaries_only = summaries_only;
   options.workbook = workbook;
-  options.stop = &g_stop;
+  options.stop = &cli::StopRequested();
   options.progress = [&](std::size_t done, std::size_t total) {
     if (quiet) return;
     std::lock_guard lock(progress_mutex);
@@ -149,10 +162,8 @@ int Suite(const std::string& path, const std::vector<std::string>& sets, std::st
                                Clock(elapsed), Clock(eta));
     }
   };
-  std::signal(SIGINT, OnSigint);
   spdlog::debug("suite {}: {} runs", suite.name, suite.runs.size());
   const auto result = backtests::RunSuite(suite, options);
-  std::signal(SIGINT, SIG_DFL);
   if (tty && result.interrupted && !quiet) std::cerr << "\n";
 
   auto write = [&](const std::string& name, const std::string& text) {
@@ -171,8 +182,7 @@ int Suite(const std::string& path, const std::vector<std::string>& sets, std::st
     write("report.html",
           backtests::RenderReport(fmt::format("{} (sorted by {})", suite.name, sort), ranked));
   }
-  if (fs::exists(out)) fs::remove_all(out);
-  fs::rename(tmp, out);
+  dir.Commit();
   if (!quiet) {
     std::cout << backtests::ComparisonTable(suite, result, sort);
     std::cout << fmt::format("outputs: {}/ (comparison.csv, comparison.json, report.html, runs/)\n",
@@ -181,7 +191,7 @@ int Suite(const std::string& path, const std::vector<std::string>& sets, std::st
   if (result.interrupted) {
     std::cerr << fmt::format("interrupted: {} of {} runs finished; their outputs are kept in {}\n",
                              result.finished, suite.runs.size(), out);
-    return 130;
+    return cli::InterruptedExitCode();
   }
   return 0;
 }
@@ -215,14 +225,25 @@ int DataImport(const std::string& out, const std::vector<std::string>& inputs,
   opt.price = price == "raw" ? data::PriceMode::kRaw : data::PriceMode::kAdjusted;
   opt.assume_adjusted = assume_adjusted;
   opt.on_invalid = skip_invalid ? data::OnInvalidRow::kSkip : data::OnInvalidRow::kError;
-  if (fs::exists(out) && !force) {
-    throw Error(ErrorKind::kUsage,
-                fmt::format("{}: already exists (use --force to replace it)", out));
+  opt.stop = &cli::StopRequested();
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(out, ec))) {
+    if (!force) {
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("{}: already exists (use --force to replace it)", out));
+    }
+    if (!data::IsBallastStore(out)) {
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("{}: exists and is not a ballast bar store; --force replaces only "
+                              "stores ballast wrote",
+                              out));
+    }
   }
   const auto files = ExpandInputs(inputs);
   auto result = data::ImportCsvFiles(files, opt);
   for (const auto& w : result.warnings)
     spdlog::warn("{}", w);
+  cli::ThrowIfStopped(fmt::format("{}: import interrupted; nothing written", out));
   data::WriteStore(out, result.series, force);
   if (!quiet) {
     std::size_t rows = 0;
@@ -236,19 +257,27 @@ int DataImport(const std::string& out, const std::vector<std::string>& inputs,
 
 int DataInfo(const std::string& store, bool json) {
   const auto info = data::ReadStoreInfo(store);
+  // A symbol without rows has no first or last date.
+  auto date = [](const data::StoreSymbolInfo& s, Timestamp t) {
+    return s.rows > 0 ? FormatDate(TimestampToDay(t)) : std::string("-");
+  };
   if (json) {
-    std::string out = fmt::format(
-        "{{\"path\":\"{}\",\"format_version\":{},\"price_adjustment\":\"{}\",\"symbols\":[",
-        info.path, info.format_version, info.price_adjustment);
-    for (std::size_t i = 0; i < info.symbols.size(); ++i) {
-      const auto& s = info.symbols[i];
-      out += fmt::format(
-          "{}{{\"symbol\":\"{}\",\"first\":\"{}\",\"last\":\"{}\",\"rows\":{},\"price_adjustment\":"
-          "\"{}\"}}",
-          i ? "," : "", s.symbol, FormatDate(TimestampToDay(s.first)),
-          FormatDate(TimestampToDay(s.last)), s.rows, s.price_adjustment);
+    nlohmann::ordered_json out;
+    out["path"] = info.path;
+    out["format_version"] = info.format_version;
+    out["price_adjustment"] = info.price_adjustment;
+    out["symbols"] = nlohmann::ordered_json::array();
+    for (const auto& s : info.symbols) {
+      nlohmann::ordered_json j;
+      j["symbol"] = s.symbol;
+      j["first"] = s.rows > 0 ? nlohmann::ordered_json(date(s, s.first)) : nullptr;
+      j["last"] = s.rows > 0 ? nlohmann::ordered_json(date(s, s.last)) : nullptr;
+      j["rows"] = s.rows;
+      j["price_adjustment"] = s.price_adjustment;
+      out["symbols"].push_back(std::move(j));
     }
-    std::cout << out << "]}\n";
+    // Names come from the file: replace invalid UTF-8 rather than fail on it.
+    std::cout << out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
     return 0;
   }
   std::cout << fmt::format("{}: ballast bar store v{}, {} symbol(s), prices {}\n", info.path,
@@ -259,9 +288,9 @@ int DataInfo(const std::string& store, bool json) {
     std::string notes;
     if (s.repaired_rows) notes += fmt::format("{} repaired row(s) ", s.repaired_rows);
     if (s.ohlc_warnings) notes += fmt::format("{} OHLC warning(s)", s.ohlc_warnings);
-    std::cout << fmt::format("{:<10} {:<10} {:<10} {:>7}  {:<9} {}\n", s.symbol,
-                             FormatDate(TimestampToDay(s.first)),
-                             FormatDate(TimestampToDay(s.last)), s.rows, s.price_adjustment, notes);
+    if (s.rows == 0) notes += "no bars";
+    std::cout << fmt::format("{:<10} {:<10} {:<10} {:>7}  {:<9} {}\n", s.symbol, date(s, s.first),
+                             date(s, s.last), s.rows, s.price_adjustment, notes);
   }
   return 0;
 }
@@ -475,6 +504,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(verbose ? spdlog::level::debug
                             : (quiet ? spdlog::level::err : spdlog::level::info));
   if (log_format == "json") cli::UseJsonLogs();
+  cli::InstallStopHandlers();
   try {
     if (*bt) return Backtest(bt_config, bt_out, bt_sets, bt_force, quiet, !bt_no_workbook);
     if (*su) {
@@ -530,14 +560,16 @@ int main(int argc, char** argv) {
     if (*lv) {
       lo.broker = lv_broker == "sim" ? live::BrokerKind::kSim : live::BrokerKind::kAlpaca;
       lo.quiet = quiet;
-      lo.stop = &g_stop;
+      lo.stop = &cli::StopRequested();
       lo.kill = &g_kill;
-      std::signal(SIGINT, OnSigint);
-      std::signal(SIGTERM, OnSigint);
       std::signal(SIGUSR1, OnSigusr1);
       return live::RunLive(lo);
     }
   } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kInterrupted) {
+      std::cerr << "interrupted: " << e.what() << "\n";
+      return cli::InterruptedExitCode();
+    }
     std::cerr << "error: " << e.what() << "\n";
     return ExitCodeFor(e.kind());
   } catch (const std::exception& e) {

@@ -26,6 +26,14 @@ double NonNegative(const ConfigNode& parent, std::string_view key, double fallba
   return v;
 }
 
+// A non-negative number strictly below `limit` (`why` says what the limit means).
+double Below(const ConfigNode& parent, std::string_view key, double fallback, double limit,
+             std::string_view why) {
+  const double v = NonNegative(parent, key, fallback);
+  if (v >= limit) parent.At(key).Fail(fmt::format("a number >= 0 and below {} ({})", limit, why));
+  return v;
+}
+
 CommissionModel ParseCommission(const ConfigNode& node) {
   CommissionModel m;
   if (node.IsString()) {
@@ -42,11 +50,11 @@ CommissionModel ParseCommission(const ConfigNode& node) {
     m.kind = CommissionModel::Kind::kPerShare;
     m.per_share = NonNegative(node, "per_share", 0.005);
     m.min = NonNegative(node, "min", 1.0);
-    m.max_pct = NonNegative(node, "max_pct", 0.01);
+    m.max_pct = Below(node, "max_pct", 0.01, 1.0, "a fee of the whole notional or more");
   } else if (model == "bps") {
     node.ExpectKeys({"model", "bps"});
     m.kind = CommissionModel::Kind::kBps;
-    m.bps = NonNegative(node, "bps", 0.0);
+    m.bps = Below(node, "bps", 0.0, 10000.0, "10000 bps is a fee of the whole notional");
   } else {
     node.ExpectKeys({"model", "per_order"});
     m.kind = CommissionModel::Kind::kFixed;
@@ -107,7 +115,8 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
                  ? sim::FillModel::kClose
                  : sim::FillModel::kNextOpen;
     if (auto com = ex->Find("commission")) c.commission = ParseCommission(*com);
-    c.slippage_bps = NonNegative(*ex, "slippage_bps", 0.0);
+    c.slippage_bps =
+        Below(*ex, "slippage_bps", 0.0, 10000.0, "10000 bps moves a sell's price to zero");
     c.min_trade_notional = NonNegative(*ex, "min_trade_notional", 0.0);
   }
   if (auto k = root.Find("constraints")) {

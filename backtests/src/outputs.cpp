@@ -1,7 +1,6 @@
 #include "ballast/backtests/outputs.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <charconv>
 #include <cmath>
@@ -9,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "ballast/backtests/output_dir.hpp"
 #include "ballast/backtests/report.hpp"
 #include "ballast/backtests/signals_db.hpp"
 #include "ballast/backtests/tracking_workbook.hpp"
@@ -341,47 +341,39 @@ std::string SummaryTable(const BacktestResult& r) {
   return out;
 }
 
+void WriteRunFiles(const BacktestResult& r, const std::filesystem::path& dir, bool workbook,
+                   const std::atomic<bool>* stop) {
+  auto step = [&] {
+    if (stop != nullptr && stop->load()) {
+      throw Error(ErrorKind::kInterrupted,
+                  fmt::format("{}: interrupted while writing", dir.string()));
+    }
+  };
+  WriteFile(dir / "config.json", r.config.resolved_json);
+  Buffer buf;
+  EquityCsv(r, buf);
+  WriteFile(dir / "equity.csv", View(buf));
+  buf.clear();
+  TradesCsv(r, buf);
+  WriteFile(dir / "trades.csv", View(buf));
+  buf.clear();
+  WeightsCsv(r, buf);
+  WriteFile(dir / "weights.csv", View(buf));
+  step();
+  WriteFile(dir / "events.jsonl", EventsJsonl(r));
+  WriteFile(dir / "summary.json", SummaryJson(r));
+  step();
+  if (workbook) WriteTrackingWorkbook(r, (dir / "tracking.xlsx").string());
+  step();
+  if (!r.record.signals.empty()) WriteSignalsDb(r, (dir / "signals.sqlite").string());
+  WriteFile(dir / "report.html", RenderReport(r.config.name, {MakeReportRun(r)}));
+}
+
 void WriteRunOutputs(const BacktestResult& r, const std::string& dir, bool overwrite,
                      bool workbook) {
-  const fs::path target(dir);
-  if (fs::exists(target)) {
-    if (!overwrite) {
-      throw Error(
-          ErrorKind::kUsage,
-          fmt::format("{}: output directory already exists (use --force to replace it)", dir));
-    }
-  }
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
-  const fs::path tmp = fs::path(dir + fmt::format(".tmp-{}", ::getpid()));
-  std::error_code ec;
-  fs::remove_all(tmp, ec);
-  try {
-    fs::create_directories(tmp);
-    WriteFile(tmp / "config.json", r.config.resolved_json);
-    Buffer buf;
-    EquityCsv(r, buf);
-    WriteFile(tmp / "equity.csv", View(buf));
-    buf.clear();
-    TradesCsv(r, buf);
-    WriteFile(tmp / "trades.csv", View(buf));
-    buf.clear();
-    WeightsCsv(r, buf);
-    WriteFile(tmp / "weights.csv", View(buf));
-    WriteFile(tmp / "events.jsonl", EventsJsonl(r));
-    WriteFile(tmp / "summary.json", SummaryJson(r));
-    if (workbook) WriteTrackingWorkbook(r, (tmp / "tracking.xlsx").string());
-    if (!r.record.signals.empty()) WriteSignalsDb(r, (tmp / "signals.sqlite").string());
-    WriteFile(tmp / "report.html", RenderReport(r.config.name, {MakeReportRun(r)}));
-  } catch (...) {
-    fs::remove_all(tmp, ec);
-    throw;
-  }
-  if (fs::exists(target)) fs::remove_all(target);
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove_all(tmp, ec);
-    throw Error(ErrorKind::kIo, fmt::format("{}: cannot move outputs into place", dir));
-  }
+  OutputDir out(dir, overwrite);
+  WriteRunFiles(r, out.Begin(), workbook);
+  out.Commit();
 }
 
 }  // namespace ballast::backtests

@@ -210,7 +210,9 @@ SuiteResult RunSuite(const Suite& suite, const SuiteOptions& options) {
       if (options.summaries_only) {
         WriteRunSummary(r, dir);
       } else {
-        WriteRunOutputs(r, dir, true, options.workbook);
+        // Inside the suite's own staging directory: written in place.
+        fs::create_directories(dir);
+        WriteRunFiles(r, dir, options.workbook);
         result.report_runs[i] = MakeReportRun(r);  // each worker writes its own slot
       }
     }

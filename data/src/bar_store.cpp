@@ -1,11 +1,14 @@
 #include "ballast/data/bar_store.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <hdf5.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -82,7 +85,20 @@ std::optional<std::string> ReadStringAttr(hid_t obj, const char* name) {
   if (!attr.ok()) return std::nullopt;
   Handle ftype(H5Aget_type(attr.get()), H5Tclose);
   if (H5Tget_class(ftype.get()) != H5T_STRING) return std::nullopt;
-  if (H5Tis_variable_str(ftype.get()) > 0) return std::nullopt;
+  Handle space(H5Aget_space(attr.get()), H5Sclose);
+  if (!space.ok() || H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
+  if (H5Tis_variable_str(ftype.get()) > 0) {
+    // h5py writes str attributes as variable-length UTF-8 strings.
+    Handle mtype(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mtype.get(), H5T_VARIABLE);
+    H5Tset_cset(mtype.get(), H5Tget_cset(ftype.get()));
+    char* text = nullptr;
+    if (H5Aread(attr.get(), mtype.get(), &text) < 0) return std::nullopt;
+    std::optional<std::string> out;
+    if (text != nullptr) out = std::string(text);
+    H5free_memory(text);
+    return out;
+  }
   const std::size_t size = H5Tget_size(ftype.get());
   Handle mtype(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(mtype.get(), size + 1);
@@ -174,19 +190,58 @@ std::vector<std::string> ListSymbols(hid_t file) {
   return names;
 }
 
-hsize_t DatasetLength(hid_t ds) {
+// The row count a column declares, checked against what the file can hold: a one-dimensional
+// dataset of numbers whose stored bytes can hold its rows (an extent is only a claim: a tiny
+// file can declare 10^9 rows, and reading them would allocate gigabytes).
+hsize_t DatasetLength(hid_t ds, const std::string& path, const std::string& symbol,
+                      const char* name) {
   Handle space(H5Dget_space(ds), H5Sclose);
-  if (H5Sget_simple_extent_ndims(space.get()) != 1) return 0;
+  if (!space.ok() || H5Sget_simple_extent_ndims(space.get()) != 1) {
+    Fail(ErrorKind::kData, path,
+         fmt::format("{}: dataset '{}' is not one-dimensional", symbol, name));
+  }
   hsize_t dims[1] = {0};
   H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  Handle type(H5Dget_type(ds), H5Tclose);
+  const H5T_class_t cls = type.ok() ? H5Tget_class(type.get()) : H5T_NO_CLASS;
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT) {
+    Fail(ErrorKind::kData, path,
+         fmt::format("{}: dataset '{}' does not hold numbers", symbol, name));
+  }
+  const std::size_t elem = H5Tget_size(type.get());
+  const hsize_t stored = H5Dget_storage_size(ds);
+  Handle dcpl(H5Dget_create_plist(ds), H5Pclose);
+  const int filters = dcpl.ok() ? H5Pget_nfilters(dcpl.get()) : 0;
+  // Compression can shrink a column, but no codec HDF5 ships does better than about 1000:1.
+  const double need = static_cast<double>(dims[0]) * static_cast<double>(elem);
+  const double can_hold = static_cast<double>(stored) * (filters > 0 ? 1024.0 : 1.0);
+  if (dims[0] > 0 && can_hold < need) {
+    Fail(ErrorKind::kData, path,
+         fmt::format("{}: dataset '{}' declares {} rows but the file holds only {} bytes of it; "
+                     "the store is damaged",
+                     symbol, name, dims[0], stored));
+  }
   return dims[0];
 }
 
 template <typename T>
 void ReadColumn(hid_t group, const char* name, hid_t mem_type, hsize_t offset, hsize_t count,
-                std::vector<T>& out, const std::string& path, const std::string& symbol) {
+                std::vector<T>& out, const std::string& path, const std::string& symbol,
+                std::optional<hsize_t> expected_length = std::nullopt) {
   Handle ds(H5Dopen2(group, name, H5P_DEFAULT), H5Dclose);
   if (!ds.ok()) Fail(ErrorKind::kData, path, fmt::format("{}: missing dataset '{}'", symbol, name));
+  const hsize_t length = DatasetLength(ds.get(), path, symbol, name);
+  if (expected_length && length != *expected_length) {
+    Fail(ErrorKind::kData, path,
+         fmt::format("{}: dataset '{}' has {} rows but 'timestamp' has {}; every column of a "
+                     "symbol must have the same length",
+                     symbol, name, length, *expected_length));
+  }
+  if (offset + count > length) {
+    Fail(ErrorKind::kData, path,
+         fmt::format("{}: dataset '{}' has {} rows, fewer than the {} needed", symbol, name, length,
+                     offset + count));
+  }
   out.resize(count);
   if (count == 0) return;
   Handle fspace(H5Dget_space(ds.get()), H5Sclose);
@@ -208,70 +263,179 @@ const StoreSymbolInfo* StoreInfo::Find(std::string_view symbol) const noexcept {
   return it != symbols.end() && it->symbol == symbol ? &*it : nullptr;
 }
 
+std::string SymbolProblem(std::string_view symbol) {
+  if (symbol.empty()) return "empty symbol";
+  if (symbol.size() > kMaxSymbolLength)
+    return fmt::format("symbol longer than {} characters", kMaxSymbolLength);
+  bool alnum = false;
+  for (char c : symbol) {
+    const bool letter = std::isalnum(static_cast<unsigned char>(c)) != 0;
+    alnum = alnum || letter;
+    if (!letter && c != '.' && c != '-' && c != '_' && c != '^' && c != '=') {
+      return fmt::format("symbol '{}' has character '{}' (allowed: letters, digits, . - _ ^ =)",
+                         symbol, c);
+    }
+  }
+  if (!alnum) return fmt::format("symbol '{}' has no letter or digit", symbol);
+  return "";
+}
+
+namespace {
+
+// Writes `image` to a new file `path` (which must not exist), flushed to disk; the errno text on
+// failure (a full disk, a file size limit), with nothing left behind.
+void WriteImage(const std::string& path, const std::vector<char>& image, const std::string& shown) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    Fail(ErrorKind::kIo, shown, fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+  }
+  std::size_t done = 0;
+  int err = 0;
+  while (done < image.size()) {
+    const ssize_t n = ::write(fd, image.data() + done, image.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
+    ::unlink(path.c_str());
+    Fail(ErrorKind::kIo, shown, fmt::format("cannot write the store: {}", std::strerror(err)));
+  }
+}
+
+// The whole store built in memory (HDF5's core driver, no backing file), so that every disk error
+// is ours to report: HDF5 never holds a half-written file open.
+std::vector<char> BuildImage(const std::vector<SymbolSeries>& series, const std::string& shown) {
+  Handle fcpl = NoTimesPlist(H5P_FILE_CREATE, shown);
+  Handle fapl = Check(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, shown, "H5Pcreate");
+  if (H5Pset_fapl_core(fapl.get(), 1 << 20, 0) < 0) Fail(ErrorKind::kIo, shown, "H5Pset_fapl_core");
+  Handle f = Check(H5Fcreate("ballast-store-image", H5F_ACC_TRUNC, fcpl.get(), fapl.get()),
+                   H5Fclose, shown, "cannot create the store in memory");
+  {
+    Handle root = Check(H5Gopen2(f.get(), "/", H5P_DEFAULT), H5Gclose, shown, "open /");
+    WriteStringAttr(root.get(), "format", kStoreFormatName, shown);
+    WriteIntAttr(root.get(), "format_version", kStoreFormatVersion, shown);
+    WriteStringAttr(root.get(), "price_adjustment", StoreAdjustment(series), shown);
+    WriteStringAttr(root.get(), "created_by", "ballast " BALLAST_VERSION, shown);
+    WriteStringAttr(root.get(), "timestamp_unit",
+                    "ns since 1970-01-01 UTC; daily bars at 00:00 UTC of the session date", shown);
+    Handle gcpl = NoTimesPlist(H5P_GROUP_CREATE, shown);
+    Handle lcpl = Check(H5Pcreate(H5P_LINK_CREATE), H5Pclose, shown, "H5Pcreate");
+    H5Pset_create_intermediate_group(lcpl.get(), 1);
+    Handle bars = Check(H5Gcreate2(f.get(), kBarsGroup, lcpl.get(), gcpl.get(), H5P_DEFAULT),
+                        H5Gclose, shown, "cannot create /bars/1d");
+    for (const auto& s : series) {
+      Handle g =
+          Check(H5Gcreate2(bars.get(), s.symbol.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT),
+                H5Gclose, shown, fmt::format("cannot create group for {}", s.symbol));
+      WriteStringAttr(g.get(), "price_adjustment", s.price_adjustment, shown);
+      WriteStringAttr(g.get(), "source", s.source, shown);
+      WriteStringAttr(g.get(), "first_date",
+                      s.Rows() ? FormatDate(TimestampToDay(s.time.front())) : "", shown);
+      WriteStringAttr(g.get(), "last_date",
+                      s.Rows() ? FormatDate(TimestampToDay(s.time.back())) : "", shown);
+      WriteIntAttr(g.get(), "rows", static_cast<long long>(s.Rows()), shown);
+      WriteIntAttr(g.get(), "repaired_rows", static_cast<long long>(s.repaired_rows), shown);
+      WriteIntAttr(g.get(), "ohlc_warnings", static_cast<long long>(s.ohlc_warnings), shown);
+      WriteColumn(g.get(), "timestamp", H5T_STD_I64LE, H5T_NATIVE_INT64, s.time, shown);
+      WriteColumn(g.get(), "open", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.open, shown);
+      WriteColumn(g.get(), "high", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.high, shown);
+      WriteColumn(g.get(), "low", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.low, shown);
+      WriteColumn(g.get(), "close", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.close, shown);
+      WriteColumn(g.get(), "volume", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.volume, shown);
+    }
+  }
+  if (H5Fflush(f.get(), H5F_SCOPE_GLOBAL) < 0) Fail(ErrorKind::kIo, shown, "flush failed");
+  const ssize_t size = H5Fget_file_image(f.get(), nullptr, 0);
+  if (size <= 0) Fail(ErrorKind::kIo, shown, "cannot read back the store image");
+  std::vector<char> image(static_cast<std::size_t>(size));
+  if (H5Fget_file_image(f.get(), image.data(), image.size()) != size)
+    Fail(ErrorKind::kIo, shown, "cannot read back the store image");
+  return image;
+}
+
+}  // namespace
+
 void WriteStore(const std::string& path, const std::vector<SymbolSeries>& series, bool overwrite) {
   QuietHdf5();
   namespace fs = std::filesystem;
-  if (fs::exists(path) && !overwrite) {
-    throw Error(ErrorKind::kUsage,
-                fmt::format("{}: already exists (use --force to replace it)", path));
-  }
-  const fs::path target(path);
-  if (target.has_parent_path() && !fs::exists(target.parent_path())) {
-    fs::create_directories(target.parent_path());
-  }
-  const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
-  try {
-    Handle fcpl = NoTimesPlist(H5P_FILE_CREATE, tmp);
-    Handle f = Check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT), H5Fclose, tmp,
-                     "cannot create file");
-    Handle root = Check(H5Gopen2(f.get(), "/", H5P_DEFAULT), H5Gclose, tmp, "open /");
-    WriteStringAttr(root.get(), "format", kStoreFormatName, tmp);
-    WriteIntAttr(root.get(), "format_version", kStoreFormatVersion, tmp);
-    WriteStringAttr(root.get(), "price_adjustment", StoreAdjustment(series), tmp);
-    WriteStringAttr(root.get(), "created_by", "ballast " BALLAST_VERSION, tmp);
-    WriteStringAttr(root.get(), "timestamp_unit",
-                    "ns since 1970-01-01 UTC; daily bars at 00:00 UTC of the session date", tmp);
-    Handle gcpl = NoTimesPlist(H5P_GROUP_CREATE, tmp);
-    Handle lcpl = Check(H5Pcreate(H5P_LINK_CREATE), H5Pclose, tmp, "H5Pcreate");
-    H5Pset_create_intermediate_group(lcpl.get(), 1);
-    Handle bars = Check(H5Gcreate2(f.get(), kBarsGroup, lcpl.get(), gcpl.get(), H5P_DEFAULT),
-                        H5Gclose, tmp, "cannot create /bars/1d");
-    for (const auto& s : series) {
-      if (s.symbol.find('/') != std::string::npos || s.symbol.empty()) {
-        throw Error(ErrorKind::kData,
-                    fmt::format("symbol '{}' cannot be stored (empty or has '/')", s.symbol));
-      }
-      Handle g =
-          Check(H5Gcreate2(bars.get(), s.symbol.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT),
-                H5Gclose, tmp, fmt::format("cannot create group for {}", s.symbol));
-      WriteStringAttr(g.get(), "price_adjustment", s.price_adjustment, tmp);
-      WriteStringAttr(g.get(), "source", s.source, tmp);
-      WriteStringAttr(g.get(), "first_date",
-                      s.Rows() ? FormatDate(TimestampToDay(s.time.front())) : "", tmp);
-      WriteStringAttr(g.get(), "last_date",
-                      s.Rows() ? FormatDate(TimestampToDay(s.time.back())) : "", tmp);
-      WriteIntAttr(g.get(), "rows", static_cast<long long>(s.Rows()), tmp);
-      WriteIntAttr(g.get(), "repaired_rows", static_cast<long long>(s.repaired_rows), tmp);
-      WriteIntAttr(g.get(), "ohlc_warnings", static_cast<long long>(s.ohlc_warnings), tmp);
-      WriteColumn(g.get(), "timestamp", H5T_STD_I64LE, H5T_NATIVE_INT64, s.time, tmp);
-      WriteColumn(g.get(), "open", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.open, tmp);
-      WriteColumn(g.get(), "high", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.high, tmp);
-      WriteColumn(g.get(), "low", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.low, tmp);
-      WriteColumn(g.get(), "close", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.close, tmp);
-      WriteColumn(g.get(), "volume", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.volume, tmp);
+  // Everything is checked before anything is created.
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(path, ec))) {
+    if (!overwrite) {
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("{}: already exists (use --force to replace it)", path));
     }
-    if (H5Fflush(f.get(), H5F_SCOPE_GLOBAL) < 0) Fail(ErrorKind::kIo, tmp, "flush failed");
+    if (!IsBallastStore(path)) {
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("{}: exists and is not a ballast bar store; --force replaces only "
+                              "stores ballast wrote",
+                              path));
+    }
+  }
+  for (const auto& s : series) {
+    if (const auto problem = SymbolProblem(s.symbol); !problem.empty()) {
+      throw Error(ErrorKind::kData,
+                  fmt::format("{}: cannot store {}: {}", path, s.symbol, problem));
+    }
+    const std::size_t n = s.time.size();
+    if (s.open.size() != n || s.high.size() != n || s.low.size() != n || s.close.size() != n ||
+        s.volume.size() != n) {
+      throw Error(ErrorKind::kInternal,
+                  fmt::format("{}: {}: columns of different lengths", path, s.symbol));
+    }
+  }
+  if (series.empty()) throw Error(ErrorKind::kData, fmt::format("{}: no bars to store", path));
+  const std::vector<char> image = BuildImage(series, path);
+
+  const fs::path target = fs::absolute(path).lexically_normal();
+  // Parents this import creates are removed again when it fails.
+  std::vector<fs::path> created;
+  for (fs::path p = target.parent_path(); !p.empty() && !fs::exists(p); p = p.parent_path()) {
+    created.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  auto cleanup = [&] {
+    for (const auto& p : created)
+      fs::remove(p, ec);  // only while empty
+  };
+  fs::create_directories(target.parent_path(), ec);
+  if (ec) {
+    cleanup();
+    Fail(ErrorKind::kIo, path,
+         fmt::format("cannot create {}: {}", target.parent_path().string(), ec.message()));
+  }
+  const std::string tmp = fmt::format("{}.tmp-{}", target.string(), ::getpid());
+  fs::remove(tmp, ec);
+  try {
+    WriteImage(tmp, image, path);
   } catch (...) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
+    cleanup();
     throw;
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw Error(ErrorKind::kIo, fmt::format("{}: cannot move the new store into place", path));
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    cleanup();
+    Fail(ErrorKind::kIo, path,
+         fmt::format("cannot move the new store into place: {}", std::strerror(err)));
   }
+}
+
+bool IsBallastStore(const std::string& path) {
+  QuietHdf5();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec) || H5Fis_hdf5(path.c_str()) <= 0) return false;
+  Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!f.ok()) return false;
+  Handle root(H5Gopen2(f.get(), "/", H5P_DEFAULT), H5Gclose);
+  const auto format = root.ok() ? ReadStringAttr(root.get(), "format") : std::nullopt;
+  return format && *format == kStoreFormatName;
 }
 
 std::vector<std::string> ListStoreSymbols(const std::string& path) {
@@ -295,8 +459,11 @@ StoreInfo ReadStoreInfo(const std::string& path) {
     s.symbol = name;
     s.price_adjustment = ReadStringAttr(g.get(), "price_adjustment").value_or("unknown");
     s.source = ReadStringAttr(g.get(), "source").value_or("");
-    s.repaired_rows = static_cast<std::size_t>(ReadIntAttr(g.get(), "repaired_rows").value_or(0));
-    s.ohlc_warnings = static_cast<std::size_t>(ReadIntAttr(g.get(), "ohlc_warnings").value_or(0));
+    auto count = [&](const char* attr) {
+      return static_cast<std::size_t>(std::max(0LL, ReadIntAttr(g.get(), attr).value_or(0)));
+    };
+    s.repaired_rows = count("repaired_rows");
+    s.ohlc_warnings = count("ohlc_warnings");
     // The group's attributes carry rows and first/last dates; read the timestamps only when a
     // store written by another tool lacks them.
     const auto rows = ReadIntAttr(g.get(), "rows");
@@ -304,7 +471,7 @@ StoreInfo ReadStoreInfo(const std::string& path) {
     const auto last = ReadStringAttr(g.get(), "last_date");
     const auto first_day = first ? ParseIsoDate(*first) : std::nullopt;
     const auto last_day = last ? ParseIsoDate(*last) : std::nullopt;
-    if (rows && first_day && last_day) {
+    if (rows && *rows > 0 && first_day && last_day) {
       s.rows = static_cast<std::size_t>(*rows);
       s.first = DayToTimestamp(*first_day);
       s.last = DayToTimestamp(*last_day);
@@ -314,7 +481,7 @@ StoreInfo ReadStoreInfo(const std::string& path) {
     Handle ds(H5Dopen2(g.get(), "timestamp", H5P_DEFAULT), H5Dclose);
     if (!ds.ok())
       Fail(ErrorKind::kData, path, fmt::format("{}: missing dataset 'timestamp'", name));
-    s.rows = static_cast<std::size_t>(DatasetLength(ds.get()));
+    s.rows = static_cast<std::size_t>(DatasetLength(ds.get(), path, name, "timestamp"));
     if (s.rows > 0) {
       std::vector<Timestamp> ends;
       ReadColumn(g.get(), "timestamp", H5T_NATIVE_INT64, 0, 1, ends, path, name);
@@ -351,7 +518,7 @@ std::vector<SymbolSeries> LoadSeries(const std::string& path,
     Handle ds(H5Dopen2(g.get(), "timestamp", H5P_DEFAULT), H5Dclose);
     if (!ds.ok())
       Fail(ErrorKind::kData, path, fmt::format("{}: missing dataset 'timestamp'", symbol));
-    const hsize_t n = DatasetLength(ds.get());
+    const hsize_t n = DatasetLength(ds.get(), path, symbol, "timestamp");
     ReadColumn(g.get(), "timestamp", H5T_NATIVE_INT64, 0, n, all, path, symbol);
     for (std::size_t i = 1; i < all.size(); ++i) {
       if (all[i] <= all[i - 1]) {
@@ -376,7 +543,7 @@ std::vector<SymbolSeries> LoadSeries(const std::string& path,
         {"low", columns.low ? &s.low : nullptr}};
     for (auto [name, col] : prices) {
       if (col == nullptr) continue;
-      ReadColumn(g.get(), name, H5T_NATIVE_DOUBLE, offset, count, *col, path, symbol);
+      ReadColumn(g.get(), name, H5T_NATIVE_DOUBLE, offset, count, *col, path, symbol, n);
       for (std::size_t i = 0; i < count; ++i) {
         const double v = (*col)[i];
         if (!std::isfinite(v) || !(v > 0.0)) {
@@ -387,7 +554,7 @@ std::vector<SymbolSeries> LoadSeries(const std::string& path,
       }
     }
     if (columns.volume)
-      ReadColumn(g.get(), "volume", H5T_NATIVE_DOUBLE, offset, count, s.volume, path, symbol);
+      ReadColumn(g.get(), "volume", H5T_NATIVE_DOUBLE, offset, count, s.volume, path, symbol, n);
     for (std::size_t i = 0; i < s.volume.size(); ++i) {
       if (!std::isfinite(s.volume[i]) || s.volume[i] < 0.0) {
         Fail(ErrorKind::kData, path,

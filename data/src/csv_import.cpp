@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 
+#include "ballast/data/bar_store.hpp"
 #include "ballast/engine/error.hpp"
 
 namespace ballast::data {
@@ -123,16 +124,7 @@ std::string SymbolFromFileName(const std::string& path) {
 }
 
 void CheckSymbol(const std::string& file, std::size_t line, std::string_view symbol) {
-  if (symbol.empty()) DataError(file, line, "empty symbol");
-  for (char c : symbol) {
-    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
-                    c == '_' || c == '^' || c == '=';
-    if (!ok) {
-      DataError(file, line,
-                fmt::format("symbol '{}' has character '{}' (allowed: letters, digits, . - _ ^ =)",
-                            symbol, c));
-    }
-  }
+  if (const auto problem = SymbolProblem(symbol); !problem.empty()) DataError(file, line, problem);
 }
 
 struct Builder {
@@ -162,7 +154,18 @@ std::string ReadMaybeGzip(const std::string& path) {
     if (n == 0) break;
     out.append(chunk.data(), static_cast<std::size_t>(n));
   }
+  // A gzip stream cut short (at a flush point, say) reads as a clean end of data: zlib only
+  // reports the missing end through gzerror.
+  int err = Z_OK;
+  std::string msg = gzerror(f, &err);
+  if (msg.rfind(path + ": ", 0) == 0) msg.erase(0, path.size() + 2);  // zlib prefixes the path
+  const bool gzipped = gzdirect(f) == 0;
   gzclose(f);
+  if (err != Z_OK) {
+    throw Error(ErrorKind::kData,
+                fmt::format("{}: {} ({}); the file is truncated or damaged", path,
+                            gzipped ? "the gzip stream ends early" : "cannot read", msg));
+  }
   return out;
 }
 
@@ -225,6 +228,9 @@ void ImportOne(const std::string& path, const ImportOptions& opt,
     return *current;
   };
 
+  // A symbol counts from its first sight, so one whose rows are all invalid (or a header-only
+  // file) is reported rather than silently missing from the store.
+  if (!long_format) builder_for(file_symbol);
   while (next_line(line)) {
     Split(line, fields);
     auto fail_or_skip = [&](const std::string& what) {
@@ -241,11 +247,15 @@ void ImportOne(const std::string& path, const ImportOptions& opt,
     }
     std::string_view symbol =
         long_format ? fields[static_cast<std::size_t>(col.symbol)] : std::string_view(file_symbol);
-    if (long_format) CheckSymbol(path, line_no, symbol);
+    if (long_format) {
+      CheckSymbol(path, line_no, symbol);
+      builder_for(symbol);
+    }
     const std::string_view date_text = fields[static_cast<std::size_t>(col.date)];
     const auto day = ParseIsoDate(date_text);
     if (!day) {
-      fail_or_skip(fmt::format("Date '{}' is not a date of the form YYYY-MM-DD", date_text));
+      fail_or_skip(fmt::format("Date '{}' is not a date YYYY-MM-DD from {}-01-01 to {}-12-31",
+                               date_text, kMinYear, kMaxYear));
       continue;
     }
     auto number = [&](int c, std::string_view name, double& v) -> NumState {
@@ -349,12 +359,18 @@ ImportResult ImportCsvFiles(const std::vector<std::string>& paths, const ImportO
   std::map<std::string, Builder> builders;
   std::map<std::string, std::string> owner;
   ImportResult result;
-  for (const auto& p : paths)
+  for (const auto& p : paths) {
+    if (options.stop != nullptr && options.stop->load())
+      throw Error(ErrorKind::kInterrupted,
+                  fmt::format("{}: import interrupted; nothing written", p));
     ImportOne(p, options, builders, owner, result.warnings);
+  }
   for (auto& [symbol, b] : builders) {
     if (b.series.Rows() == 0) {
-      throw Error(ErrorKind::kData,
-                  fmt::format("{}: no valid rows for {}", b.series.source, symbol));
+      throw Error(ErrorKind::kData, fmt::format("{}: no valid rows for {}{}", owner[symbol], symbol,
+                                                options.on_invalid == OnInvalidRow::kSkip
+                                                    ? " (every row was skipped as invalid)"
+                                                    : ""));
     }
     if (b.series.repaired_rows > 0) {
       result.warnings.push_back(fmt::format(
@@ -367,6 +383,9 @@ ImportResult ImportCsvFiles(const std::vector<std::string>& paths, const ImportO
                       symbol, b.series.ohlc_warnings));
     }
     result.series.push_back(std::move(b.series));
+  }
+  if (result.series.empty()) {
+    throw Error(ErrorKind::kData, "no bars in the input files (header-only or empty?)");
   }
   return result;
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "ballast/engine/error.hpp"
@@ -228,18 +229,119 @@ ConfigDocument::ConfigDocument(ConfigDocument&&) noexcept = default;
 ConfigDocument& ConfigDocument::operator=(ConfigDocument&&) noexcept = default;
 ConfigDocument::~ConfigDocument() = default;
 
+namespace {
+
+// nlohmann's DOM builder with three additions for configs: nesting depth is bounded (printing or
+// walking a 100,000-deep array would overflow the stack), duplicate keys are errors, and every
+// error knows the key path it happened at (`1e400` is out of range at `execution.slippage_bps`).
+class ConfigSax : public nlohmann::detail::json_sax_dom_parser<Json> {
+  using Base = nlohmann::detail::json_sax_dom_parser<Json>;
+
+ public:
+  explicit ConfigSax(Json& out) : Base(out, /*allow_exceptions=*/false) {}
+
+  bool null() { return Value() && Base::null(); }
+  bool boolean(bool v) { return Value() && Base::boolean(v); }
+  bool number_integer(number_integer_t v) { return Value() && Base::number_integer(v); }
+  bool number_unsigned(number_unsigned_t v) { return Value() && Base::number_unsigned(v); }
+  bool number_float(number_float_t v, const string_t& s) {
+    return Value() && Base::number_float(v, s);
+  }
+  bool string(string_t& v) { return Value() && Base::string(v); }
+  bool binary(binary_t& v) { return Value() && Base::binary(v); }
+  bool start_object(std::size_t n) { return Open(false) && Base::start_object(n); }
+  bool start_array(std::size_t n) { return Open(true) && Base::start_array(n); }
+  bool end_object() {
+    frames_.pop_back();
+    return Base::end_object();
+  }
+  bool end_array() {
+    frames_.pop_back();
+    return Base::end_array();
+  }
+  bool key(string_t& k) {
+    Frame& f = frames_.back();
+    if (!f.keys.insert(k).second) {
+      f.key = k;
+      error_ = fmt::format("{}: duplicate key", Path());
+      return false;
+    }
+    f.key = k;
+    return Base::key(k);
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) {
+    if (!error_.empty()) return false;
+    std::string what = ex.what();
+    if (ex.id == 406) {  // out_of_range: number overflow
+      const auto quote = what.find('\'');
+      error_ = fmt::format("{}: number out of range ({}); expected a finite number", Path(true),
+                           quote == std::string::npos ? what : what.substr(quote));
+    } else {
+      const auto pos = what.find("line ");
+      error_ =
+          fmt::format("not valid JSON ({})", pos == std::string::npos ? what : what.substr(pos));
+    }
+    return false;
+  }
+
+  [[nodiscard]] const std::string& Error() const noexcept { return error_; }
+
+ private:
+  struct Frame {
+    bool array = false;
+    std::size_t next = 0;  // arrays: index of the next element
+    std::string key;       // objects: the current key
+    std::set<std::string> keys;
+  };
+
+  bool Value() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().next;
+    return true;
+  }
+  bool Open(bool array) {
+    Value();
+    if (frames_.size() >= kMaxConfigDepth) {
+      error_ = fmt::format("{}: nested deeper than {} levels", Path(), kMaxConfigDepth);
+      return false;
+    }
+    frames_.push_back({array, 0, {}, {}});
+    return true;
+  }
+  // `pending`: the innermost array's element being parsed has not been counted yet.
+  [[nodiscard]] std::string Path(bool pending = false) const {
+    std::string p;
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
+      if (f.array) {
+        const bool last = i + 1 == frames_.size();
+        p += fmt::format("[{}]", pending && last ? f.next : (f.next == 0 ? 0 : f.next - 1));
+      } else if (!f.key.empty()) {
+        p += (p.empty() ? "" : ".") + f.key;
+      }
+    }
+    if (p.size() > 80) p = p.substr(0, 77) + "...";
+    return p.empty() ? "(root)" : p;
+  }
+
+  std::vector<Frame> frames_;
+  std::string error_;
+};
+
+// Parses `text`; on failure returns the error (path and reason) and leaves `out` unspecified.
+std::optional<std::string> ParseConfigJson(std::string_view text, Json& out) {
+  ConfigSax sax(out);
+  const bool ok = Json::sax_parse(text.begin(), text.end(), &sax);
+  if (ok) return std::nullopt;
+  return sax.Error().empty() ? std::string("not valid JSON") : sax.Error();
+}
+
+}  // namespace
+
 ConfigDocument ConfigDocument::FromText(std::string_view text, std::string origin) {
   ConfigDocument doc;
   doc.origin_ = std::move(origin);
-  try {
-    doc.impl_->root = Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
-    // nlohmann's message carries "line L, column C"; keep only that part.
-    std::string what = e.what();
-    auto pos = what.find("line ");
-    throw Error(ErrorKind::kConfig,
-                fmt::format("{}: not valid JSON ({})", doc.origin_,
-                            pos == std::string::npos ? what : what.substr(pos)));
+  if (const auto error = ParseConfigJson(text, doc.impl_->root)) {
+    throw Error(ErrorKind::kConfig, fmt::format("{}: {}", doc.origin_, *error));
   }
   if (!doc.impl_->root.is_object()) {
     throw Error(ErrorKind::kConfig,
@@ -284,7 +386,11 @@ Json& Walk(Json& root, std::string_view dotted, const std::string& origin) {
 }  // namespace
 
 void ConfigDocument::SetJson(std::string_view dotted_path, std::string_view value_json) {
-  Walk(impl_->root, dotted_path, origin_) = Json::parse(value_json.begin(), value_json.end());
+  Json value;
+  if (const auto error = ParseConfigJson(value_json, value)) {
+    throw Error(ErrorKind::kUsage, fmt::format("{}: {}: {}", origin_, dotted_path, *error));
+  }
+  Walk(impl_->root, dotted_path, origin_) = std::move(value);
 }
 
 void ConfigDocument::SetString(std::string_view dotted_path, std::string_view value) {
@@ -298,9 +404,18 @@ void ConfigDocument::ApplySet(std::string_view assignment) {
   }
   const auto key = assignment.substr(0, eq);
   const auto value = assignment.substr(eq + 1);
-  Json parsed = Json::parse(value.begin(), value.end(), nullptr, /*allow_exceptions=*/false);
+  Json parsed;
+  const auto error = ParseConfigJson(value, parsed);
+  // Text that is not JSON is a string; JSON the config could not hold (too deep, a number out of
+  // range) is an error rather than a surprise string.
+  if (error && (error->find("nested deeper") != std::string::npos ||
+                error->find("out of range") != std::string::npos)) {
+    std::string what = *error;
+    if (what.rfind("(root): ", 0) == 0) what.erase(0, 8);
+    throw Error(ErrorKind::kUsage, fmt::format("--set {}: {}", key, what));
+  }
   Json& slot = Walk(impl_->root, key, origin_);
-  if (parsed.is_discarded()) {
+  if (error) {
     slot = std::string(value);
   } else {
     slot = std::move(parsed);

@@ -210,6 +210,10 @@ void Kernel::Rebalance(std::size_t row, Timestamp now) {
       .Add("est_fees", plan_.est_fees)
       .Add("buy_scale", plan_.buy_scale)
       .Add("skipped_min_notional", static_cast<std::uint64_t>(plan_.skipped_min_notional));
+  if (plan_.skipped_fee_exceeds_proceeds > 0) {
+    fields.Add("skipped_fee_exceeds_proceeds",
+               static_cast<std::uint64_t>(plan_.skipped_fee_exceeds_proceeds));
+  }
   if (!invest) fields.Add("turnover", plan_.turnover);
   p_.record.AddEvent(now, invest ? "portfolio_investment" : "portfolio_rebalance", fields.Take());
   for (const auto& c : plan_.clips) {

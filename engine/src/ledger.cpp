@@ -1,8 +1,10 @@
 #include "ballast/engine/ledger.hpp"
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "ballast/engine/error.hpp"
 
 namespace ballast {
 namespace {
@@ -12,13 +14,14 @@ namespace {
 constexpr double kQtyTolerance = 1e-9;
 constexpr double kCashRelTolerance = 1e-9;
 
+// A broken invariant is a bug, never input (validation bounds what configs may ask for), but it
+// is reported as an error with the fill's details rather than abort(): a suite or a live session
+// ends with a message instead of a core dump.
 [[noreturn]] void Abort(const char* what, const Fill& f, double value) {
-  std::fprintf(stderr,
-               "ballast: ledger invariant broken: %s (order %llu, symbol %u, qty %.17g, price "
-               "%.17g, value %.17g)\n",
-               what, static_cast<unsigned long long>(f.order), f.symbol, f.quantity, f.price,
-               value);
-  std::abort();
+  throw Error(ErrorKind::kInternal,
+              fmt::format("ledger invariant broken: {} (order {}, symbol {}, qty {}, price {}, "
+                          "value {}); this is a bug, please report it with the config",
+                          what, f.order, f.symbol, f.quantity, f.price, value));
 }
 
 }  // namespace

@@ -2,8 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <cstdio>
-#include <cstdlib>
+#include "ballast/engine/error.hpp"
 
 namespace ballast {
 
@@ -40,9 +39,7 @@ void OrderManager::Submit(const Plan& plan, std::uint64_t decision, Timestamp no
 
 OrderState& OrderManager::Get(OrderId id) {
   if (id == 0 || id > orders_.size()) {
-    std::fprintf(stderr, "ballast: venue reported unknown order %llu\n",
-                 static_cast<unsigned long long>(id));
-    std::abort();
+    throw Error(ErrorKind::kInternal, fmt::format("the venue reported unknown order {}", id));
   }
   return orders_[id - 1];
 }

@@ -21,6 +21,7 @@ void Planner::Reset(Plan& out, const PlanInput& in) const {
   out.orders.clear();
   out.buy_scale = 1.0;
   out.skipped_min_notional = 0;
+  out.skipped_fee_exceeds_proceeds = 0;
   out.skipped_min_investment = 0;
   out.invested = 0.0;
   out.buy_notional = 0.0;
@@ -158,6 +159,13 @@ void Planner::MakePlan(const PlanInput& in, Plan& out) const {
     const double p = in.prices[i];
     const double fill_price = SlippedPrice(p, false, slip);
     const double fee = options_.commission.Fee(qty, fill_price);
+    if (fee >= qty * fill_price) {
+      // A minimum or fixed fee larger than the sale: selling would take cash, not bring it (and
+      // could take a cash account below zero).
+      ++out.skipped_fee_exceeds_proceeds;
+      out.deltas[i] = 0.0;
+      continue;
+    }
     out.orders.push_back({static_cast<SymbolIndex>(i), Side::kSell, qty, p, fee});
     cash += qty * fill_price - fee;
     out.sell_notional += qty * p;

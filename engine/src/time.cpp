@@ -22,7 +22,7 @@ std::optional<Days> ParseIsoDate(std::string_view text) noexcept {
   }
   const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m},
                                         std::chrono::day{d}};
-  if (!ymd.ok()) return std::nullopt;
+  if (!ymd.ok() || y < kMinYear || y > kMaxYear) return std::nullopt;
   return Days{ymd};
 }
 

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,8 +20,6 @@
 #include "ballast/data/bar_store.hpp"
 #include "fake_alpaca.hpp"
 #include "testkit.hpp"
-
-extern char** environ;
 
 namespace ballast {
 namespace {
@@ -578,27 +575,11 @@ TEST(LiveAlpaca, TradeStreamDropAndMalformedFramesAreSurvived) {
 }
 
 pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<std::string> full{BALLAST_CLI};
-  full.insert(full.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : full)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, (log + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  pid_t pid = 0;
-  EXPECT_EQ(posix_spawn(&pid, BALLAST_CLI, &fa, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&fa);
-  return pid;
+  return testkit::SpawnCli(args, log);
 }
 
 int WaitExit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  return testkit::WaitCli(pid);
 }
 
 TEST(LiveAlpaca, Kill9BetweenSendingAndFillThenRestartDoesNotDoubleOrder) {

@@ -4,6 +4,8 @@
 
 #include "ballast/data/sqlite.hpp"
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +19,8 @@
 
 #include "ballast/data/bar_store.hpp"
 #include "ballast/data/csv_import.hpp"
+
+extern char** environ;  // NOLINT: POSIX
 
 namespace ballast::testkit {
 namespace fs = std::filesystem;
@@ -112,9 +116,11 @@ std::vector<std::vector<std::string>> ReadCsv(const fs::path& p) {
   return rows;
 }
 
-CliResult RunCli(const std::vector<std::string>& args, const std::string& cwd) {
+CliResult RunCli(const std::vector<std::string>& args, const std::string& cwd,
+                 const std::string& shell_prefix) {
   TempDir dir;
   std::string cmd = cwd.empty() ? "" : "cd '" + cwd + "' && ";
+  cmd += shell_prefix;
   cmd += "'" + std::string(BALLAST_CLI) + "'";
   for (const auto& a : args) {
     std::string q;
@@ -129,6 +135,39 @@ CliResult RunCli(const std::vector<std::string>& args, const std::string& cwd) {
   r.out = ReadFile(dir.path() / "out");
   r.err = ReadFile(dir.path() / "err");
   return r;
+}
+
+int SpawnCli(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> full{BALLAST_CLI};
+  full.insert(full.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : full)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, (log + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, BALLAST_CLI, &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw std::runtime_error("posix_spawn failed for " + std::string(BALLAST_CLI));
+  return pid;
+}
+
+int WaitCli(int pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+std::vector<std::string> Listing(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    names.push_back(std::filesystem::relative(e.path(), dir).string());
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 std::vector<std::vector<std::string>> SqlRows(const std::string& db_path, const std::string& sql) {

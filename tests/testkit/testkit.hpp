@@ -40,8 +40,17 @@ struct CliResult {
   std::string out;
   std::string err;
 };
-/// Runs the built `ballast` binary with `args` (each shell-quoted), in `cwd` when given.
-[[nodiscard]] CliResult RunCli(const std::vector<std::string>& args, const std::string& cwd = "");
+/// Runs the built `ballast` binary with `args` (each shell-quoted), in `cwd` when given, after the
+/// shell text `shell_prefix` (e.g. "ulimit -f 64;") when given.
+[[nodiscard]] CliResult RunCli(const std::vector<std::string>& args, const std::string& cwd = "",
+                               const std::string& shell_prefix = "");
+/// Starts the built `ballast` binary with `args` in the background, stdout to `log` and stderr to
+/// `log`.err; returns its pid.
+[[nodiscard]] int SpawnCli(const std::vector<std::string>& args, const std::string& log);
+/// Waits for a process SpawnCli started: its exit code, or minus the signal that ended it.
+[[nodiscard]] int WaitCli(int pid);
+/// Names in `dir` (recursively, relative, sorted): to check that a failure left nothing behind.
+[[nodiscard]] std::vector<std::string> Listing(const std::filesystem::path& dir);
 
 [[nodiscard]] std::string ReadFile(const std::filesystem::path& p);
 void WriteFile(const std::filesystem::path& p, const std::string& text);

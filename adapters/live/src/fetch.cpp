@@ -24,11 +24,9 @@ int FetchBars(const FetchOptions& o) {
         o.symbols.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
     s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
     if (!s.empty()) {
-      for (const char ch : s) {
-        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' ||
-              ch == '/')) {
-          throw Error(ErrorKind::kUsage, fmt::format("--symbols: '{}' is not a ticker", s));
-        }
+      // Checked before any request: the symbol names a series in the store (and a URL path).
+      if (const auto problem = data::SymbolProblem(s); !problem.empty()) {
+        throw Error(ErrorKind::kUsage, fmt::format("--symbols: {}", problem));
       }
       symbols.push_back(s);
     }
@@ -47,9 +45,17 @@ int FetchBars(const FetchOptions& o) {
                   fmt::format("--end: '{}' is not a date on or after --start", o.end));
     }
   }
-  if (std::filesystem::exists(o.out) && !o.force) {
-    throw Error(ErrorKind::kUsage,
-                fmt::format("{}: already exists (use --force to replace it)", o.out));
+  if (std::filesystem::exists(o.out)) {
+    if (!o.force) {
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("{}: already exists (use --force to replace it)", o.out));
+    }
+    if (!data::IsBallastStore(o.out)) {
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("{}: exists and is not a ballast bar store; --force replaces only "
+                              "stores ballast wrote",
+                              o.out));
+    }
   }
   alpaca::Endpoints e;
   e.feed = o.feed;

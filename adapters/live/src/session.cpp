@@ -386,6 +386,9 @@ void Session::Load() {
   if (!cfg_.cash_flows.empty()) {
     spdlog::warn("cash_flows are ignored live: deposit and withdraw at the broker");
   }
+  // Everything that can be checked here is checked before the session directory and the journal
+  // are created: a run refused for missing keys leaves nothing behind.
+  creds_ = alpaca::LoadCredentials(o_.env_file);
   out_ = o_.out_dir.empty() ? "runs/live-" + backtests::Slug(cfg_.name) : o_.out_dir;
   fs::create_directories(out_);
   // Client order ids: a hash of the portfolio's name, so they stay stable across config edits
@@ -424,7 +427,6 @@ void Session::Load() {
 }
 
 void Session::ConnectBroker() {
-  creds_ = alpaca::LoadCredentials(o_.env_file);
   rest_ = std::make_unique<alpaca::Rest>(live_.endpoints, creds_,
                                          [this](std::string_view kind, const std::string& detail) {
                                            if (kind == "rate_limited") ++m_.rate_limited;

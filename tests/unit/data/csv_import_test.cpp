@@ -117,7 +117,8 @@ TEST(CsvImportTest, UnparsableNumbersAndDates) {
   EXPECT_EQ(ErrorOf({dir / "U.csv"}), (dir / "U.csv") + ":2: Open '1.x' is not a number");
   WriteFile(dir / "D.csv", "Date,Close\n01/02/2020,1.0\n");
   EXPECT_EQ(ErrorOf({dir / "D.csv"}),
-            (dir / "D.csv") + ":2: Date '01/02/2020' is not a date of the form YYYY-MM-DD");
+            (dir / "D.csv") +
+                ":2: Date '01/02/2020' is not a date YYYY-MM-DD from 1800-01-01 to 2200-12-31");
 }
 
 TEST(CsvImportTest, DatesMustStrictlyIncrease) {

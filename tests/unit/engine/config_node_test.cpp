@@ -53,6 +53,51 @@ TEST(ConfigNodeTest, SetParsesJsonOrFallsBackToString) {
   EXPECT_THROW(doc.ApplySet("a.b.x=1"), Error);  // a.b is a number, not an object
 }
 
+// Hostile configs: each of these crashed or misled before (issue 13).
+TEST(ConfigNodeTest, DeepNestingIsAnErrorNotAStackOverflow) {
+  const std::string deep =
+      R"({"a": {"b": )" + std::string(100000, '[') + std::string(100000, ']') + "}}";
+  const auto msg = ErrorOf([&] { (void)ConfigDocument::FromText(deep, "deep.json"); });
+  EXPECT_EQ(msg.rfind("deep.json: a.b[0][0]", 0), 0u) << msg.substr(0, 200);
+  EXPECT_NE(msg.find("nested deeper than 256 levels"), std::string::npos);
+  EXPECT_LT(msg.size(), 200u);  // the path is shortened, the value never printed whole
+  // 255 levels are fine.
+  const std::string ok = R"({"a": )" + std::string(254, '[') + std::string(254, ']') + "}";
+  EXPECT_NO_THROW((void)ConfigDocument::FromText(ok, "ok.json"));
+  // --set values are bounded the same way.
+  auto doc = ConfigDocument::FromText("{}", "x.json");
+  EXPECT_NE(ErrorOf([&] {
+              doc.ApplySet("k=" + std::string(300, '[') + std::string(300, ']'));
+            }).find("nested deeper"),
+            std::string::npos);
+}
+
+TEST(ConfigNodeTest, NumberOutOfRangeNamesFileAndKey) {
+  const auto msg = ErrorOf([] {
+    (void)ConfigDocument::FromText(R"({"execution": {"fill": "close", "slippage_bps": 1e400}})",
+                                   "c.json");
+  });
+  EXPECT_EQ(msg,
+            "c.json: execution.slippage_bps: number out of range ('1e400'); expected a finite "
+            "number");
+  EXPECT_EQ(ErrorOf([] { (void)ConfigDocument::FromText(R"({"a": [1, 2, -1e999]})", "c.json"); }),
+            "c.json: a[2]: number out of range ('-1e999'); expected a finite number");
+  auto doc = ConfigDocument::FromText("{}", "x.json");
+  EXPECT_EQ(
+      ErrorOf([&] { doc.ApplySet("portfolio.initial_cash=1e999"); }),
+      "--set portfolio.initial_cash: number out of range ('1e999'); expected a finite number");
+}
+
+TEST(ConfigNodeTest, DuplicateKeysAreErrors) {
+  EXPECT_EQ(ErrorOf([] {
+              (void)ConfigDocument::FromText(R"({"x": {"fill": "close", "fill": "next_open"}})",
+                                             "d.json");
+            }),
+            "d.json: x.fill: duplicate key");
+  // The same key in sibling objects is fine.
+  EXPECT_NO_THROW((void)ConfigDocument::FromText(R"({"a": {"k": 1}, "b": {"k": 2}})", "d.json"));
+}
+
 TEST(ConfigNodeTest, KeysKeepDocumentOrder) {
   auto doc = ConfigDocument::FromText(R"({"z": 1, "a": 2, "m": 3})", "x");
   EXPECT_EQ(doc.Root().Keys(), (std::vector<std::string>{"z", "a", "m"}));

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
 #include <vector>
+
+#include "ballast/engine/error.hpp"
 
 namespace ballast {
 namespace {
@@ -54,15 +58,33 @@ TEST(LedgerTest, ExternalFlowsAreBookedAsFlows) {
   EXPECT_DOUBLE_EQ(l.NetFlows(), 1300.0);
 }
 
-TEST(LedgerDeathTest, AbortsOnShortSale) {
-  Ledger l(1, 1000.0);
-  l.ApplyFill(MakeFill(0, Side::kBuy, 1, 10.0));
-  EXPECT_DEATH(l.ApplyFill(MakeFill(0, Side::kSell, 2, 10.0)), "short selling");
+// A broken invariant is a bug, reported as an error naming what broke (not abort(), which would
+// kill a whole suite or a live session without a word).
+void ExpectInvariantError(const std::function<void()>& f, const std::string& what) {
+  try {
+    f();
+    ADD_FAILURE() << "no error for " << what;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInternal);
+    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("ledger invariant broken"), std::string::npos);
+  }
 }
 
-TEST(LedgerDeathTest, AbortsWhenCashGoesNegative) {
+TEST(LedgerTest, ShortSaleIsAnInvariantError) {
+  Ledger l(1, 1000.0);
+  l.ApplyFill(MakeFill(0, Side::kBuy, 1, 10.0));
+  ExpectInvariantError([&] { l.ApplyFill(MakeFill(0, Side::kSell, 2, 10.0)); }, "short selling");
+}
+
+TEST(LedgerTest, NegativeCashIsAnInvariantError) {
   Ledger l(1, 100.0);
-  EXPECT_DEATH(l.ApplyFill(MakeFill(0, Side::kBuy, 2, 60.0)), "cash below zero");
+  ExpectInvariantError([&] { l.ApplyFill(MakeFill(0, Side::kBuy, 2, 60.0)); }, "cash below zero");
+}
+
+TEST(LedgerTest, ZeroPriceIsAnInvariantError) {
+  Ledger l(1, 100.0);
+  ExpectInvariantError([&] { l.ApplyFill(MakeFill(0, Side::kBuy, 1, 0.0)); }, "price not positive");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ballast/data/series.hpp"
@@ -34,8 +35,19 @@ struct StoreInfo {
   [[nodiscard]] const StoreSymbolInfo* Find(std::string_view symbol) const noexcept;
 };
 
-/// Writes `series` (daily bars) to `path` atomically. Fails if `path` exists unless `overwrite`.
+/// Longest symbol a store accepts.
+inline constexpr std::size_t kMaxSymbolLength = 32;
+/// Why `symbol` cannot name a series in a store ("" when it can): 1-32 letters, digits and
+/// `. - _ ^ =`, with at least one letter or digit (so `.`, `..` and paths are refused).
+[[nodiscard]] std::string SymbolProblem(std::string_view symbol);
+
+/// Writes `series` (daily bars) to `path` atomically: checked first (symbols, at least one
+/// series), built in memory, written to a temporary file beside `path`, flushed and renamed into
+/// place; on any failure nothing is left, not even the parent directories it created. An existing
+/// `path` is replaced only with `overwrite`, and only when it is a ballast store.
 void WriteStore(const std::string& path, const std::vector<SymbolSeries>& series, bool overwrite);
+/// Whether `path` is an HDF5 file with ballast's `format` attribute.
+[[nodiscard]] bool IsBallastStore(const std::string& path);
 
 /// Reads the store's metadata; a data error naming the file if it is not a ballast store.
 [[nodiscard]] StoreInfo ReadStoreInfo(const std::string& path);

@@ -3,6 +3,7 @@
 /// Open, High, Low, Volume, Adj Close) and long files with a symbol column (Name, symbol or
 /// ticker). Headers are case-insensitive. Every error names the file and line.
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ struct ImportOptions {
   /// downloads whose Close already is the adjusted close).
   bool assume_adjusted = false;
   OnInvalidRow on_invalid = OnInvalidRow::kError;
+  /// Checked between files: once set, the import ends with Error(kInterrupted).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct ImportResult {

@@ -15,6 +15,9 @@ namespace ballast {
 
 class ConfigDocument;
 
+/// Deepest nesting of objects and arrays a config may have.
+inline constexpr std::size_t kMaxConfigDepth = 256;
+
 class ConfigNode {
  public:
   /// Path of this node (`strategy.frequency`; the root is empty).
@@ -75,7 +78,9 @@ class ConfigNode {
 /// Owns a parsed JSON config. `--set` overrides are applied before it is viewed.
 class ConfigDocument {
  public:
-  /// Parses a file; a config error naming the file and position when it is not valid JSON.
+  /// Parses a file; a config error naming the file and position when it is not valid JSON, and
+  /// the key path for a duplicate key, a number out of range or nesting deeper than
+  /// kMaxConfigDepth.
   static ConfigDocument FromFile(const std::string& path);
   static ConfigDocument FromText(std::string_view text, std::string origin);
   ConfigDocument(ConfigDocument&&) noexcept;

@@ -8,12 +8,13 @@
 namespace ballast {
 
 enum class ErrorKind : unsigned char {
-  kUsage,     ///< bad command line or config: exit 2
-  kConfig,    ///< bad config: exit 2
-  kData,      ///< bad or missing market data: exit 3
-  kIo,        ///< file system or network: exit 1
-  kInternal,  ///< a bug: exit 1
-  kBroker,    ///< the broker refused us (auth failure, blocked account, unreachable): exit 4
+  kUsage,        ///< bad command line or config: exit 2
+  kConfig,       ///< bad config: exit 2
+  kData,         ///< bad or missing market data: exit 3
+  kIo,           ///< file system or network: exit 1
+  kInternal,     ///< a bug: exit 1
+  kBroker,       ///< the broker refused us (auth failure, blocked account, unreachable): exit 4
+  kInterrupted,  ///< stopped by SIGINT or SIGTERM before finishing: exit 130 (main: 128 + signal)
 };
 
 class Error : public std::runtime_error {
@@ -38,6 +39,8 @@ class Error : public std::runtime_error {
       return 1;
     case ErrorKind::kBroker:
       return 4;
+    case ErrorKind::kInterrupted:
+      return 130;
   }
   return 1;
 }

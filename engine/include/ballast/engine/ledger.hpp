@@ -2,7 +2,8 @@
 /// The portfolio ledger: cash, positions, average cost, realized P&L, fees and external flows. It
 /// changes only on fills and external cash flows, and books exactly what the venue reported.
 /// Invariants (finite values, no short positions, cash not below zero beyond rounding in a cash
-/// account) are checked on every change and abort loudly when broken: that is a bug, not input.
+/// account) are checked on every change; a broken one throws Error(kInternal) with the fill's
+/// details: that is a bug, not input (configs are bounded so that none can cause it).
 
 #include <cstddef>
 #include <span>
@@ -15,7 +16,7 @@ namespace ballast {
 class Ledger {
  public:
   /// `allow_borrowing`: a margin account, whose cash may go negative (the planner, risk gate and
-  /// venue bound it by buying power); a cash account aborts on negative cash.
+  /// venue bound it by buying power); in a cash account negative cash is a broken invariant.
   Ledger(std::size_t symbols, double initial_cash, bool allow_borrowing = false);
 
   void ApplyFill(const Fill& fill);

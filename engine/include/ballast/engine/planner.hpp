@@ -76,6 +76,8 @@ struct Plan {
   double equity = 0.0;               ///< portfolio value the targets were sized on
   double buy_scale = 1.0;            ///< < 1 when buys were scaled down to fit the cash
   std::size_t skipped_min_notional = 0;
+  /// Sells dropped because their fee would be at least their proceeds (selling would cost cash).
+  std::size_t skipped_fee_exceeds_proceeds = 0;
   std::size_t skipped_min_investment = 0;  ///< invest plans: symbols dropped by min_investment
   double invested = 0.0;                   ///< invest plans: the amount actually allocated
   double buy_notional = 0.0;

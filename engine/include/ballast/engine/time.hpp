@@ -27,7 +27,13 @@ constexpr Days TimestampToDay(Timestamp ts) noexcept {
   return Days{std::chrono::days{d}};
 }
 
-/// Parses exactly `YYYY-MM-DD` (a valid Gregorian date); nullopt otherwise.
+/// The years a date may have: well inside what an int64 nanosecond Timestamp can hold
+/// (1677-09-21 to 2262-04-11), so no date ballast accepts can overflow one.
+inline constexpr int kMinYear = 1800;
+inline constexpr int kMaxYear = 2200;
+
+/// Parses exactly `YYYY-MM-DD` (a valid Gregorian date in years kMinYear..kMaxYear); nullopt
+/// otherwise.
 std::optional<Days> ParseIsoDate(std::string_view text) noexcept;
 
 /// Formats as `YYYY-MM-DD`.
