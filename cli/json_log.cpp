@@ -1,6 +1,7 @@
 #include "json_log.hpp"
 
 #include <spdlog/formatter.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -8,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "ballast/engine/redact.hpp"
 #include "ballast/engine/run_record.hpp"
 
 namespace ballast::cli {
@@ -40,11 +42,35 @@ class JsonFormatter final : public spdlog::formatter {
   }
 };
 
+// Formats with `inner`, then removes registered secrets from the line.
+class RedactingFormatter final : public spdlog::formatter {
+ public:
+  explicit RedactingFormatter(std::unique_ptr<spdlog::formatter> inner)
+      : inner_(std::move(inner)) {}
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    spdlog::memory_buf_t line;
+    inner_->format(msg, line);
+    const std::string clean = Redact(std::string_view(line.data(), line.size()));
+    dest.append(clean.data(), clean.data() + clean.size());
+  }
+  [[nodiscard]] std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<RedactingFormatter>(inner_->clone());
+  }
+
+ private:
+  std::unique_ptr<spdlog::formatter> inner_;
+};
+
 }  // namespace
+
+void UseTextLogs() {
+  spdlog::set_formatter(std::make_unique<RedactingFormatter>(
+      std::make_unique<spdlog::pattern_formatter>("%^%l%$: %v")));
+}
 
 void UseJsonLogs() {
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  sink->set_formatter(std::make_unique<JsonFormatter>());
+  sink->set_formatter(std::make_unique<RedactingFormatter>(std::make_unique<JsonFormatter>()));
   auto logger = std::make_shared<spdlog::logger>("ballast", std::move(sink));
   logger->set_level(spdlog::get_level());
   spdlog::set_default_logger(std::move(logger));

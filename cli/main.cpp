@@ -54,6 +54,21 @@ std::string DefaultRunDir(const std::string& name) {
   return dir;
 }
 
+// Errors print as one line, whatever a server put in them (a reply body may hold newlines).
+std::string OneLine(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else if (static_cast<unsigned char>(c) >= 0x20) {
+      out += c;
+    }
+  }
+  while (!out.empty() && out.back() == ' ')
+    out.pop_back();
+  return out;
+}
+
 // The config's directory is never replaced by outputs, even with --force.
 fs::path ConfigDir(const std::string& config) {
   const fs::path dir = fs::path(config).parent_path();
@@ -118,11 +133,11 @@ std::string Clock(double seconds) {
 }
 
 int Suite(const std::string& path, const std::vector<std::string>& sets, std::string out,
-          int threads, const std::string& sort, bool summaries_only, bool workbook, bool force,
-          bool quiet) {
+          std::size_t max_runs, int threads, const std::string& sort, bool summaries_only,
+          bool workbook, bool force, bool quiet) {
   strategies::StrategyRegistry registry;
   strategies::RegisterBuiltinStrategies(registry);
-  const auto suite = backtests::LoadSuite(path, registry, sets);
+  const auto suite = backtests::LoadSuite(path, registry, sets, max_runs);
   // Everything goes to a staging directory beside the target, moved into place at the end (also
   // after Ctrl-C, with the runs that finished).
   backtests::OutputDir dir(out.empty() ? DefaultRunDir("suite-" + suite.name) : out, force,
@@ -360,14 +375,20 @@ int main(int argc, char** argv) {
   su->add_option("SUITE", su_path, "Suite file (JSON; paths inside are relative to it)")
       ->required();
   su->add_option("--out", su_out, "Output directory (default: runs/suite-<name>-<UTC timestamp>)");
-  su->add_option("--threads", su_threads, "Worker threads (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
+  su->add_option("--threads", su_threads, "Worker threads, 0-1024 (default 0: all cores)")
+      ->check(CLI::Range(0, 1024));
   su->add_option("--sort", su_sort, "Metric to rank by")
       ->check(CLI::IsMember(backtests::SortKeys()))
       ->capture_default_str();
   su->add_option("--set", su_sets,
                  "Override a key in every run before its own overrides: key.path=value; repeatable")
       ->allow_extra_args(false);
+  std::size_t su_max_runs = backtests::kDefaultMaxRuns;
+  su->add_option("--max-runs", su_max_runs,
+                 "Refuse suites with more runs than this (the grid is counted before it is "
+                 "expanded)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}))
+      ->capture_default_str();
   su->add_flag("--summaries-only", su_summaries,
                "Per run, write only summary.json (for big sweeps)");
   su->add_flag("--force", su_force, "Replace the output directory if it exists");
@@ -451,9 +472,12 @@ int main(int argc, char** argv) {
   lv->add_option("--env-file", lo.env_file,
                  "Read APCA_API_KEY_ID / APCA_API_SECRET_KEY from this file, not the environment");
   lv->add_option("--fill-timeout", lo.fill_timeout_s,
-                 "Seconds to wait for fills (default: live.fill_timeout_seconds, 120)");
+                 "Seconds to wait for fills, 1 to 86400 (default: live.fill_timeout_seconds, 120)")
+      ->check(CLI::Range(1.0, 86400.0));
   lv->add_option("--metrics-port", lo.metrics_port,
-                 "Serve /health, /ready, /metrics on 127.0.0.1:PORT (default: live.metrics_port)");
+                 "Serve /health, /ready, /metrics on 127.0.0.1:PORT, 1-65535, or 0 for none "
+                 "(default: live.metrics_port)")
+      ->check(CLI::Range(0, 65535));
   lv->add_option("--set", lo.sets, "Override a config key: key.path=value; repeatable")
       ->allow_extra_args(false);
 
@@ -461,10 +485,11 @@ int main(int argc, char** argv) {
       "signals", "Signal tracker report: win rates, P&L, profit factor, recent and missed signals");
   std::string sg_db, sg_as_of;
   bool sg_json = false;
-  std::size_t sg_recent = 10;
+  int sg_recent = 10;
   sg->add_option("DB", sg_db, "signals.sqlite, or a run directory holding one")->required();
   sg->add_option("--as-of", sg_as_of, "End the 30/90-day windows on this date (YYYY-MM-DD)");
-  sg->add_option("--recent", sg_recent, "How many recent and missed signals to list")
+  sg->add_option("--recent", sg_recent, "How many recent and missed signals to list (0-100000)")
+      ->check(CLI::Range(0, 100000))
       ->capture_default_str();
   sg->add_flag("--json", sg_json, "Print JSON instead of the report");
 
@@ -500,7 +525,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  spdlog::set_pattern("%^%l%$: %v");
+  cli::UseTextLogs();
   spdlog::set_level(verbose ? spdlog::level::debug
                             : (quiet ? spdlog::level::err : spdlog::level::info));
   if (log_format == "json") cli::UseJsonLogs();
@@ -508,8 +533,8 @@ int main(int argc, char** argv) {
   try {
     if (*bt) return Backtest(bt_config, bt_out, bt_sets, bt_force, quiet, !bt_no_workbook);
     if (*su) {
-      return Suite(su_path, su_sets, su_out, su_threads, su_sort, su_summaries, !su_no_workbook,
-                   su_force, quiet);
+      return Suite(su_path, su_sets, su_out, su_max_runs, su_threads, su_sort, su_summaries,
+                   !su_no_workbook, su_force, quiet);
     }
     if (*imp)
       return DataImport(imp_out, imp_inputs, imp_price, imp_assume, imp_skip, imp_force, quiet);
@@ -540,7 +565,7 @@ int main(int argc, char** argv) {
     }
     if (*sg) {
       backtests::SignalsReportOptions so;
-      so.recent = sg_recent;
+      so.recent = static_cast<std::size_t>(sg_recent);
       if (!sg_as_of.empty()) {
         so.as_of = ParseIsoDate(sg_as_of);
         if (!so.as_of)
@@ -567,13 +592,13 @@ int main(int argc, char** argv) {
     }
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::kInterrupted) {
-      std::cerr << "interrupted: " << e.what() << "\n";
+      std::cerr << "interrupted: " << OneLine(e.what()) << "\n";
       return cli::InterruptedExitCode();
     }
-    std::cerr << "error: " << e.what() << "\n";
+    std::cerr << "error: " << OneLine(e.what()) << "\n";
     return ExitCodeFor(e.kind());
   } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    std::cerr << "error: " << OneLine(Redact(e.what())) << "\n";
     return 1;
   }
   return 0;

@@ -28,7 +28,8 @@ struct Variant {
   std::vector<std::pair<std::string, std::string>> sets;  // path, JSON value
 };
 
-std::vector<Variant> ParseVariants(const ConfigNode& root) {
+std::vector<Variant> ParseVariants(const ConfigNode& root, std::size_t bases,
+                                   std::size_t max_runs) {
   const auto variants = root.Find("variants");
   const auto grid = root.Find("grid");
   if (variants && grid) grid->Fail("either \"variants\" or \"grid\", not both");
@@ -36,6 +37,13 @@ std::vector<Variant> ParseVariants(const ConfigNode& root) {
   if (variants) {
     if (!variants->IsArray() || variants->Size() == 0)
       variants->Fail("a non-empty array of {\"label\", \"set\"}");
+    if (static_cast<double>(variants->Size()) * static_cast<double>(bases) >
+        static_cast<double>(max_runs)) {
+      throw Error(ErrorKind::kConfig,
+                  fmt::format("variants: {} base(s) x {} variants = {} runs, more than the limit "
+                              "of {} (raise it with --max-runs)",
+                              bases, variants->Size(), bases * variants->Size(), max_runs));
+    }
     for (std::size_t i = 0; i < variants->Size(); ++i) {
       const ConfigNode v = variants->Index(i);
       v.ExpectKeys({"label", "set"});
@@ -51,6 +59,21 @@ std::vector<Variant> ParseVariants(const ConfigNode& root) {
   } else if (grid) {
     if (!grid->IsObject() || grid->Keys().empty())
       grid->Fail("an object of {\"key.path\": [values]}");
+    // Counted before anything is expanded: a few hundred bytes of grid can ask for 10^8 runs.
+    double count = static_cast<double>(bases);
+    std::string sizes;
+    for (const auto& key : grid->Keys()) {
+      const ConfigNode values = grid->At(key);
+      if (!values.IsArray() || values.Size() == 0) values.Fail("a non-empty array of values");
+      count *= static_cast<double>(values.Size());
+      sizes += fmt::format("{}{}", sizes.empty() ? "" : " x ", values.Size());
+    }
+    if (count > static_cast<double>(max_runs)) {
+      throw Error(ErrorKind::kConfig,
+                  fmt::format("{}: grid: {} base(s) x {} values = {:.0f} runs, more than the "
+                              "limit of {} (raise it with --max-runs, or shard the sweep)",
+                              root.Find("grid")->Path(), bases, sizes, count, max_runs));
+    }
     out.push_back({"", {}});
     for (const auto& key : grid->Keys()) {
       const ConfigNode values = grid->At(key);
@@ -109,7 +132,7 @@ std::vector<std::string> Suite::SetTexts(std::size_t i) const {
 }
 
 Suite LoadSuite(const std::string& path, const strategies::StrategyRegistry& registry,
-                const std::vector<std::string>& global_sets) {
+                const std::vector<std::string>& global_sets, std::size_t max_runs) {
   const ConfigDocument doc = ConfigDocument::FromFile(path);
   const ConfigNode root = doc.Root();
   root.ExpectKeys({"name", "description", "base", "variants", "grid"});
@@ -147,7 +170,7 @@ Suite LoadSuite(const std::string& path, const strategies::StrategyRegistry& reg
     b = p.lexically_normal().string();
     suite.base_docs_.push_back(std::make_shared<const ConfigDocument>(ConfigDocument::FromFile(b)));
   }
-  const auto variants = ParseVariants(root);
+  const auto variants = ParseVariants(root, suite.base_paths.size(), max_runs);
   std::map<std::string, std::size_t> data_index;
   for (std::size_t bi = 0; bi < suite.base_paths.size(); ++bi) {
     for (const auto& variant : variants) {

@@ -122,6 +122,21 @@ TEST(HostileConfigTest, HugeNumbersAndDeepNestingAreConfigErrorsNamingTheKey) {
   ExpectRefused({"backtest", "config.json"}, dir.path(), 2, "execution.fill: duplicate key");
 }
 
+TEST(HostileConfigTest, HugeGridsAreCountedBeforeTheyAreExpanded) {
+  TempDir dir;
+  Config(dir);
+  // 10 keys x 10 values = 10^10 runs in 300 bytes.
+  nlohmann::json grid = nlohmann::json::object();
+  for (int k = 0; k < 10; ++k)
+    grid["strategy.k" + std::to_string(k)] = nlohmann::json::array({0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  testkit::WriteFile(dir.path() / "grid.json",
+                     nlohmann::json{{"base", "config.json"}, {"grid", grid}}.dump());
+  ExpectRefused({"suite", "grid.json"}, dir.path(), 2,
+                "grid: 1 base(s) x 10 x 10 x 10 x 10 x 10 x 10 x 10 x 10 x 10 x 10 values = "
+                "10000000000 runs, more than the limit of 100000");
+  ExpectRefused({"suite", "grid.json", "--max-runs", "50"}, dir.path(), 2, "limit of 50");
+}
+
 std::string WriteGzip(const fs::path& path, const std::string& text, bool finish) {
   fs::create_directories(path.parent_path());
   gzFile f = gzopen(path.c_str(), "wb");

@@ -222,6 +222,36 @@ struct FakeAlpaca::Impl {
       return error(http::status::too_many_requests, 42910000, "rate limit exceeded");
     }
     res.set("X-Ratelimit-Remaining", "150");
+    if (path == "/v2/account" && o.echo_headers_on_error) {
+      std::string echoed;
+      for (const auto& field : req)
+        echoed += std::string(field.name_string()) + ": " + std::string(field.value()) + "\n";
+      return error(http::status::bad_request, 40010000, "bad request; you sent:\n" + echoed);
+    }
+    if ((path == "/v2/clock" && o.garbage_clock) ||
+        (path == "/v2/positions" && o.garbage_positions)) {
+      res.body() = "<html>upstream error</html>";
+      return res;
+    }
+    if (path == "/v2/stocks/bars" && !o.endless_bars.empty()) {
+      const std::string token = param("page_token");
+      const bool loop = o.endless_bars == "loop";
+      json bars = json::object();
+      if (loop) {
+        bars["SPY"].push_back({{"t", "2026-07-14T04:00:00Z"},
+                               {"o", 1},
+                               {"h", 1},
+                               {"l", 1},
+                               {"c", 1},
+                               {"v", 1},
+                               {"n", 1},
+                               {"vw", 1}});
+      }
+      const std::string next =
+          loop ? (token == "A" ? "B" : "A") : fmt::format("empty{}", requests[path]);
+      res.body() = json{{"bars", bars}, {"next_page_token", next}}.dump();
+      return res;
+    }
     if (path == "/v2/account") {
       double equity = cash;
       for (const auto& [s, q] : positions)

@@ -44,6 +44,15 @@ struct FakeAlpacaOptions {
   /// The first N lookups by client order id that would find an order answer 404 (the order is
   /// not visible yet), so a re-sent POST meets "client_order_id must be unique".
   int lookup_lag = 0;
+  /// Hostile servers (issue 13). GET /v2/account answers 400 with a body that echoes the request's
+  /// headers, keys included.
+  bool echo_headers_on_error = false;
+  /// GET /v2/clock and GET /v2/positions answer 200 with a body that is not JSON.
+  bool garbage_clock = false;
+  bool garbage_positions = false;
+  /// Bar pages never end: each page's token alternates between two values ("loop"), or every
+  /// page is empty with a fresh token ("empty").
+  std::string endless_bars;
 
   /// TLS: with a certificate chain and key (PEM), the server speaks only https/wss.
   std::string tls_cert_file, tls_key_file;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <optional>
 #include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
 
@@ -13,6 +14,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "ballast/adapters/alpaca/net.hpp"
+#include "loopback.hpp"
 #include "tls.hpp"
 
 namespace ballast::net {
@@ -22,8 +24,16 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 
 bool Url::Loopback() const noexcept {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host == "[::1]" ||
-         host.rfind("127.", 0) == 0;
+  std::string h = host;
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(h, ec);
+  if (!ec) return address.is_loopback();
+  std::transform(h.begin(), h.end(), h.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  // The one name that always means loopback (RFC 6761); what it resolves to is checked again
+  // when connecting.
+  return h == "localhost";
 }
 
 std::string Url::Origin() const {
@@ -46,15 +56,31 @@ Url ParseUrl(std::string_view text) {
   const auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  const auto colon = authority.rfind(':');
-  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+  u.port = u.Tls() ? "443" : "80";
+  if (!authority.empty() && authority.front() == '[') {  // [IPv6]:port
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos)
+      throw std::invalid_argument(fmt::format("'{}': unclosed '[' in the host", text));
+    u.host = std::string(authority.substr(0, close + 1));
+    const auto after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':')
+        throw std::invalid_argument(fmt::format("'{}': expected ':port' after ']'", text));
+      u.port = std::string(after.substr(1));
+    }
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
     u.host = std::string(authority.substr(0, colon));
     u.port = std::string(authority.substr(colon + 1));
   } else {
     u.host = std::string(authority);
-    u.port = u.Tls() ? "443" : "80";
   }
   if (u.host.empty()) throw std::invalid_argument(fmt::format("'{}' has no host", text));
+  int port = 0;
+  const auto [ptr, ec] = std::from_chars(u.port.data(), u.port.data() + u.port.size(), port);
+  if (ec != std::errc() || ptr != u.port.data() + u.port.size() || port < 1 || port > 65535) {
+    throw std::invalid_argument(
+        fmt::format("'{}': port '{}' is not a TCP port (1-65535)", text, u.port));
+  }
   if (!u.Tls() && !u.Loopback()) {
     throw std::invalid_argument(
         fmt::format("'{}': plain {} is only allowed to loopback addresses; use {}s://", text,
@@ -110,6 +136,14 @@ struct HttpClient::Impl {
       endpoints = std::move(results);
     });
     if (Run(ec)) throw TransportError(fmt::format("resolve {}: {}", url.host, ec.message()));
+    if (!url.Tls()) {
+      if (const auto bad = detail::FirstNonLoopback(endpoints); !bad.empty()) {
+        throw TransportError(
+            fmt::format("plain {} to {}: it resolves to {}, not a loopback "
+                        "address; use {}s://",
+                        url.scheme, url.host, bad, url.scheme));
+      }
+    }
     beast::tcp_stream* tcp = nullptr;
     if (url.Tls()) {
       secure.emplace(io, ssl);

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "ballast/engine/clock.hpp"
@@ -59,6 +60,8 @@ Credentials LoadCredentials(const std::string& env_file) {
           ErrorKind::kBroker,
           fmt::format("{}: needs APCA_API_KEY_ID=... and APCA_API_SECRET_KEY=... lines", env_file));
     }
+    RegisterSecret(c.key_id);
+    RegisterSecret(c.secret);
     return c;
   }
   if (const char* k = std::getenv("APCA_API_KEY_ID")) c.key_id = k;
@@ -68,6 +71,8 @@ Credentials LoadCredentials(const std::string& env_file) {
                 "Alpaca keys missing: set APCA_API_KEY_ID and APCA_API_SECRET_KEY in the "
                 "environment, or pass --env-file FILE");
   }
+  RegisterSecret(c.key_id);
+  RegisterSecret(c.secret);
   return c;
 }
 
@@ -281,9 +286,16 @@ std::vector<Bar> Rest::GetDailyBars(const std::vector<std::string>& symbols, Day
                   UrlEncode(joined), FormatDate(start));
   if (end) base += "&end=" + FormatDate(*end);
   if (endpoints_.feed == "iex" || endpoints_.feed == "sip") base += "&feed=" + endpoints_.feed;
+  // Bounded work against any server: at most one bar per symbol and calendar day can exist, so
+  // more bars (or more pages than bars) than that, a page without bars that promises more, or a
+  // token seen before (a loop of any length) ends the download with an error.
+  const Days last = end ? *end : TimestampToDay(WallClock::SystemNow()) + std::chrono::days{1};
+  const auto days = std::max<std::int64_t>(1, (last - start).count() + 1);
+  const std::size_t max_bars = symbols.size() * static_cast<std::size_t>(days);
+  std::set<std::string> seen;
   std::vector<Bar> out;
   std::string token;
-  for (int page = 0;; ++page) {
+  for (std::size_t page = 0;; ++page) {
     const std::string target = token.empty() ? base : base + "&page_token=" + UrlEncode(token);
     const auto r = Call("GET", data_, target, {}, true);
     if (r.status != 200) Throw("GET /v2/stocks/bars", r);
@@ -295,9 +307,24 @@ std::vector<Bar> Rest::GetDailyBars(const std::vector<std::string>& symbols, Day
     out.insert(out.end(), std::make_move_iterator(p->bars.begin()),
                std::make_move_iterator(p->bars.end()));
     if (progress) progress(out.size());
+    if (out.size() > max_bars) {
+      throw RestError(r.status, {},
+                      fmt::format("GET /v2/stocks/bars: the server sent {} bars, more than the {} "
+                                  "that {} symbol(s) over {} days can have; stopped",
+                                  out.size(), max_bars, symbols.size(), days));
+    }
     if (p->next_page_token.empty()) break;
-    if (p->next_page_token == token) {
-      throw RestError(r.status, {}, "GET /v2/stocks/bars: the server repeated a page token");
+    if (p->bars.empty()) {
+      throw RestError(r.status, {},
+                      fmt::format("GET /v2/stocks/bars page {}: no bars but a next page token; "
+                                  "stopped",
+                                  page + 1));
+    }
+    if (!seen.insert(p->next_page_token).second) {
+      throw RestError(r.status, {},
+                      fmt::format("GET /v2/stocks/bars page {}: the server repeated a page token "
+                                  "seen before; stopped",
+                                  page + 1));
     }
     token = std::move(p->next_page_token);
   }

@@ -13,6 +13,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "ballast/adapters/alpaca/net.hpp"
+#include "loopback.hpp"
 #include "tls.hpp"
 
 namespace ballast::net {
@@ -93,6 +94,14 @@ struct WsConnection::Session : std::enable_shared_from_this<WsConnection::Sessio
     auto self = shared_from_this();
     resolver.async_resolve(url.host, url.port, [self](beast::error_code ec, auto results) {
       if (ec) return self->Fail("resolve " + self->url.host, ec);
+      if (!self->url.Tls()) {
+        if (const auto bad = detail::FirstNonLoopback(results); !bad.empty()) {
+          return self->FailWith(
+              fmt::format("plain {} to {}: it resolves to {}, not a loopback "
+                          "address",
+                          self->url.scheme, self->url.host, bad));
+        }
+      }
       self->Tcp().expires_after(self->timeout);
       self->Tcp().async_connect(results, [self](beast::error_code e, auto) { self->OnConnect(e); });
     });

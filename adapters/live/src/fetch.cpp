@@ -63,6 +63,11 @@ int FetchBars(const FetchOptions& o) {
   if (const char* v = std::getenv("APCA_API_BASE_URL"); v != nullptr && *v != '\0') {
     e.trading_url = v;
   }
+  try {
+    (void)net::ParseUrl(e.data_url);
+  } catch (const std::invalid_argument& ex) {
+    throw Error(ErrorKind::kUsage, fmt::format("APCA_API_DATA_URL: {}", ex.what()));
+  }
   alpaca::Rest rest(e, alpaca::LoadCredentials(o.env_file),
                     [](std::string_view kind, const std::string& detail) {
                       spdlog::warn("{}: {}", kind, detail);

@@ -103,13 +103,16 @@ LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o) {
       if (c.history_days < 5 || c.history_days > 3650) v->Fail("calendar days in [5, 3650]");
     }
     c.fill_timeout_s = l->NumberOr("fill_timeout_seconds", c.fill_timeout_s);
-    if (!(c.fill_timeout_s > 0.0)) l->At("fill_timeout_seconds").Fail("seconds > 0");
+    if (!(c.fill_timeout_s >= 1.0 && c.fill_timeout_s <= 86400.0))
+      l->At("fill_timeout_seconds").Fail("seconds from 1 to 86400");
     if (auto v = l->Find("metrics_port")) {
       c.metrics_port = static_cast<int>(v->Integer());
       if (c.metrics_port < 0 || c.metrics_port > 65535) v->Fail("a TCP port, or 0 for none");
     }
     c.confirm_live = l->BoolOr("confirm_live", false);
     c.stale_data_s = l->NumberOr("stale_data_seconds", c.stale_data_s);
+    if (!(c.stale_data_s > 0.0 && c.stale_data_s <= 86400.0))
+      l->At("stale_data_seconds").Fail("seconds > 0, at most 86400");
     if (auto r = l->Find("risk")) {
       r->ExpectKeys({"max_order_notional", "max_daily_turnover", "max_weight", "kill_switch_file",
                      "cancel_on_kill"});
@@ -147,12 +150,19 @@ LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o) {
         ErrorKind::kUsage,
         fmt::format("--live, but the trading URL is Alpaca's paper endpoint ({})", e.trading_url));
   }
-  for (const auto* url : {&e.trading_url, &e.data_url, &e.trading_stream_url}) {
+  // Every endpoint is checked here, before anything is sent: a plain http URL to a host that is
+  // not loopback would carry the keys in clear.
+  const std::string data_stream = alpaca::DataStream::Url(e);
+  const std::pair<const std::string*, const char*> urls[] = {
+      {&e.trading_url, "broker.alpaca.trading_url (or APCA_API_BASE_URL)"},
+      {&e.data_url, "broker.alpaca.data_url (or APCA_API_DATA_URL)"},
+      {&e.trading_stream_url, "broker.alpaca.trading_stream_url (or APCA_API_STREAM_URL)"},
+      {&data_stream, "broker.alpaca.data_stream_url (or APCA_API_DATA_STREAM_URL)"}};
+  for (const auto& [url, key] : urls) {
     try {
       (void)net::ParseUrl(*url);
     } catch (const std::invalid_argument& ex) {
-      throw Error(ErrorKind::kConfig,
-                  fmt::format("{}: broker.alpaca: {}", doc.Origin(), ex.what()));
+      throw Error(ErrorKind::kConfig, fmt::format("{}: {}: {}", doc.Origin(), key, ex.what()));
     }
   }
   return c;
@@ -275,6 +285,7 @@ class Session {
 };
 
 void Session::Log(std::string_view kind, std::string fields, spdlog::level::level_enum level) {
+  fields = Redact(fields);  // events, journal and log: a broker's echo of our keys stops here
   const Timestamp now = Now();
   std::string line = R"({"time":")" + alpaca::FormatRfc3339(now) + R"(","type":)";
   AppendJsonString(line, kind);
@@ -1470,8 +1481,16 @@ BrokerPortfolio ReadBrokerPortfolio(const std::string& config_path,
 }
 
 int RunLive(const LiveOptions& options) {
-  Session session(options);
-  return session.Run();
+  // A broker reply we cannot use (garbage from /v2/clock, a refused request) is the broker's
+  // fault: exit 4 with the endpoint named, like every other broker failure.
+  try {
+    Session session(options);
+    return session.Run();
+  } catch (const alpaca::RestError& e) {
+    throw Error(ErrorKind::kBroker, fmt::format("Alpaca: {}", e.what()));
+  } catch (const net::TransportError& e) {
+    throw Error(ErrorKind::kBroker, fmt::format("cannot reach Alpaca: {}", e.what()));
+  }
 }
 
 }  // namespace ballast::live

@@ -6,6 +6,7 @@
 #include "ballast/adapters/alpaca/net.hpp"
 #include "ballast/adapters/alpaca/rest.hpp"
 #include "ballast/adapters/alpaca/streams.hpp"
+#include "ballast/engine/error.hpp"
 #include "testkit.hpp"
 
 namespace ballast::alpaca {
@@ -236,6 +237,33 @@ TEST(Net, PlainUrlsOnlyToLoopback) {
   EXPECT_THROW((void)net::ParseUrl("http://paper-api.alpaca.markets"), std::invalid_argument);
   EXPECT_THROW((void)net::ParseUrl("ftp://127.0.0.1"), std::invalid_argument);
   EXPECT_THROW((void)net::ParseUrl("paper-api.alpaca.markets"), std::invalid_argument);
+}
+
+// Loopback is decided from the address, not from how the name looks (issue 13).
+TEST(Net, LoopbackIsAnAddressNotAPrefix) {
+  for (const char* ok : {"http://127.0.0.1:8080", "http://127.9.9.9", "http://[::1]:80",
+                         "ws://localhost:1/x", "ws://LOCALHOST"})
+    EXPECT_TRUE(net::ParseUrl(ok).Loopback()) << ok;
+  for (const char* bad : {"http://127.attacker.example", "http://127.0.0.1.nip.io",
+                          "ws://localhost.example", "http://10.0.0.1", "http://[::ffff:8.8.8.8]"})
+    EXPECT_THROW((void)net::ParseUrl(bad), std::invalid_argument) << bad;
+  for (const char* port : {"http://127.0.0.1:0", "http://127.0.0.1:65536", "http://127.0.0.1:x",
+                           "https://example.com:-1"})
+    EXPECT_THROW((void)net::ParseUrl(port), std::invalid_argument) << port;
+  EXPECT_EQ(net::ParseUrl("https://example.com:65535").port, "65535");
+}
+
+TEST(Redact, RegisteredSecretsNeverSurviveInErrorsOrText) {
+  RegisterSecret("s3cr3t-value-123");
+  RegisterSecret("abc");  // too short to redact safely: ignored
+  EXPECT_EQ(Redact("key s3cr3t-value-123 and s3cr3t-value-123."), "key [redacted] and [redacted].");
+  EXPECT_EQ(Redact("abc"), "abc");
+  const Error e(ErrorKind::kBroker, "HTTP 400: you sent s3cr3t-value-123");
+  EXPECT_EQ(std::string(e.what()), "HTTP 400: you sent [redacted]");
+  const RestError re(400, {0, "echo s3cr3t-value-123"}, "GET /v2/account: s3cr3t-value-123");
+  EXPECT_EQ(std::string(re.what()), "GET /v2/account: [redacted]");
+  EXPECT_EQ(re.error().message, "echo [redacted]");
+  EXPECT_EQ(std::string(net::TransportError("x s3cr3t-value-123").what()), "x [redacted]");
 }
 
 TEST(Backoff, GrowsCapsAndJitters) {

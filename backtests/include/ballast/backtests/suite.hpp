@@ -40,19 +40,24 @@ class Suite {
 
  private:
   friend Suite LoadSuite(const std::string&, const strategies::StrategyRegistry&,
-                         const std::vector<std::string>&);
+                         const std::vector<std::string>&, std::size_t);
   std::vector<std::shared_ptr<const ConfigDocument>> base_docs_;
   std::vector<std::string> global_sets_;
   const strategies::StrategyRegistry* registry_ = nullptr;
 };
 
+/// The default cap on a suite's runs (`ballast suite --max-runs`).
+inline constexpr std::size_t kDefaultMaxRuns = 100'000;
+
 /// Parses a suite file: `base` (a path, a {"label", "config"} object, or a list of them; paths
 /// relative to the suite file) and `variants` ([{"label", "set": {"key.path": value}}]) or `grid`
 /// ({"key.path": [values]}). `global_sets` (`key.path=value`, as `ballast backtest --set`) apply to
 /// every run before its own. Every run's config is parsed up front, so a bad variant fails before
-/// anything runs. `registry` must outlive the suite.
+/// anything runs. `registry` must outlive the suite. More than `max_runs` runs (counted before
+/// the grid is expanded) is a config error giving the count.
 [[nodiscard]] Suite LoadSuite(const std::string& path, const strategies::StrategyRegistry& registry,
-                              const std::vector<std::string>& global_sets = {});
+                              const std::vector<std::string>& global_sets = {},
+                              std::size_t max_runs = kDefaultMaxRuns);
 
 struct SuiteOptions {
   int threads = 0;              ///< 0 = all hardware threads

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "ballast/engine/redact.hpp"
+
 namespace ballast {
 
 enum class ErrorKind : unsigned char {
@@ -19,8 +21,9 @@ enum class ErrorKind : unsigned char {
 
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, std::string message)
-      : std::runtime_error(std::move(message)), kind_(kind) {}
+  /// The message passes through Redact: no error can carry a registered secret.
+  Error(ErrorKind kind, const std::string& message)
+      : std::runtime_error(Redact(message)), kind_(kind) {}
   [[nodiscard]] ErrorKind kind() const noexcept { return kind_; }
 
  private:

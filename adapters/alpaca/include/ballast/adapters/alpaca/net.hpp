@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "ballast/engine/redact.hpp"
+
 namespace boost::asio {
 class io_context;
 }
@@ -51,7 +53,7 @@ struct HttpResponse {
 /// or may not have acted on it.
 class TransportError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit TransportError(const std::string& what) : std::runtime_error(Redact(what)) {}
 };
 
 /// Blocking HTTP/1.1 client with one kept-alive connection; each call runs its own private

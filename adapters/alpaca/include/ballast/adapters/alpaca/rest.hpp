@@ -12,6 +12,7 @@
 
 #include "ballast/adapters/alpaca/messages.hpp"
 #include "ballast/adapters/alpaca/net.hpp"
+#include "ballast/engine/redact.hpp"
 
 namespace ballast::alpaca {
 
@@ -40,7 +41,9 @@ struct Credentials {
 class RestError : public std::runtime_error {
  public:
   RestError(int status, ApiError error, const std::string& what)
-      : std::runtime_error(what), status_(status), error_(std::move(error)) {}
+      : std::runtime_error(Redact(what)), status_(status), error_(std::move(error)) {
+    error_.message = Redact(error_.message);
+  }
   [[nodiscard]] int status() const noexcept { return status_; }
   [[nodiscard]] const ApiError& error() const noexcept { return error_; }
 

@@ -1,0 +1,46 @@
+#pragma once
+// What the live tests share: daily bars from the sample store, the portfolio config they trade,
+// and `ballast live --paper --once`.
+
+#include <string>
+#include <vector>
+
+#include "ballast/data/bar_store.hpp"
+#include "testkit.hpp"
+
+namespace ballast {
+
+inline std::vector<data::SymbolSeries> Bars(const char* last_day,
+                                            std::vector<std::string> symbols = {"SPY", "AGG"}) {
+  return data::LoadSeries(testkit::SampleStore(), symbols, *ParseIsoDate("2025-10-01"),
+                          *ParseIsoDate(last_day));
+}
+
+inline std::string Config(const testkit::TempDir& dir, const std::string& extra_live = "") {
+  const std::string path = dir / "portfolio.json";
+  testkit::WriteFile(path, R"({
+  "name": "Live sixty forty",
+  "data": {"store": ")" + testkit::SampleStore() +
+                               R"("},
+  "portfolio": {"initial_cash": 100000},
+  "strategy": {"type": "calendar", "frequency": "monthly", "on": "first", "targets": {"SPY": 0.6, "AGG": 0.4}},
+  "execution": {"fill": "close", "commission": {"model": "none"}, "slippage_bps": 0},
+  "live": {"fill_timeout_seconds": 10, "history_days": 60)" +
+                               extra_live + R"(}
+})");
+  return path;
+}
+
+inline std::vector<std::vector<std::string>> Query(const std::string& db_path,
+                                                   const std::string& sql) {
+  return testkit::SqlRows(db_path, sql);
+}
+
+inline testkit::CliResult Live(const std::string& config, const std::string& out,
+                               std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"live", config, "--paper", "--once", "--out", out};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return testkit::RunCli(args);
+}
+
+}  // namespace ballast
