@@ -141,7 +141,7 @@ int Suite(const std::string& path, const std::vector<std::string>& sets, std::st
   // Everything goes to a staging directory beside the target, moved into place at the end (also
   // after Ctrl-C, with the runs that finished).
   backtests::OutputDir dir(out.empty() ? DefaultRunDir("suite-" + suite.name) : out, force,
-                           {ConfigDir(path)});
+                           {ConfigDir(path)}, /*pick_free_name=*/out.empty());
   const std::string tmp = dir.Begin().string();
   LogNotes(dir);
   out = dir.Display();

@@ -2,6 +2,7 @@
 # Installs what ballast needs from Debian's packages (only what is missing; needs root or sudo),
 # configures and builds with CMake + Ninja, and imports the bundled sample store.
 #   BALLAST_PRESET=release|dev|asan   (default release: optimised, warnings as errors)
+#   BALLAST_SETUP=packages             install the packages only (with BALLAST_EXTRA_PACKAGES)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${BALLAST_PRESET:-release}"
@@ -10,6 +11,8 @@ packages=(g++ cmake ninja-build ccache git libboost-dev libhdf5-dev hdf5-tools l
   libeigen3-dev libtbb-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev pkg-config libxlsxwriter-dev python3-openpyxl chromium libssl-dev
   libsqlite3-dev sqlite3 ca-certificates openssl prometheus)
+read -r -a extra <<<"${BALLAST_EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,6 +24,8 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+if [ "${BALLAST_SETUP:-}" = "packages" ]; then exit 0; fi
 
 echo "setup: configuring and building (preset $preset)"
 cmake --preset "$preset" >/dev/null

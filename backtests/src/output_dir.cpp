@@ -75,8 +75,9 @@ void WriteRunMarker(const fs::path& dir) {
   }
 }
 
-OutputDir::OutputDir(std::string target, bool replace, std::vector<fs::path> protect)
-    : replace_(replace) {
+OutputDir::OutputDir(std::string target, bool replace, std::vector<fs::path> protect,
+                     bool pick_free_name)
+    : replace_(replace), pick_free_name_(pick_free_name && !replace) {
   if (target.empty()) throw Error(ErrorKind::kUsage, "--out: expected a directory, got \"\"");
   display_ = target;
   while (display_.size() > 1 && display_.back() == '/')
@@ -179,14 +180,14 @@ void OutputDir::Commit() {
   if (staging_.empty()) throw Error(ErrorKind::kInternal, "OutputDir::Commit before Begin");
   std::error_code ec;
   const bool exists = fs::exists(fs::symlink_status(target_, ec));
-  if (exists && !replace_) {
+  if (exists && !replace_ && !pick_free_name_) {
     throw Error(ErrorKind::kUsage,
                 fmt::format("{}: another run created this directory while this one was writing; "
                             "nothing was replaced (use --force to replace it)",
                             display_));
   }
   fs::path aside;
-  if (exists) {
+  if (exists && replace_) {
     CheckReplaceable();
     aside =
         target_.parent_path() / fmt::format("{}.old-{}", target_.filename().string(), ::getpid());
@@ -196,7 +197,16 @@ void OutputDir::Commit() {
                                               display_, std::strerror(errno)));
     }
   }
-  if (const int err = RenameNoReplace(staging_, target_); err != 0) {
+  int err = RenameNoReplace(staging_, target_);
+  for (int i = 2; pick_free_name_ && (err == EEXIST || err == ENOTEMPTY) && i < 1000; ++i) {
+    const fs::path next = fs::path(target_.string() + fmt::format("-{}", i));
+    err = RenameNoReplace(staging_, next);
+    if (err == 0) {
+      target_ = next;
+      display_ += fmt::format("-{}", i);
+    }
+  }
+  if (err != 0) {
     if (!aside.empty()) ::rename(aside.c_str(), target_.c_str());
     if (err == EEXIST || err == ENOTEMPTY) {
       throw Error(ErrorKind::kUsage,

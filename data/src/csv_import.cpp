@@ -171,10 +171,9 @@ std::string ReadMaybeGzip(const std::string& path) {
 
 namespace {
 
-void ImportOne(const std::string& path, const ImportOptions& opt,
+void ImportOne(const std::string& path, std::string_view text, const ImportOptions& opt,
                std::map<std::string, Builder>& out, std::map<std::string, std::string>& owner,
                std::vector<std::string>& warnings) {
-  const std::string text = ReadMaybeGzip(path);
   const std::string base = std::filesystem::path(path).filename().string();
   std::vector<std::string_view> fields;
   std::size_t pos = 0;
@@ -353,18 +352,10 @@ void ImportOne(const std::string& path, const ImportOptions& opt,
   }
 }
 
-}  // namespace
-
-ImportResult ImportCsvFiles(const std::vector<std::string>& paths, const ImportOptions& options) {
-  std::map<std::string, Builder> builders;
-  std::map<std::string, std::string> owner;
-  ImportResult result;
-  for (const auto& p : paths) {
-    if (options.stop != nullptr && options.stop->load())
-      throw Error(ErrorKind::kInterrupted,
-                  fmt::format("{}: import interrupted; nothing written", p));
-    ImportOne(p, options, builders, owner, result.warnings);
-  }
+// What is checked once every file is read: each symbol has rows, and some bars were found.
+ImportResult Finish(std::map<std::string, Builder>& builders,
+                    std::map<std::string, std::string>& owner, const ImportOptions& options,
+                    ImportResult result) {
   for (auto& [symbol, b] : builders) {
     if (b.series.Rows() == 0) {
       throw Error(ErrorKind::kData, fmt::format("{}: no valid rows for {}{}", owner[symbol], symbol,
@@ -388,6 +379,30 @@ ImportResult ImportCsvFiles(const std::vector<std::string>& paths, const ImportO
     throw Error(ErrorKind::kData, "no bars in the input files (header-only or empty?)");
   }
   return result;
+}
+
+}  // namespace
+
+ImportResult ImportCsvText(const std::string& name, std::string_view text,
+                           const ImportOptions& options) {
+  std::map<std::string, Builder> builders;
+  std::map<std::string, std::string> owner;
+  ImportResult result;
+  ImportOne(name, text, options, builders, owner, result.warnings);
+  return Finish(builders, owner, options, std::move(result));
+}
+
+ImportResult ImportCsvFiles(const std::vector<std::string>& paths, const ImportOptions& options) {
+  std::map<std::string, Builder> builders;
+  std::map<std::string, std::string> owner;
+  ImportResult result;
+  for (const auto& p : paths) {
+    if (options.stop != nullptr && options.stop->load())
+      throw Error(ErrorKind::kInterrupted,
+                  fmt::format("{}: import interrupted; nothing written", p));
+    ImportOne(p, ReadMaybeGzip(p), options, builders, owner, result.warnings);
+  }
+  return Finish(builders, owner, options, std::move(result));
 }
 
 }  // namespace ballast::data

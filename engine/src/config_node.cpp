@@ -393,7 +393,52 @@ void ConfigDocument::SetJson(std::string_view dotted_path, std::string_view valu
   Walk(impl_->root, dotted_path, origin_) = std::move(value);
 }
 
+namespace {
+
+// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF):
+// a document holds only such strings, so writing it out can never fail.
+bool ValidUtf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    for (std::size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return false;
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
 void ConfigDocument::SetString(std::string_view dotted_path, std::string_view value) {
+  if (!ValidUtf8(value)) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("{}: {}: the value is not valid UTF-8", origin_, dotted_path));
+  }
   Walk(impl_->root, dotted_path, origin_) = std::string(value);
 }
 
@@ -413,6 +458,9 @@ void ConfigDocument::ApplySet(std::string_view assignment) {
     std::string what = *error;
     if (what.rfind("(root): ", 0) == 0) what.erase(0, 8);
     throw Error(ErrorKind::kUsage, fmt::format("--set {}: {}", key, what));
+  }
+  if (error && !ValidUtf8(value)) {
+    throw Error(ErrorKind::kUsage, fmt::format("--set {}: the value is not valid UTF-8", key));
   }
   Json& slot = Walk(impl_->root, key, origin_);
   if (error) {

@@ -7,12 +7,20 @@
 #include <unistd.h>
 
 #include <zlib.h>
+#include <atomic>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
+#include "ballast/backtests/backtest.hpp"
+#include "ballast/backtests/output_dir.hpp"
+#include "ballast/backtests/outputs.hpp"
+#include "ballast/data/bar_store.hpp"
+#include "ballast/engine/error.hpp"
+#include "ballast/strategies/registry.hpp"
 #include "testkit.hpp"
 
 namespace ballast {
@@ -86,6 +94,39 @@ TEST(HostileOutputTest, ForceNeverReplacesADirectoryBallastDidNotWrite) {
   EXPECT_EQ(testkit::ReadFile(dir.path() / "photos/2019/beach.jpg"), "jpeg");
   ExpectRefused({"data", "import", "--out", dir / "config.json", "--force", cfg}, dir.path(), 2,
                 "is not a ballast bar store");
+}
+
+TEST(HostileOutputTest, FailedSuiteLeavesNoStagingDirectory) {
+  TempDir dir;
+  Config(dir);
+  // The config is valid; its store holds a NaN close, which only loading the data finds.
+  auto series =
+      data::LoadSeries(testkit::SampleStore(), {"SPY", "AGG"}, std::nullopt, std::nullopt);
+  series[1].close[3000] = std::nan("");
+  data::WriteStore(dir / "nan.h5", series, false);
+  std::string text = testkit::ReadFile(dir.path() / "config.json");
+  text.replace(text.find(testkit::SampleStore()), testkit::SampleStore().size(), dir / "nan.h5");
+  testkit::WriteFile(dir.path() / "config.json", text);
+  testkit::WriteFile(dir.path() / "suite.json", R"({"base": "config.json"})");
+  ExpectRefused({"suite", "suite.json", "--out", "out"}, dir.path(), 3, "AGG: close at row 3000");
+}
+
+TEST(HostileOutputTest, InterruptedWriteKeepsNothing) {
+  TempDir dir;
+  strategies::StrategyRegistry registry;
+  strategies::RegisterBuiltinStrategies(registry);
+  const auto cfg = backtests::LoadBacktestConfig(Config(dir), {}, registry);
+  const auto result = backtests::RunBacktest(cfg, backtests::LoadMarketData(cfg));
+  const auto before = Listing(dir.path());
+  std::atomic<bool> stop{true};  // as after Ctrl-C
+  try {
+    backtests::OutputDir out(dir / "run", false);
+    backtests::WriteRunFiles(result, out.Begin(), false, &stop);
+    FAIL() << "the write went on after the stop";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInterrupted);
+  }
+  EXPECT_EQ(Listing(dir.path()), before);
 }
 
 TEST(HostileConfigTest, CostsThatUsedToAbortAreBoundedAtValidation) {

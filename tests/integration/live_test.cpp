@@ -711,8 +711,9 @@ TEST(LiveAlpaca, ServiceDecidesOnUpdatedBarsAndReconnectsStaleData) {
              "--paper", "--force", "--out", out},
             dir / "svc.log");
   bool checked = false;
-  for (int i = 0; i < 150 && !checked; ++i) {
+  for (int i = 0; i < 600 && !checked; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!std::filesystem::exists(out + "/events.jsonl")) continue;  // not started yet
     const std::string events = testkit::ReadFile(out + "/events.jsonl");
     checked = events.find("already decided today") != std::string::npos;
   }

@@ -26,8 +26,7 @@ std::string DataStream::Url(const Endpoints& e) {
 DataStream::DataStream(boost::asio::io_context& io, const Endpoints& endpoints,
                        Credentials credentials, std::vector<std::string> symbols, Handlers handlers,
                        StreamOptions options)
-    : io_(io),
-      url_(net::ParseUrl(Url(endpoints))),
+    : url_(net::ParseUrl(Url(endpoints))),
       credentials_(std::move(credentials)),
       symbols_(std::move(symbols)),
       h_(std::move(handlers)),

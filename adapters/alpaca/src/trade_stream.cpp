@@ -38,8 +38,7 @@ struct TradeStream::Timer {
 
 TradeStream::TradeStream(boost::asio::io_context& io, const Endpoints& endpoints,
                          Credentials credentials, Handlers handlers, StreamOptions options)
-    : io_(io),
-      url_(net::ParseUrl(endpoints.trading_stream_url)),
+    : url_(net::ParseUrl(endpoints.trading_stream_url)),
       credentials_(std::move(credentials)),
       h_(std::move(handlers)),
       options_(options),

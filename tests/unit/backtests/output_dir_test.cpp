@@ -132,6 +132,20 @@ TEST(OutputDirTest, SecondWriterIntoANewDirectoryFailsInsteadOfReplacing) {
   EXPECT_EQ(testkit::ReadFile(dir.path() / "moved/summary.json"), "first");
 }
 
+TEST(OutputDirTest, DefaultNamesTakeTheNextFreeNameInsteadOfFailing) {
+  TempDir dir;
+  // Both chose the same default name (the same second); the first commits first.
+  OutputDir first(dir / "runs/x-20261201-120000", false, {}, true);
+  OutputDir third(dir / "runs/x-20261201-120000", false, {}, true);
+  testkit::WriteFile(first.Begin() / "summary.json", "first");
+  first.Commit();
+  testkit::WriteFile(third.Begin() / "summary.json", "third");
+  third.Commit();
+  EXPECT_EQ(third.Display(), (dir / "runs/x-20261201-120000") + "-2");
+  EXPECT_EQ(testkit::ReadFile(dir.path() / "runs/x-20261201-120000/summary.json"), "first");
+  EXPECT_EQ(testkit::ReadFile(dir.path() / "runs/x-20261201-120000-2/summary.json"), "third");
+}
+
 TEST(OutputDirTest, UncommittedRunLeavesNothingNotEvenParentsItCreated) {
   TempDir dir;
   testkit::WriteFile(dir.path() / "keep", "");

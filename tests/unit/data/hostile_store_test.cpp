@@ -180,7 +180,8 @@ TEST(HostileStoreTest, StringColumnsAreRefused) {
     hsize_t dims[1] = {2};
     const hid_t space = H5Screate_simple(1, dims, nullptr);
     const hid_t ds = H5Dcreate2(g, "close", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, "1234567abcdefg");
+    const char cells[16] = "1234567abcdefgh";  // two 8-byte strings
+    H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, cells);
     H5Dclose(ds);
     H5Sclose(space);
     H5Tclose(type);

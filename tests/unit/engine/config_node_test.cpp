@@ -88,6 +88,19 @@ TEST(ConfigNodeTest, NumberOutOfRangeNamesFileAndKey) {
       "--set portfolio.initial_cash: number out of range ('1e999'); expected a finite number");
 }
 
+// Found by fuzz_config: a --set value that is not JSON became a string holding invalid UTF-8,
+// and writing the config out (config.json) threw nlohmann's type_error (exit 1).
+TEST(ConfigNodeTest, SetValuesMustBeValidUtf8) {
+  auto doc = ConfigDocument::FromText(R"({"a": 1})", "x.json");
+  EXPECT_EQ(ErrorOf([&] { doc.ApplySet("name=caf\xff"); }),
+            "--set name: the value is not valid UTF-8");
+  EXPECT_EQ(ErrorOf([&] { doc.ApplySet("name=\xc0\xaf"); }),  // overlong '/'
+            "--set name: the value is not valid UTF-8");
+  doc.ApplySet("name=caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x88");  // café € 📈
+  EXPECT_EQ(doc.Root().At("name").String(), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x88");
+  EXPECT_NO_THROW((void)doc.Pretty());
+}
+
 TEST(ConfigNodeTest, DuplicateKeysAreErrors) {
   EXPECT_EQ(ErrorOf([] {
               (void)ConfigDocument::FromText(R"({"x": {"fill": "close", "fill": "next_open"}})",

@@ -21,7 +21,10 @@ class OutputDir {
   /// directory, when it exists and `replace` is false; when replacing it is not allowed: not a
   /// directory, a symbolic link, without the marker, `/`, the home directory, the current
   /// directory, one of `protect`, or a directory holding any of these.
-  OutputDir(std::string target, bool replace, std::vector<std::filesystem::path> protect = {});
+  /// `pick_free_name` (default directory names): when another run took `target` meanwhile,
+  /// Commit moves the outputs to `target-2`, `target-3`, ... instead of failing.
+  OutputDir(std::string target, bool replace, std::vector<std::filesystem::path> protect = {},
+            bool pick_free_name = false);
   /// Removes the staging directory (and the parent directories Begin created) unless committed.
   ~OutputDir();
   OutputDir(const OutputDir&) = delete;
@@ -48,6 +51,7 @@ class OutputDir {
   std::filesystem::path target_;  // absolute, normalised
   std::filesystem::path staging_;
   bool replace_ = false;
+  bool pick_free_name_ = false;
   bool committed_ = false;
   std::vector<std::filesystem::path> protect_;
   std::vector<std::filesystem::path> created_parents_;  // innermost first

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ballast/data/series.hpp"
@@ -33,6 +34,10 @@ struct ImportResult {
 /// invalid row (unless skipping), a missing required column, or a symbol found in two files.
 [[nodiscard]] ImportResult ImportCsvFiles(const std::vector<std::string>& paths,
                                           const ImportOptions& options);
+/// The same for one file's text already in memory (`name` stands for the file in messages and,
+/// for per-symbol files, gives the symbol).
+[[nodiscard]] ImportResult ImportCsvText(const std::string& name, std::string_view text,
+                                         const ImportOptions& options);
 
 /// Reads a whole file, gunzipping it when it is gzip-compressed.
 [[nodiscard]] std::string ReadMaybeGzip(const std::string& path);

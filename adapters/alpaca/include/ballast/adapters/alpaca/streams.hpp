@@ -82,7 +82,6 @@ class TradeStream {
   void OnClosed(const std::string& reason, int http_status);
 
   struct Timer;
-  boost::asio::io_context& io_;
   net::Url url_;
   Credentials credentials_;
   Handlers h_;
@@ -129,7 +128,6 @@ class DataStream {
   void Watchdog();
 
   struct Timers;
-  boost::asio::io_context& io_;
   net::Url url_;
   Credentials credentials_;
   std::vector<std::string> symbols_;
