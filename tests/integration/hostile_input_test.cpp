@@ -246,6 +246,21 @@ TEST(HostileImportTest, DataInfoDescribesEmptySymbolsAndEscapesJson) {
   const auto j = nlohmann::json::parse(r.out);  // throws if not valid JSON
   EXPECT_EQ(j["path"], store);
   EXPECT_EQ(j["symbols"][0]["first"], "2020-01-02");
+  // A symbol without rows (another tool wrote it) has no dates, not 1970-01-01.
+  auto empty = data::LoadSeries(store, {"A"}, std::nullopt, std::nullopt);
+  empty[0].symbol = "EMPTY";
+  for (auto* col :
+       {&empty[0].open, &empty[0].high, &empty[0].low, &empty[0].close, &empty[0].volume})
+    col->clear();
+  empty[0].time.clear();
+  data::WriteStore(dir / "empty.h5", empty, false);
+  const auto text = RunCli({"data", "info", dir / "empty.h5"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.out.find("1970"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("no bars"), std::string::npos) << text.out;
+  const auto json = nlohmann::json::parse(RunCli({"data", "info", dir / "empty.h5", "--json"}).out);
+  EXPECT_TRUE(json["symbols"][0]["first"].is_null());
+  EXPECT_EQ(json["symbols"][0]["rows"], 0);
 }
 
 TEST(HostileFetchTest, SymbolsThatAreNotTickersAreRefusedBeforeAnyRequest) {

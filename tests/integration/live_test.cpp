@@ -311,6 +311,8 @@ TEST(LiveAlpaca, AuthFailureIsFatalWithAClearMessageAndNoSecret) {
   EXPECT_NE(r.err.find("APCA_API_KEY_ID"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find(o.secret), std::string::npos);
   EXPECT_EQ(fake.Posts(), 0u);
+  // Refused before anything was created: no session directory, no journal.
+  EXPECT_FALSE(std::filesystem::exists(dir / "s"));
 }
 
 /// A test CA and a server certificate it signs for `san` (e.g. "IP:127.0.0.1"), made with the

@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
 
 #include <boost/asio/io_context.hpp>
@@ -201,6 +202,7 @@ class Session {
   // Set-up.
   void Load();
   void ConnectBroker();
+  void Open();
   void LoadPrices(Days today);
   void Reconcile();
   void Recover(Days today);
@@ -222,6 +224,8 @@ class Session {
   // Outputs.
   void Log(std::string_view kind, std::string fields,
            spdlog::level::level_enum level = spdlog::level::info);
+  static std::string EventLine(Timestamp at, std::string_view kind, const std::string& fields);
+  std::vector<std::tuple<Timestamp, std::string, std::string>> early_events_;
   void FlushKernelEvents();
   void TrackSignals(const std::vector<JournalOrder>& planned);
   void SettleSignals(Days today);
@@ -287,13 +291,21 @@ class Session {
 void Session::Log(std::string_view kind, std::string fields, spdlog::level::level_enum level) {
   fields = Redact(fields);  // events, journal and log: a broker's echo of our keys stops here
   const Timestamp now = Now();
-  std::string line = R"({"time":")" + alpaca::FormatRfc3339(now) + R"(","type":)";
+  if (events_file_.is_open()) {
+    events_file_ << EventLine(now, kind, fields) << '\n' << std::flush;
+  } else {
+    early_events_.emplace_back(now, std::string(kind), fields);  // written once Open() runs
+  }
+  if (journal_) journal_->Event(now, kind, "{" + fields + "}");
+  spdlog::log(level, "{}: {}", kind, fields);
+}
+
+std::string Session::EventLine(Timestamp at, std::string_view kind, const std::string& fields) {
+  std::string line = R"({"time":")" + alpaca::FormatRfc3339(at) + R"(","type":)";
   AppendJsonString(line, kind);
   if (!fields.empty()) line += "," + fields;
   line += "}";
-  if (events_file_) events_file_ << line << '\n' << std::flush;
-  if (journal_) journal_->Event(now, kind, "{" + fields + "}");
-  spdlog::log(level, "{}: {}", kind, fields);
+  return line;
 }
 
 void Session::AppendTrade(Timestamp at, std::string_view coid, std::string_view symbol,
@@ -401,7 +413,6 @@ void Session::Load() {
   // are created: a run refused for missing keys leaves nothing behind.
   creds_ = alpaca::LoadCredentials(o_.env_file);
   out_ = o_.out_dir.empty() ? "runs/live-" + backtests::Slug(cfg_.name) : o_.out_dir;
-  fs::create_directories(out_);
   // Client order ids: a hash of the portfolio's name, so they stay stable across config edits
   // and restarts and say nothing about the account.
   std::uint32_t h = 2166136261u;
@@ -410,9 +421,6 @@ void Session::Load() {
     h *= 16777619u;
   }
   tag_ = fmt::format("bl{:08x}", h);
-  journal_ = std::make_unique<Journal>(o_.journal_path.empty() ? out_ + "/journal.sqlite"
-                                                               : o_.journal_path);
-  events_file_.open(out_ + "/events.jsonl", std::ios::app);
   symbols_ = cfg_.strategy.symbols;
   tradable_ = symbols_.size();
   if (!cfg_.benchmark.empty()) {
@@ -425,6 +433,20 @@ void Session::Load() {
     }
   }
   targets_.assign(tradable_, kNaN);
+}
+
+void Session::Open() {
+  // The session directory and the journal exist only once the broker has accepted us.
+  fs::create_directories(out_);
+  journal_ = std::make_unique<Journal>(o_.journal_path.empty() ? out_ + "/journal.sqlite"
+                                                               : o_.journal_path);
+  events_file_.open(out_ + "/events.jsonl", std::ios::app);
+  for (const auto& [at, kind, fields] : early_events_) {
+    events_file_ << EventLine(at, kind, fields) << '\n';
+    journal_->Event(at, kind, "{" + fields + "}");
+  }
+  events_file_ << std::flush;
+  early_events_.clear();
   if (auto t = journal_->State("targets")) {
     std::size_t i = 0, pos = 0;
     while (i < tradable_ && pos <= t->size()) {
@@ -1356,6 +1378,7 @@ void Session::WatchStop() {
 int Session::Run() {
   Load();
   ConnectBroker();
+  Open();
   if (!Sim()) {
     trades_ = std::make_unique<alpaca::TradeStream>(
         io_, live_.endpoints, creds_,
