@@ -16,6 +16,8 @@ inline std::vector<data::SymbolSeries> Bars(const char* last_day,
                           *ParseIsoDate(last_day));
 }
 
+/// The portfolio the live tests trade; `cash_buffer` 0 so weights land exactly on target (the
+/// buffer has its own test).
 inline std::string Config(const testkit::TempDir& dir, const std::string& extra_live = "") {
   const std::string path = dir / "portfolio.json";
   testkit::WriteFile(path, R"({
@@ -26,6 +28,9 @@ inline std::string Config(const testkit::TempDir& dir, const std::string& extra_
   "strategy": {"type": "calendar", "frequency": "monthly", "on": "first", "targets": {"SPY": 0.6, "AGG": 0.4}},
   "execution": {"fill": "close", "commission": {"model": "none"}, "slippage_bps": 0},
   "live": {"fill_timeout_seconds": 10, "history_days": 60)" +
+                               (extra_live.find("cash_buffer") == std::string::npos
+                                    ? std::string(R"(, "cash_buffer": 0)")
+                                    : std::string()) +
                                extra_live + R"(}
 })");
   return path;

@@ -74,6 +74,7 @@ struct FakeAlpaca::Impl {
   std::vector<OrderView> orders;
   std::vector<std::string> held;  // client order ids waiting for ReleaseFills
   std::size_t posts = 0;
+  std::size_t cancels = 0;  // DELETE /v2/orders/{id} requests
   std::map<std::string, std::size_t> requests;
   std::vector<std::string> received;
   int rest_calls = 0;
@@ -146,9 +147,12 @@ struct FakeAlpaca::Impl {
 
   /// Fills `v` at the symbol's last close (under mu).
   void Fill(OrderView& v) {
-    const double px = LastClose(v.symbol);
+    double px = LastClose(v.symbol);
     const double sign = v.side == "buy" ? 1.0 : -1.0;
     auto exec = [&](double q, const std::string& event) {
+      if (event == "fill" && o.partial_fills && o.second_fill_premium != 0.0) {
+        px *= 1.0 + o.second_fill_premium;  // the second execution at another price
+      }
       v.filled_avg_price = (v.filled_avg_price * v.filled_qty + px * q) / (v.filled_qty + q);
       v.filled_qty += q;
       positions[v.symbol] += sign * q;
@@ -264,7 +268,7 @@ struct FakeAlpaca::Impl {
           {"cash", Dec(cash)},
           {"equity", Dec(equity)},
           {"portfolio_value", Dec(equity)},
-          {"buying_power", Dec(std::max(cash, 0.0))},
+          {"buying_power", Dec(std::max(cash * (1.0 - o.buying_power_haircut), 0.0))},
           {"daytrade_count", "0"},
           {"trading_blocked", false},
           {"account_blocked", false},
@@ -287,7 +291,7 @@ struct FakeAlpaca::Impl {
     } else if (path == "/v2/clock") {
       res.body() =
           json{{"timestamp", alpaca::FormatRfc3339(NowTs())},
-               {"is_open", true},
+               {"is_open", o.market_open},
                {"next_open",
                 alpaca::FormatRfc3339(live::NyLocalToUtc(today + std::chrono::days(1), 570))},
                {"next_close", alpaca::FormatRfc3339(live::NyLocalToUtc(today, 960))}}
@@ -335,6 +339,27 @@ struct FakeAlpaca::Impl {
       }
       const std::string symbol = body["symbol"];
       const double qty = Num(body["qty"]);
+      if (!(qty > 0.0)) {
+        return error(http::status::unprocessable_entity, 40010000, "qty must be > 0");
+      }
+      if (o.strict_buying_power) {
+        // As Alpaca: a fractional order is at least $1, and buys need cash now; unfilled sells
+        // bring none, and open buys hold theirs.
+        const double notional = qty * LastClose(symbol);
+        if (std::floor(qty) != qty && notional < 1.0) {
+          return error(http::status::forbidden, 40310000, "cost basis must be >= 1");
+        }
+        double reserved = 0.0;
+        for (const auto& w : orders) {
+          if (w.side == "buy" && (w.status == "accepted" || w.status == "partially_filled"))
+            reserved += (w.qty - w.filled_qty) * LastClose(w.symbol);
+        }
+        const double power = cash * (1.0 - o.buying_power_haircut) - reserved;
+        if (body["side"] == "buy" && notional > power) {
+          return error(http::status::forbidden, 40310000, "insufficient buying power",
+                       json{{"buying_power", Dec(power)}, {"cost_basis", Dec(notional)}});
+        }
+      }
       if (o.reject_symbols.count(symbol)) {
         return error(
             http::status::forbidden, 40310000, "insufficient buying power",
@@ -362,8 +387,13 @@ struct FakeAlpaca::Impl {
       cv.notify_all();
     } else if (path.rfind("/v2/orders/", 0) == 0 && req.method() == http::verb::delete_) {
       const std::string id = path.substr(11);
+      ++cancels;
       for (auto& v : orders) {
         if (v.id == id && v.status != "filled" && v.status != "canceled") {
+          if (o.ignore_cancels) {  // accepted (204), but the order stays open: no confirmation
+            res.result(http::status::no_content);
+            return res;
+          }
           v.status = "canceled";
           Update(v, "canceled", 0, 0);
           held.erase(std::remove(held.begin(), held.end(), v.client_order_id), held.end());
@@ -442,12 +472,16 @@ struct FakeAlpaca::Impl {
       std::lock_guard lock(mu);
       received.push_back("trade_stream " + auth);
       ++trade_conns;
+      if (o.refuse_trade_stream < 0 || trade_conns <= o.refuse_trade_stream) return;  // closed
     }
     const bool new_form = a.value("action", "") == "auth";
     const std::string key = new_form ? a.value("key", "") : a["data"].value("key_id", "");
     const std::string secret = new_form ? a.value("secret", "") : a["data"].value("secret_key", "");
     const bool ok = !o.bad_keys && key == o.key_id && secret == o.secret;
     ws.binary(true);  // the paper stream sends binary frames even for JSON
+    if (o.greet_trade_stream) {
+      ws.write(asio::buffer(std::string(R"([{"T":"success","msg":"connected"}])")));
+    }
     if (o.new_auth_reply && ok) {
       ws.write(asio::buffer(std::string(R"([{"T":"success","msg":"authenticated"}])")));
     } else {
@@ -744,6 +778,11 @@ double FakeAlpaca::Cash() const {
 std::size_t FakeAlpaca::Posts() const {
   std::lock_guard lock(impl_->mu);
   return impl_->posts;
+}
+
+std::size_t FakeAlpaca::Cancels() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->cancels;
 }
 
 std::size_t FakeAlpaca::Requests(const std::string& prefix) const {

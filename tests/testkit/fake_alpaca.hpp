@@ -38,6 +38,7 @@ struct FakeAlpacaOptions {
   int drop_trade_stream_after = 0;  ///< close the trade stream after N updates (first time only)
   int data_406_first = 0;           ///< the first N data-stream connections get error 406
   bool new_auth_reply = false;      ///< answer trade-stream auth in the data stream's array form
+  bool greet_trade_stream = false;  ///< send {"T":"success","msg":"connected"} before the reply
   /// The first N accepted POST /v2/orders place the order, then close the connection without a
   /// reply (the client cannot know whether it was placed).
   int lose_post_replies = 0;
@@ -53,6 +54,19 @@ struct FakeAlpacaOptions {
   /// Bar pages never end: each page's token alternates between two values ("loop"), or every
   /// page is empty with a fresh token ("empty").
   std::string endless_bars;
+  /// Live safety (issue 14). Buys beyond the cash there is now (unfilled sells bring none, open
+  /// buys hold theirs) are 403 "insufficient buying power"; fractional orders under $1 are 403.
+  bool strict_buying_power = false;
+  /// Buying power is this fraction below cash (a broker's own margin of safety).
+  double buying_power_haircut = 0.0;
+  /// DELETE /v2/orders/{id} answers 204 but the order stays open (no cancel confirmation).
+  bool ignore_cancels = false;
+  /// GET /v2/clock says is_open.
+  bool market_open = true;
+  /// The first N trade-stream connections are closed before authentication (-1: all).
+  int refuse_trade_stream = 0;
+  /// With partial_fills: the second execution's price over the first's (0.01 = 1 % higher).
+  double second_fill_premium = 0.0;
 
   /// TLS: with a certificate chain and key (PEM), the server speaks only https/wss.
   std::string tls_cert_file, tls_key_file;
@@ -88,6 +102,8 @@ class FakeAlpaca {
   /// POST /v2/orders requests received (accepted or not).
   [[nodiscard]] std::size_t Posts() const;
   [[nodiscard]] std::size_t Requests(const std::string& path_prefix) const;
+  /// DELETE /v2/orders/{id} requests received.
+  [[nodiscard]] std::size_t Cancels() const;
   /// Every request line and websocket message received, for "the secret is never sent in clear
   /// to a log" style checks.
   [[nodiscard]] std::vector<std::string> Received() const;

@@ -281,6 +281,10 @@ bool ParseTradeFrame(std::string_view frame, TradeMessage& m, ParseError& e) {
   object data;
   if (o.at_key("data").get_object().get(data) != simdjson::SUCCESS) {
     const std::string t = StringField(o, "T");
+    if (t == "success" && StringField(o, "msg") == "connected") {
+      m.kind = TradeMessage::Kind::kOther;  // the greeting before authentication, not its answer
+      return true;
+    }
     if (t == "success" || t == "error") {
       m.kind = TradeMessage::Kind::kAuthorization;
       m.status = StringField(o, "msg") == "authenticated" ? "authorized" : "unauthorized";

@@ -86,7 +86,7 @@ constexpr const char* kOrderColumns =
 
 bool IsTerminalState(std::string_view s) noexcept {
   return s == "filled" || s == "canceled" || s == "expired" || s == "rejected" || s == "denied" ||
-         s == "dry_run" || s == "abandoned" || s == "done_for_day";
+         s == "dry_run" || s == "abandoned" || s == "done_for_day" || s == "skipped";
 }
 
 Journal::Journal(const std::string& path) : path_(path) {
@@ -105,7 +105,8 @@ Journal::~Journal() = default;
 
 std::optional<JournalCycle> Journal::LastCycle() {
   sqlite::Stmt s(*db_,
-                 "SELECT id, session_day, state, reason FROM cycles ORDER BY id DESC LIMIT 1");
+                 "SELECT id, session_day, state, reason FROM cycles WHERE state != 'dry_run' "
+                 "ORDER BY id DESC LIMIT 1");
   if (!s.Step()) return std::nullopt;
   JournalCycle c;
   c.id = s.Int(0);
@@ -176,6 +177,11 @@ void Journal::SetOrderProgress(std::string_view id, double filled_qty, double av
   s.Bind(1, filled_qty).Bind(2, avg_price).Bind(3, id).Step();
 }
 
+void Journal::SetOrderQty(std::string_view id, double qty) {
+  sqlite::Stmt s(*db_, "UPDATE orders SET qty = ? WHERE client_order_id = ?");
+  s.Bind(1, qty).Bind(2, id).Step();
+}
+
 bool Journal::RecordFill(const JournalFill& f) {
   sqlite::Stmt s(*db_,
                  "INSERT OR IGNORE INTO fills(exec_key, client_order_id, symbol, side, qty, price, "
@@ -233,6 +239,13 @@ std::vector<JournalFill> Journal::Fills() {
 
 double Journal::FilledQty(std::string_view id) {
   sqlite::Stmt s(*db_, "SELECT COALESCE(SUM(qty), 0) FROM fills WHERE client_order_id = ?");
+  s.Bind(1, id);
+  return s.Step() ? s.Real(0) : 0.0;
+}
+
+double Journal::FilledNotional(std::string_view id) {
+  sqlite::Stmt s(*db_,
+                 "SELECT COALESCE(SUM(qty * price), 0) FROM fills WHERE client_order_id = ?");
   s.Bind(1, id);
   return s.Step() ? s.Real(0) : 0.0;
 }

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <tuple>
 #include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
@@ -55,8 +56,21 @@ struct LiveConfig {
   int metrics_port = 0;
   bool confirm_live = false;
   double stale_data_s = 120.0;
+  /// Fraction of equity left in cash when buys are sized to the broker's cash (market orders
+  /// fill at a price not known when they are sent).
+  double cash_buffer = 0.002;
+  /// How long a cycle waits for the trade stream before deferring its orders.
+  double stream_connect_s = 60.0;
+  /// Service mode: a deferred cycle is retried this often until the session's close.
+  double retry_s = 60.0;
   RiskLimits risk;
 };
+
+// Whether the broker's order under our client order id is the order we mean to send.
+bool SameOrder(const alpaca::OrderInfo& b, const JournalOrder& o) {
+  return b.symbol == o.symbol && b.side == o.side &&
+         (b.qty <= 0.0 || std::abs(b.qty - o.qty) <= 1e-6 * std::max(1.0, o.qty));
+}
 
 bool IsAlpacaHost(std::string_view url, std::string_view host) {
   return url.find(std::string("://").append(host)) != std::string_view::npos;
@@ -87,7 +101,17 @@ LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o) {
   }
   if (auto l = root.Find("live")) {
     l->ExpectKeys({"check_time", "history_days", "fill_timeout_seconds", "metrics_port",
-                   "confirm_live", "stale_data_seconds", "risk"});
+                   "confirm_live", "stale_data_seconds", "cash_buffer", "stream_connect_seconds",
+                   "retry_seconds", "risk"});
+    c.cash_buffer = l->NumberOr("cash_buffer", c.cash_buffer);
+    if (!(c.cash_buffer >= 0.0 && c.cash_buffer < 0.5))
+      l->At("cash_buffer").Fail("a fraction of equity in [0, 0.5)");
+    c.stream_connect_s = l->NumberOr("stream_connect_seconds", c.stream_connect_s);
+    if (!(c.stream_connect_s >= 1.0 && c.stream_connect_s <= 3600.0))
+      l->At("stream_connect_seconds").Fail("seconds from 1 to 3600");
+    c.retry_s = l->NumberOr("retry_seconds", c.retry_s);
+    if (!(c.retry_s >= 1.0 && c.retry_s <= 3600.0))
+      l->At("retry_seconds").Fail("seconds from 1 to 3600");
     if (auto t = l->Find("check_time")) {
       const std::string s = t->String();
       int h = -1, m = -1;
@@ -206,18 +230,39 @@ class Session {
   void LoadPrices(Days today);
   void Reconcile();
   void Recover(Days today);
+  void CarryDeferred(Days today);
   // One cycle.
   /// `blocking` (--once): waits for fills here. Otherwise (service) returns after sending and a
   /// timer finishes the cycle, so the io_context is never run from inside one of its handlers.
   int Cycle(bool force, bool blocking);
   int FinishCycle(std::int64_t cycle_id, bool timed_out);
   std::optional<boost::asio::steady_timer> finish_timer_;
-  void SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned, std::size_t row);
-  void Send(JournalOrder& o);
+  void SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned, std::size_t row,
+                  bool blocking);
+  /// The planned orders as the broker will take them (rounded, dust dropped, buys fit the cash).
+  std::vector<Order> Sendable(std::vector<Order> queued);
+  [[nodiscard]] double RoundQty(double qty) const;
+  /// What buys may spend given `cash`: margin's borrowing, less live.cash_buffer of equity.
+  [[nodiscard]] double BuyingPower(double cash) const;
+  /// Buys wait for the sells that fund them (Alpaca counts no unfilled sell as buying power).
+  std::vector<JournalOrder> pending_buys_;
+  void SendPendingBuys();
+  [[nodiscard]] bool SellsOpen() const;
+  /// `resized`: this is the one resend after a buying-power refusal.
+  void Send(JournalOrder& o, bool resized = false);
+  /// Rejects `o` (journal, event, order manager) when the broker's order under its client order
+  /// id is a different order; false when it is the same.
+  bool RefuseForeign(JournalOrder& o, const alpaca::OrderInfo& broker_order);
   void OnTradeUpdate(const alpaca::TradeMessage& m);
+  /// Books one execution. `cumulative`: the order's filled quantity after it, as the broker
+  /// reports it (< 0 when unknown); only what goes beyond the journal's fills is booked.
   void ApplyFill(const std::string& coid, const std::string& symbol, Side side, double qty,
-                 double price, Timestamp at, const std::string& exec_key);
-  bool WaitForOrders(double timeout_s);
+                 double price, Timestamp at, const std::string& exec_key, double cumulative);
+  /// Price of the quantity an order filled beyond what the journal holds, from the broker's
+  /// cumulative quantity and average price (not the average itself).
+  double NewFillPrice(const std::string& coid, double cumulative, double cumulative_avg,
+                      double fallback);
+  bool WaitForOrders(double timeout_s, bool sells_only = false);
   void PollOpenOrders();
   void CancelOpen(std::string_view reason);
   bool KillSwitch() const;
@@ -237,6 +282,9 @@ class Session {
   OpsReply Ops(std::string_view path);
   // Service mode.
   void ScheduleNext();
+  /// One scheduled (or forced) cycle, errors logged; a deferred one is retried every
+  /// live.retry_seconds until the session's close.
+  void RunScheduledCycle(bool force, bool blocking);
   void WatchStop();
 
   [[nodiscard]] std::string Coid(std::int64_t cycle, Days day, const std::string& symbol) const {
@@ -274,7 +322,8 @@ class Session {
   std::vector<double> targets_;               // last target weights (NaN = none)
   std::map<std::string, JournalOrder> open_;  // by client order id, this process
   std::map<std::string, OrderId> engine_ids_;
-  QueueVenue venue_;  // before orders_, which refers to it
+  std::map<std::string, Timestamp> cancel_requested_;  // by client order id: when we last asked
+  QueueVenue venue_;                                   // before orders_, which refers to it
   std::unique_ptr<OrderManager> orders_;
   std::unique_ptr<Ledger> ledger_;
   RunRecord record_;
@@ -440,6 +489,15 @@ void Session::Open() {
   fs::create_directories(out_);
   journal_ = std::make_unique<Journal>(o_.journal_path.empty() ? out_ + "/journal.sqlite"
                                                                : o_.journal_path);
+  // Client order ids carry a part drawn once per journal, so two sessions of the same portfolio
+  // on one account (another --out, another machine) never share an id.
+  auto scope = journal_->State("coid_scope");
+  if (!scope) {
+    std::random_device rd;
+    scope = fmt::format("{:04x}", rd() & 0xffffu);
+    journal_->SetState("coid_scope", *scope);
+  }
+  tag_ += *scope;
   events_file_.open(out_ + "/events.jsonl", std::ios::app);
   for (const auto& [at, kind, fields] : early_events_) {
     events_file_ << EventLine(at, kind, fields) << '\n';
@@ -621,12 +679,20 @@ void Session::Recover(Days today) {
     if (!Sim()) b = rest_->GetOrderByClientId(o.client_order_id);
     JsonFields f;
     f.Add("client_order_id", o.client_order_id).Add("journal_state", o.state);
+    if (b && !SameOrder(*b, o)) {
+      journal_->SetOrderState(o.client_order_id, "abandoned", {},
+                              "the broker's order under this id is a different order");
+      f.Add("broker_status", b->status).Add("action", "abandoned_foreign");
+      Log("order_recovered", f.Take(), spdlog::level::warn);
+      continue;
+    }
     if (b) {
       // Fills the broker made while we were away: already in its positions, journal them.
       const double known = journal_->FilledQty(o.client_order_id);
       if (b->filled_qty > known + 1e-9) {
         const double qty = b->filled_qty - known;
-        const double px = b->filled_avg_price > 0.0 ? b->filled_avg_price : o.ref_price;
+        const double px =
+            NewFillPrice(o.client_order_id, b->filled_qty, b->filled_avg_price, o.ref_price);
         journal_->RecordFill(JournalFill{
             fmt::format("recovered-{}-{}", o.client_order_id, b->filled_qty), o.client_order_id,
             o.symbol, o.side, qty, px, 0.0, b->updated_at ? b->updated_at : Now()});
@@ -661,14 +727,38 @@ void Session::Recover(Days today) {
   }
 }
 
+void Session::CarryDeferred(Days today) {
+  // A decision of an earlier session whose orders never left (deferred all day: stream down,
+  // market closed) is not a rebalance done: its period is decided again today.
+  const auto last = journal_->LastCycle();
+  if (!last || last->day >= today || last->state != "planned") return;
+  const auto before = journal_->State("decision_before").value_or("");
+  journal_->SetState("last_decision_day", before);
+  journal_->SetCycleState(last->id, "carried",
+                          fmt::format("orders not sent on {}; decided again on {}",
+                                      FormatDate(last->day), FormatDate(today)));
+  JsonFields f;
+  f.Add("cycle", last->id)
+      .Add("from", FormatDate(last->day))
+      .Add("to", FormatDate(today))
+      .Add("last_decision_day", before);
+  Log("rebalance_carried", f.Take(), spdlog::level::warn);
+}
+
 bool Session::KillSwitch() const {
   if (o_.kill != nullptr && o_.kill->load()) return true;
   return !live_.risk.kill_switch_file.empty() && fs::exists(live_.risk.kill_switch_file);
 }
 
 void Session::CancelOpen(std::string_view reason) {
+  const Timestamp now = Now();
   for (auto& [coid, o] : open_) {
     if (o.broker_id.empty() || Sim()) continue;
+    // One request per order; asked again only if the broker has not confirmed in 30 s (the
+    // service checks the kill switch ten times a second).
+    auto [it, fresh] = cancel_requested_.try_emplace(coid, now);
+    if (!fresh && now - it->second < 30'000'000'000LL) continue;
+    it->second = now;
     const bool ok = rest_->CancelOrder(o.broker_id);
     JsonFields f;
     f.Add("client_order_id", coid).Add("reason", reason).Add("accepted", ok);
@@ -692,7 +782,15 @@ double Session::Drift() const {
 }
 
 void Session::ApplyFill(const std::string& coid, const std::string& symbol, Side side, double qty,
-                        double price, Timestamp at, const std::string& exec_key) {
+                        double price, Timestamp at, const std::string& exec_key,
+                        double cumulative) {
+  // One booking per execution whatever route reports it (stream, poll, recovery): besides the
+  // execution key, the order's cumulative filled quantity says what is new.
+  if (cumulative >= 0.0) {
+    const double fresh = cumulative - journal_->FilledQty(coid);
+    if (fresh <= 1e-9 * std::max(1.0, cumulative)) return;
+    qty = std::min(qty, fresh);
+  }
   if (!journal_->RecordFill(
           JournalFill{exec_key, coid, symbol, std::string(ToString(side)), qty, price, 0.0, at})) {
     return;  // already booked (a duplicate update, or recovered earlier)
@@ -726,6 +824,17 @@ void Session::ApplyFill(const std::string& coid, const std::string& symbol, Side
   }
 }
 
+double Session::NewFillPrice(const std::string& coid, double cumulative, double cumulative_avg,
+                             double fallback) {
+  if (!(cumulative_avg > 0.0)) return fallback;
+  const double known = journal_->FilledQty(coid);
+  const double fresh = cumulative - known;
+  if (!(fresh > 1e-12)) return cumulative_avg;
+  const double px = (cumulative * cumulative_avg - journal_->FilledNotional(coid)) / fresh;
+  // Rounding in the broker's average can make a tiny remainder's price absurd: keep it sane.
+  return std::isfinite(px) && px > 0.0 ? px : cumulative_avg;
+}
+
 void Session::OnTradeUpdate(const alpaca::TradeMessage& m) {
   const std::string& coid = m.order.client_order_id;
   const auto it = open_.find(coid);
@@ -739,7 +848,8 @@ void Session::OnTradeUpdate(const alpaca::TradeMessage& m) {
     f.Add("qty", m.qty).Add("price", m.price).Add("filled_qty", m.order.filled_qty);
     ApplyFill(
         coid, m.order.symbol, side, m.qty, m.price, m.timestamp ? m.timestamp : Now(),
-        !m.execution_id.empty() ? m.execution_id : fmt::format("{}-{}", coid, m.order.filled_qty));
+        !m.execution_id.empty() ? m.execution_id : fmt::format("{}-{}", coid, m.order.filled_qty),
+        m.order.filled_qty > 0.0 ? m.order.filled_qty : -1.0);
     journal_->SetOrderProgress(coid, m.order.filled_qty, m.order.filled_avg_price);
   }
   std::string state;
@@ -765,13 +875,32 @@ void Session::OnTradeUpdate(const alpaca::TradeMessage& m) {
     }
     if (state == "rejected") ++m_.orders_rejected;
     if (IsTerminalState(state)) open_.erase(it);
+    if (IsTerminalState(state) && !pending_buys_.empty() && !SellsOpen()) SendPendingBuys();
   }
   Log("trade_update", f.Take(), m.event == "rejected" ? spdlog::level::warn : spdlog::level::info);
 }
 
-void Session::Send(JournalOrder& o) {
-  // Look before sending: a previous attempt may have reached the broker.
+bool Session::RefuseForeign(JournalOrder& o, const alpaca::OrderInfo& b) {
+  if (SameOrder(b, o)) return false;
+  const std::string why =
+      fmt::format("client order id taken at the broker by a different order ({} {} {})", b.side,
+                  JsonNumber(b.qty), b.symbol);
+  journal_->SetOrderState(o.client_order_id, "rejected", {}, why);
+  o.state = "rejected";
+  ++m_.orders_rejected;
+  JsonFields f;
+  f.Add("client_order_id", o.client_order_id).Add("reason", why);
+  Log("order_rejected", f.Take(), spdlog::level::warn);
+  const auto id = engine_ids_.find(o.client_order_id);
+  if (id != engine_ids_.end()) orders_->OnOrderRejected(id->second, "client_order_id_taken", Now());
+  return true;
+}
+
+void Session::Send(JournalOrder& o, bool resized) {
+  // Look before sending: a previous attempt may have reached the broker. What is found is
+  // adopted only when it is this order (same symbol, side and quantity).
   if (auto existing = rest_->GetOrderByClientId(o.client_order_id)) {
+    if (RefuseForeign(o, *existing)) return;
     journal_->SetOrderState(o.client_order_id, "sent", existing->id);
     o.state = "sent";
     o.broker_id = existing->id;
@@ -797,6 +926,7 @@ void Session::Send(JournalOrder& o) {
         .Add("detail", r.error.message);
     Log(duplicate ? "order_duplicate" : "order_uncertain", f.Take(), spdlog::level::warn);
     if (auto existing = rest_->GetOrderByClientId(o.client_order_id)) {
+      if (RefuseForeign(o, *existing)) return;
       r.kind = alpaca::PostOutcome::Kind::kAccepted;
       r.order = *existing;
     } else if (duplicate) {
@@ -823,6 +953,28 @@ void Session::Send(JournalOrder& o) {
     Log("order_sent", f.Add("broker_id", r.order.id).Take());
     return;
   }
+  if (r.kind == alpaca::PostOutcome::Kind::kRejected && r.status == 403 && o.side == "buy" &&
+      !resized && r.error.message.find("buying power") != std::string::npos) {
+    // Once: resize to what the broker says it will buy now (less the cash buffer) and resend.
+    // The refused POST placed nothing, so the client order id is still free.
+    const auto account = rest_->GetAccount();
+    const double power = account.buying_power > 0.0 ? account.buying_power : account.cash;
+    const double qty =
+        RoundQty(std::min(o.qty, (power - live_.cash_buffer * equity_) / o.ref_price));
+    JsonFields rf;
+    rf.Add("client_order_id", o.client_order_id)
+        .Add("qty", o.qty)
+        .Add("new_qty", qty)
+        .Add("buying_power", power);
+    Log("order_resized", rf.Take(), spdlog::level::warn);
+    if (qty > 0.0 && qty < o.qty &&
+        (cfg_.shares == ShareMode::kWhole || qty * o.ref_price >= 1.0)) {
+      o.qty = qty;
+      journal_->SetOrderQty(o.client_order_id, qty);
+      Send(o, /*resized=*/true);
+      return;
+    }
+  }
   ++m_.orders_rejected;
   const std::string why =
       r.kind == alpaca::PostOutcome::Kind::kRejected
@@ -837,7 +989,66 @@ void Session::Send(JournalOrder& o) {
   if (id != engine_ids_.end()) orders_->OnOrderRejected(id->second, "broker_rejected", Now());
 }
 
-void Session::SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned, std::size_t row) {
+double Session::RoundQty(double qty) const {
+  if (cfg_.shares == ShareMode::kWhole)
+    return std::floor(qty / cfg_.lot_size + 1e-9) * cfg_.lot_size;
+  return std::floor(qty * 1e9 + 1e-6) / 1e9;  // Alpaca keeps 9 decimals: never round up
+}
+
+double Session::BuyingPower(double cash) const {
+  return cash + (cfg_.max_leverage - 1.0) * equity_ - live_.cash_buffer * equity_;
+}
+
+std::vector<Order> Session::Sendable(std::vector<Order> queued) {
+  // What the broker accepts: quantities rounded down to its precision; a sell of (nearly) the
+  // whole position sells exactly what the broker holds; nothing below its minimum ($1 for a
+  // fractional order) or below min_trade: drift that small is no drift.
+  const double min_notional = std::max(cfg_.shares == ShareMode::kFractional ? 1.0 : 0.0,
+                                       backtests::MakePlannerOptions(cfg_).min_trade_notional);
+  double cash = broker_cash_;
+  std::vector<Order> out;
+  for (auto q : queued) {
+    double qty = RoundQty(q.quantity);
+    if (q.side == Side::kSell) {
+      const double held = broker_qty_[q.symbol];
+      if (qty >= held - 1e-9 * std::max(1.0, held)) qty = held;
+      cash += qty * marks_[q.symbol];
+    }
+    if (!(qty > 0.0) || qty * marks_[q.symbol] < min_notional) {
+      JsonFields f;
+      f.Add("symbol", symbols_[q.symbol])
+          .Add("side", ToString(q.side))
+          .Add("qty", q.quantity)
+          .Add("reason", fmt::format("below the broker's minimum order ({} notional)",
+                                     JsonNumber(min_notional)));
+      Log("order_skipped", f.Take());
+      orders_->OnOrderCanceled(q.id, "below_broker_minimum", Now());
+      continue;
+    }
+    q.quantity = qty;
+    out.push_back(q);
+  }
+  // Buys fit the cash the sells will bring, less live.cash_buffer: a market order fills at a
+  // price not known now, and the broker refuses a buy that exceeds its buying power by a cent.
+  double need = 0.0;
+  for (const auto& q : out) {
+    if (q.side == Side::kBuy) need += q.quantity * marks_[q.symbol];
+  }
+  const double room = BuyingPower(cash);
+  if (need > room && need > 0.0) {
+    const double k = std::max(0.0, room) / need;
+    for (auto& q : out) {
+      if (q.side == Side::kBuy) q.quantity = RoundQty(q.quantity * k);
+    }
+    JsonFields f;
+    f.Add("buy_scale", k).Add("cash_buffer", live_.cash_buffer);
+    Log("buys_scaled_to_cash", f.Take());
+  }
+  return out;
+}
+
+void Session::SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned, std::size_t row,
+                         bool blocking) {
   if (Sim()) {
     // Simulated fills at today's price, through the backtest's fill and cost models.
     sim::SimVenue venue(*panel_,
@@ -895,10 +1106,55 @@ void Session::SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned,
     (void)cycle;
     return;
   }
+  // Sells first; buys go out once they have filled, resized to the cash the broker then has.
+  pending_buys_.clear();
   for (auto& o : planned) {
     if (o.state != "planned") continue;
+    if (o.side == "buy") {
+      pending_buys_.push_back(o);
+      continue;
+    }
     if (stopping_) {
       journal_->SetOrderState(o.client_order_id, "abandoned", {}, "shutdown before sending");
+      continue;
+    }
+    Send(o);
+    if (!IsTerminalState(o.state)) open_[o.client_order_id] = o;
+  }
+  if (poll_after_send_) PollOpenOrders();
+  poll_after_send_ = false;
+  if (pending_buys_.empty()) return;
+  if (SellsOpen() && blocking) WaitForOrders(live_.fill_timeout_s, /*sells_only=*/true);
+  if (!SellsOpen()) SendPendingBuys();  // else the trade update that closes the last sell does
+}
+
+bool Session::SellsOpen() const {
+  return std::any_of(open_.begin(), open_.end(),
+                     [](const auto& kv) { return kv.second.side == "sell"; });
+}
+
+void Session::SendPendingBuys() {
+  auto buys = std::exchange(pending_buys_, {});
+  if (buys.empty()) return;
+  // The cash there is now, after the sells' fills.
+  broker_cash_ = rest_->GetAccount().cash;
+  double need = 0.0;
+  for (const auto& o : buys)
+    need += o.qty * o.ref_price;
+  const double room = BuyingPower(broker_cash_);
+  const double k = need > room && need > 0.0 ? std::max(0.0, room) / need : 1.0;
+  for (auto& o : buys) {
+    if (stopping_) {
+      journal_->SetOrderState(o.client_order_id, "abandoned", {}, "shutdown before sending");
+      continue;
+    }
+    if (k < 1.0) {
+      o.qty = RoundQty(o.qty * k);
+      journal_->SetOrderQty(o.client_order_id, o.qty);
+    }
+    if (!(o.qty > 0.0) || (cfg_.shares == ShareMode::kFractional && o.qty * o.ref_price < 1.0)) {
+      journal_->SetOrderState(o.client_order_id, "skipped", {},
+                              "no cash left for it after the sells");
       continue;
     }
     Send(o);
@@ -933,6 +1189,7 @@ int Session::Cycle(bool force, bool blocking) {
   ledger_ = std::make_unique<Ledger>(tradable_, 0.0, /*allow_borrowing=*/true);
   Reconcile();
   Recover(today);
+  CarryDeferred(today);
   SettleSignals(today);
   const std::size_t row = panel_->Rows() - 1;
   equity_ = ledger_->Equity(marks_);
@@ -951,16 +1208,56 @@ int Session::Cycle(bool force, bool blocking) {
     JsonFields f;
     f.Add("cycle", cycle_id).Add("orders", static_cast<std::uint64_t>(planned.size()));
     Log("cycle_resumed", f.Take());
+    if (o_.dry_run) {
+      // A dry run looks; it never changes what the real run will resume.
+      WriteStatus("dry_run");
+      return kLiveOk;
+    }
+  }
+  if (!trading_day && !force && !resumed) {
+    JsonFields f;
+    f.Add("day", FormatDate(today)).Add("reason", "NYSE closed");
+    Log("cycle_skipped", f.Take());
+    WriteStatus("market_closed");
+    return kLiveOk;
+  }
+  // Market orders are never sent while the market is closed (the broker's clock decides, not
+  // the calendar): nothing is decided, so the next check in market hours decides (or resumes).
+  if (!clock.is_open && !o_.dry_run) {
+    JsonFields f;
+    f.Add("day", FormatDate(today))
+        .Add("reason", "market closed")
+        .Add("next_open", clock.next_open ? alpaca::FormatRfc3339(clock.next_open) : "");
+    Log("cycle_deferred", f.Take(), spdlog::level::warn);
+    if (!o_.quiet) {
+      std::cerr << fmt::format(
+          "market closed (next open {}): nothing sent; run during market hours{}\n",
+          clock.next_open ? alpaca::FormatRfc3339(clock.next_open) : "unknown",
+          resumed ? " to send the resumed cycle" : "");
+    }
+    WriteStatus("market_closed");
+    return kLiveIncomplete;
+  }
+  if (resumed && KillSwitch()) {
+    // The kill switch stops resumed orders as it stops fresh ones.
+    for (auto& o : planned) {
+      if (o.state != "planned") continue;
+      journal_->SetOrderState(o.client_order_id, "denied", {}, "kill_switch");
+      o.state = "denied";
+      ++m_.orders_denied;
+      JsonFields f;
+      f.Add("client_order_id", o.client_order_id)
+          .Add("symbol", o.symbol)
+          .Add("reason", "kill_switch");
+      Log("risk_denied", f.Take(), spdlog::level::warn);
+    }
+    if (live_.risk.cancel_on_kill) CancelOpen("kill_switch");
+    journal_->SetCycleState(cycle_id, "failed", "kill switch");
+    WriteStatus("killed");
+    return kLiveIncomplete;
   }
 
   if (!resumed) {
-    if (!trading_day && !force) {
-      JsonFields f;
-      f.Add("day", FormatDate(today)).Add("reason", "NYSE closed");
-      Log("cycle_skipped", f.Take());
-      WriteStatus("market_closed");
-      return kLiveOk;
-    }
     const auto prev_text = journal_->State("last_decision_day");
     // (A plain Days and a flag: GCC 12 warns on optional<Days> here.)
     const auto parsed = prev_text ? ParseIsoDate(*prev_text) : std::nullopt;
@@ -993,11 +1290,15 @@ int Session::Cycle(bool force, bool blocking) {
     cycle_id = journal_->BeginCycle(today, force ? "forced" : "scheduled", Now());
     kernel.OnSlice(row);
     FlushKernelEvents();
-    journal_->SetState("last_decision_day", FormatDate(today));
-    auto queued = venue.Take();
+    // A dry run changes no schedule state: the real run later that day decides afresh.
+    if (!o_.dry_run) {
+      journal_->SetState("decision_before", prev_text.value_or(""));
+      journal_->SetState("last_decision_day", FormatDate(today));
+    }
+    auto queued = Sendable(venue.Take());
     if (queued.empty()) {
       TrackSignals({});
-      journal_->SetCycleState(cycle_id, "nothing_due");
+      journal_->SetCycleState(cycle_id, o_.dry_run ? "dry_run" : "nothing_due");
       JsonFields f;
       f.Add("cycle", cycle_id).Add("day", FormatDate(today)).Add("drift", Drift());
       Log("cycle_nothing_due", f.Take());
@@ -1011,7 +1312,7 @@ int Session::Cycle(bool force, bool blocking) {
     for (std::size_t c = 0; c < tradable_; ++c)
       tj +=
           (c ? "," : "") + (std::isnan(targets_[c]) ? std::string("nan") : JsonNumber(targets_[c]));
-    journal_->SetState("targets", tj);
+    if (!o_.dry_run) journal_->SetState("targets", tj);
 
     // Preview, then the pre-trade limits, then the journal: all before the first order leaves.
     const bool kill = KillSwitch();
@@ -1110,7 +1411,7 @@ int Session::Cycle(bool force, bool blocking) {
   }
 
   if (o_.dry_run) {
-    journal_->SetCycleState(cycle_id, "done", "dry run");
+    journal_->SetCycleState(cycle_id, "dry_run");
     WriteStatus("dry_run");
     return kLiveOk;
   }
@@ -1127,7 +1428,7 @@ int Session::Cycle(bool force, bool blocking) {
     WriteStatus("deferred");
     return kLiveIncomplete;
   }
-  SendOrders(cycle_id, planned, row);
+  SendOrders(cycle_id, planned, row, blocking);
   if (!blocking && !Sim() && !open_.empty()) {
     finish_timer_.emplace(io_);
     finish_timer_->expires_after(
@@ -1150,6 +1451,11 @@ int Session::Cycle(bool force, bool blocking) {
 
 int Session::FinishCycle(std::int64_t cycle_id, bool timed_out) {
   if (timed_out) PollOpenOrders();
+  if (!pending_buys_.empty() && !SellsOpen()) SendPendingBuys();
+  for (const auto& o : std::exchange(pending_buys_, {})) {
+    journal_->SetOrderState(o.client_order_id, "abandoned", {},
+                            "the sells that fund it did not fill in time");
+  }
   bool failed = false;
   for (const auto& jo : journal_->CycleOrders(cycle_id)) {
     if (jo.state != "filled") failed = true;
@@ -1171,19 +1477,19 @@ int Session::FinishCycle(std::int64_t cycle_id, bool timed_out) {
   return state == "done" ? kLiveOk : kLiveIncomplete;
 }
 
-bool Session::WaitForOrders(double timeout_s) {
+bool Session::WaitForOrders(double timeout_s, bool sells_only) {
   // Runs the loop until every open order is final, or the timeout (0: until the trade stream is
-  // up, at most its connect timeout).
+  // up, at most live.stream_connect_seconds: a stream refused with 429 backs off for seconds).
   const bool for_stream = timeout_s <= 0.0;
   boost::asio::steady_timer deadline(io_);
-  deadline.expires_after(
-      std::chrono::milliseconds(static_cast<long long>((for_stream ? 10.0 : timeout_s) * 1000)));
+  deadline.expires_after(std::chrono::milliseconds(
+      static_cast<long long>((for_stream ? live_.stream_connect_s : timeout_s) * 1000)));
   bool expired = false;
   deadline.async_wait([&](const boost::system::error_code& ec) {
     if (!ec) expired = true;
   });
   while (!expired && fatal_.empty() && !(o_.stop && o_.stop->load())) {
-    if (for_stream ? trades_->Ready() : open_.empty()) break;
+    if (for_stream ? trades_->Ready() : (sells_only ? !SellsOpen() : open_.empty())) break;
     io_.restart();
     io_.run_for(std::chrono::milliseconds(50));
   }
@@ -1206,9 +1512,9 @@ void Session::PollOpenOrders() {
     const double known = journal_->FilledQty(coid);
     if (b->filled_qty > known + 1e-9) {
       ApplyFill(coid, o.symbol, o.side == "sell" ? Side::kSell : Side::kBuy, b->filled_qty - known,
-                b->filled_avg_price > 0 ? b->filled_avg_price : o.ref_price,
+                NewFillPrice(coid, b->filled_qty, b->filled_avg_price, o.ref_price),
                 b->updated_at ? b->updated_at : Now(),
-                fmt::format("poll-{}-{}", coid, b->filled_qty));
+                fmt::format("poll-{}-{}", coid, b->filled_qty), b->filled_qty);
     }
     journal_->SetOrderProgress(coid, b->filled_qty, b->filled_avg_price);
     if (b->status == "filled" || b->status == "canceled" || b->status == "expired" ||
@@ -1223,6 +1529,7 @@ void Session::PollOpenOrders() {
       Log("order_still_open", f.Take(), spdlog::level::warn);
     }
   }
+  if (!pending_buys_.empty() && !SellsOpen()) SendPendingBuys();
 }
 
 void Session::WriteStatus(std::string_view cycle_state) {
@@ -1340,25 +1647,49 @@ void Session::ScheduleNext() {
     Log("cycle_scheduled", f.Take());
     clock_.ScheduleAt(at, [this] {
       if (stopping_) return;
-      try {
-        (void)Cycle(false, false);
-      } catch (const Error& e) {
-        if (e.kind() == ErrorKind::kBroker) {
-          fatal_ = e.what();
-          return;
-        }
-        JsonFields ef;
-        ef.Add("detail", e.what());
-        Log("cycle_error", ef.Take(), spdlog::level::err);
-      } catch (const std::exception& e) {
-        JsonFields ef;
-        ef.Add("detail", e.what());
-        Log("cycle_error", ef.Take(), spdlog::level::err);
-      }
+      RunScheduledCycle(false, false);
       ScheduleNext();
     });
     return;
   }
+}
+
+void Session::RunScheduledCycle(bool force, bool blocking) {
+  try {
+    (void)Cycle(force, blocking);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kBroker) {
+      fatal_ = e.what();
+      return;
+    }
+    JsonFields ef;
+    ef.Add("detail", e.what());
+    Log("cycle_error", ef.Take(), spdlog::level::err);
+  } catch (const std::exception& e) {
+    JsonFields ef;
+    ef.Add("detail", e.what());
+    Log("cycle_error", ef.Take(), spdlog::level::err);
+  }
+  // A deferred cycle (orders kept, not sent) is retried within the session; once the session is
+  // over, the next session's check carries its period's rebalance.
+  const auto last = journal_->LastCycle();
+  const Timestamp now = Now();
+  const Days today = NyDate(now);
+  if (!last || last->day != today || last->state != "planned") return;
+  const int close = NyseCalendar::CloseMinutes(today).value_or(960);
+  const Timestamp retry_at = now + static_cast<Timestamp>(live_.retry_s * 1e9);
+  if (retry_at >= NyLocalToUtc(today, close - 1)) {
+    JsonFields f;
+    f.Add("cycle", last->id).Add("reason", "session over; the next session's check carries it");
+    Log("cycle_retry_given_up", f.Take(), spdlog::level::warn);
+    return;
+  }
+  JsonFields f;
+  f.Add("cycle", last->id).Add("retry_at", alpaca::FormatRfc3339(retry_at));
+  Log("cycle_retry_scheduled", f.Take(), spdlog::level::warn);
+  clock_.ScheduleAt(retry_at, [this] {
+    if (!stopping_) RunScheduledCycle(false, false);
+  });
 }
 
 void Session::WatchStop() {
@@ -1456,7 +1787,7 @@ int Session::Run() {
     Recover(NyDate(clock.timestamp));
     WriteStatus("waiting");
   }
-  if (o_.force) (void)Cycle(true, true);  // before the loop runs: blocking is safe
+  if (o_.force) RunScheduledCycle(true, true);  // before the loop runs: blocking is safe
   stop_timer_.emplace(io_);
   WatchStop();
   ScheduleNext();

@@ -135,6 +135,9 @@ TEST(AlpacaMessages, TradeStreamAuthorizationReplies) {
   EXPECT_EQ(m.status, "authorized");
   ASSERT_TRUE(ParseTradeFrame(R"([{"T":"error","code":402,"msg":"auth failed"}])", m, e));
   EXPECT_EQ(m.status, "unauthorized");
+  // The greeting a server may send on connect is neither (it was read as a refusal: exit 4).
+  ASSERT_TRUE(ParseTradeFrame(R"([{"T":"success","msg":"connected"}])", m, e));
+  EXPECT_EQ(m.kind, TradeMessage::Kind::kOther);
 }
 
 TEST(AlpacaMessages, MalformedTradeFramesAreErrorsNotCrashes) {

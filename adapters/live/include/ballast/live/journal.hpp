@@ -27,7 +27,7 @@ struct JournalOrder {
   double qty = 0.0;
   double ref_price = 0.0;
   /// planned | sending | sent | accepted | partially_filled | filled | canceled | expired |
-  /// rejected | denied | dry_run | abandoned
+  /// rejected | denied | dry_run | abandoned | skipped
   std::string state;
   std::string broker_id;
   double filled_qty = 0.0;
@@ -49,7 +49,7 @@ struct JournalFill {
 struct JournalCycle {
   std::int64_t id = 0;
   Days day{};
-  /// started | planned | sending | done | incomplete | failed | nothing_due
+  /// started | planned | sending | done | incomplete | failed | nothing_due | dry_run
   std::string state;
   std::string reason;
 };
@@ -81,7 +81,7 @@ class Journal {
 
   [[nodiscard]] const std::string& Path() const noexcept { return path_; }
 
-  /// The most recent decision cycle, if any.
+  /// The most recent decision cycle that was not a dry run, if any.
   [[nodiscard]] std::optional<JournalCycle> LastCycle();
   std::int64_t BeginCycle(Days day, std::string_view reason, Timestamp now);
   void SetCycleState(std::int64_t cycle, std::string_view state, std::string_view detail = {});
@@ -91,6 +91,8 @@ class Journal {
   void SetOrderState(std::string_view client_order_id, std::string_view state,
                      std::string_view broker_id = {}, std::string_view reason = {});
   void SetOrderProgress(std::string_view client_order_id, double filled_qty, double avg_price);
+  /// A planned order resized before it is sent (buys scaled to the cash the sells brought).
+  void SetOrderQty(std::string_view client_order_id, double qty);
   /// False when this execution was already recorded (a duplicate update).
   bool RecordFill(const JournalFill& fill);
   [[nodiscard]] std::vector<JournalOrder> CycleOrders(std::int64_t cycle);
@@ -98,6 +100,8 @@ class Journal {
   [[nodiscard]] std::vector<JournalOrder> OpenOrders();
   [[nodiscard]] std::vector<JournalFill> Fills();
   [[nodiscard]] double FilledQty(std::string_view client_order_id);
+  /// Sum of quantity x price over the order's booked fills.
+  [[nodiscard]] double FilledNotional(std::string_view client_order_id);
   /// Notional of orders sent (or being sent) on `day` (for max_daily_turnover).
   [[nodiscard]] double SentNotional(Days day);
 
