@@ -326,7 +326,8 @@ TEST(LiveSafety, ServiceRetriesADeferredCycleWithinTheSession) {
   EXPECT_TRUE(fake.WaitForOrders(2, std::chrono::seconds(60)))
       << testkit::ReadFile(dir / "svc.log.err");
   ::kill(pid, SIGTERM);
-  EXPECT_EQ(testkit::WaitCli(pid), 0);
+  EXPECT_EQ(testkit::WaitCli(pid), 0)
+      << testkit::ReadFile(dir / "svc.log.err") << testkit::ReadFile(dir / "svc.log");
   const std::string events = testkit::ReadFile(dir / "svc/events.jsonl");
   EXPECT_NE(events.find("\"cycle_deferred\""), std::string::npos) << events;
   EXPECT_NE(events.find("\"cycle_retry_scheduled\""), std::string::npos);

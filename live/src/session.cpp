@@ -236,7 +236,6 @@ class Session {
   /// timer finishes the cycle, so the io_context is never run from inside one of its handlers.
   int Cycle(bool force, bool blocking);
   int FinishCycle(std::int64_t cycle_id, bool timed_out);
-  std::optional<boost::asio::steady_timer> finish_timer_;
   void SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned, std::size_t row,
                   bool blocking);
   /// The planned orders as the broker will take them (rounded, dust dropped, buys fit the cash).
@@ -334,7 +333,8 @@ class Session {
   bool stopping_ = false;
   Metrics m_;
   std::ofstream events_file_;
-  std::optional<boost::asio::steady_timer> cycle_timer_, stop_timer_;
+  // After io_: timers must be destroyed before the io_context they belong to.
+  std::optional<boost::asio::steady_timer> cycle_timer_, stop_timer_, finish_timer_;
 };
 
 void Session::Log(std::string_view kind, std::string fields, spdlog::level::level_enum level) {
