@@ -1,0 +1,498 @@
+// One decision cycle: the broker's clock, prices, reconciliation, recovery, the decision (or
+// its resumption), the preview and pre-trade limits, then sending and finishing.
+#include "session_impl.hpp"
+
+namespace ballast::live::detail {
+
+void Session::LoadPrices(Days today) {
+  const Days from = today - std::chrono::days(live_.history_days);
+  std::vector<alpaca::Bar> bars;
+  try {
+    bars = rest_->GetDailyBars(symbols_, from, std::nullopt);
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::kData, fmt::format("daily bars from Alpaca: {}", e.what()));
+  }
+  // Session dates: Alpaca stamps daily bars at midnight New York time.
+  std::set<Days> dates;
+  for (const auto& b : bars)
+    dates.insert(NyDate(b.t));
+  for (const auto& [sym, b] : latest_)
+    dates.insert(NyDate(b.t));
+  dates.insert(today);
+  panel_ = std::make_shared<BarPanel>(symbols_);
+  std::map<Days, std::size_t> row_of;
+  for (const Days d : dates) {
+    if (d > today) continue;
+    row_of[d] = panel_->AppendRow(DayToTimestamp(d));
+  }
+  auto put = [&](const alpaca::Bar& b) {
+    const auto col = panel_->IndexOf(b.symbol);
+    const auto it = row_of.find(NyDate(b.t));
+    if (col < 0 || it == row_of.end()) return;
+    panel_->SetBar(it->second, static_cast<std::size_t>(col), b.open, b.high, b.low, b.close,
+                   b.volume);
+  };
+  for (const auto& b : bars)
+    put(b);
+  // The stream's latest bar of the day (minute or daily) is the freshest price.
+  for (const auto& [sym, b] : latest_) {
+    if (NyDate(b.t) == today) put(b);
+  }
+  // The decision row is today's: a symbol without a bar today is valued at its last close.
+  const std::size_t last = panel_->Rows() - 1;
+  for (std::size_t c = 0; c < symbols_.size(); ++c) {
+    if (panel_->HasBar(last, c)) continue;
+    for (std::size_t r = last; r-- > 0;) {
+      if (panel_->HasBar(r, c)) {
+        const double px = panel_->Close(r, c);
+        panel_->SetBar(last, c, px, px, px, px, 0.0);
+        JsonFields f;
+        f.Add("kind", "stale_price")
+            .Add("symbol", symbols_[c])
+            .Add("as_of", FormatDate(panel_->Day(r)));
+        Log("market_data_error", f.Take(), spdlog::level::debug);
+        break;
+      }
+    }
+    if (c < tradable_ && !panel_->HasBar(last, c)) {
+      throw Error(ErrorKind::kData, fmt::format("Alpaca returned no daily bars for {} since {}",
+                                                symbols_[c], FormatDate(from)));
+    }
+  }
+  marks_.assign(panel_->CloseRow(last).begin(),
+                panel_->CloseRow(last).begin() + static_cast<std::ptrdiff_t>(tradable_));
+}
+
+void Session::Reconcile() {
+  broker_qty_.assign(tradable_, 0.0);
+  broker_cost_.assign(tradable_, 0.0);
+  if (Sim()) {
+    // Local paper trading: the account is the initial cash plus every journaled fill.
+    broker_cash_ = cfg_.initial_cash;
+    for (const auto& f : journal_->Fills()) {
+      const auto it = std::find(symbols_.begin(), symbols_.end(), f.symbol);
+      if (it == symbols_.end() || it - symbols_.begin() >= static_cast<std::ptrdiff_t>(tradable_))
+        continue;
+      const auto c = static_cast<std::size_t>(it - symbols_.begin());
+      const double sign = f.side == "buy" ? 1.0 : -1.0;
+      if (sign > 0) {
+        broker_cost_[c] =
+            (broker_cost_[c] * broker_qty_[c] + f.qty * f.price) / (broker_qty_[c] + f.qty);
+      }
+      broker_qty_[c] += sign * f.qty;
+      broker_cash_ -= sign * f.qty * f.price + f.commission;
+    }
+  } else {
+    const auto account = rest_->GetAccount();
+    broker_cash_ = account.cash;
+    for (const auto& p : rest_->GetPositions()) {
+      const auto it = std::find(
+          symbols_.begin(), symbols_.begin() + static_cast<std::ptrdiff_t>(tradable_), p.symbol);
+      if (it == symbols_.begin() + static_cast<std::ptrdiff_t>(tradable_)) {
+        JsonFields f;
+        f.Add("symbol", p.symbol).Add("qty", p.qty).Add("market_value", p.market_value);
+        Log("reconcile_untracked_position", f.Take(), spdlog::level::warn);
+        continue;
+      }
+      const auto c = static_cast<std::size_t>(it - symbols_.begin());
+      broker_qty_[c] = p.qty;
+      broker_cost_[c] = p.avg_entry_price;
+      if (p.qty < 0.0) {
+        JsonFields f;
+        f.Add("symbol", p.symbol).Add("qty", p.qty);
+        Log("reconcile_short_position", f.Take(), spdlog::level::warn);
+      }
+    }
+  }
+  // What this session's ledger believed (before this process: nothing) vs the broker.
+  if (ledger_) {
+    for (std::size_t c = 0; c < tradable_; ++c) {
+      const double mine = ledger_->Quantity(static_cast<SymbolIndex>(c));
+      if (std::abs(mine - broker_qty_[c]) > 1e-6) {
+        JsonFields f;
+        f.Add("symbol", symbols_[c]).Add("ledger", mine).Add("broker", broker_qty_[c]);
+        Log("reconcile_difference", f.Take(), spdlog::level::warn);
+      }
+    }
+    if (std::abs(ledger_->Cash() - broker_cash_) > 0.01) {
+      JsonFields f;
+      f.Add("symbol", "cash").Add("ledger", ledger_->Cash()).Add("broker", broker_cash_);
+      Log("reconcile_difference", f.Take(), spdlog::level::warn);
+    }
+    ledger_->Reconcile(broker_qty_, broker_cost_, broker_cash_);
+  }
+  reconciled_ = true;
+}
+
+void Session::Recover(Days today) {
+  // Orders a previous process journaled but did not see to the end.
+  for (auto& o : journal_->OpenOrders()) {
+    std::optional<alpaca::OrderInfo> b;
+    if (!Sim()) b = rest_->GetOrderByClientId(o.client_order_id);
+    JsonFields f;
+    f.Add("client_order_id", o.client_order_id).Add("journal_state", o.state);
+    if (b && !SameOrder(*b, o)) {
+      journal_->SetOrderState(o.client_order_id, "abandoned", {},
+                              "the broker's order under this id is a different order");
+      f.Add("broker_status", b->status).Add("action", "abandoned_foreign");
+      Log("order_recovered", f.Take(), spdlog::level::warn);
+      continue;
+    }
+    if (b) {
+      // Fills the broker made while we were away: already in its positions, journal them.
+      const double known = journal_->FilledQty(o.client_order_id);
+      if (b->filled_qty > known + 1e-9) {
+        const double qty = b->filled_qty - known;
+        const double px =
+            NewFillPrice(o.client_order_id, b->filled_qty, b->filled_avg_price, o.ref_price);
+        journal_->RecordFill(JournalFill{
+            fmt::format("recovered-{}-{}", o.client_order_id, b->filled_qty), o.client_order_id,
+            o.symbol, o.side, qty, px, 0.0, b->updated_at ? b->updated_at : Now()});
+        AppendTrade(Now(), o.client_order_id, o.symbol, o.side, qty, px, "recovered");
+      }
+      journal_->SetOrderProgress(o.client_order_id, b->filled_qty, b->filled_avg_price);
+      const std::string state = b->status == "partially_filled" || b->status == "new" ||
+                                        b->status == "accepted" || b->status == "pending_new"
+                                    ? "sent"
+                                    : b->status;
+      journal_->SetOrderState(o.client_order_id, state, b->id);
+      f.Add("broker_status", b->status).Add("filled_qty", b->filled_qty);
+      if (!IsTerminalState(state)) {
+        o.state = state;
+        o.broker_id = b->id;
+        open_[o.client_order_id] = o;
+      }
+    } else {
+      const auto cycle = journal_->LastCycle();
+      const bool resumable = cycle && cycle->id == o.cycle && cycle->day == today;
+      if (resumable && (o.state == "planned" || o.state == "sending")) {
+        f.Add("broker_status", "not_found").Add("action", "resend");
+        o.state = "planned";
+        open_[o.client_order_id] = o;
+      } else {
+        journal_->SetOrderState(o.client_order_id, "abandoned", {},
+                                "not at the broker and its session day has passed");
+        f.Add("broker_status", "not_found").Add("action", "abandoned");
+      }
+    }
+    Log("order_recovered", f.Take());
+  }
+}
+
+void Session::CarryDeferred(Days today) {
+  // A decision of an earlier session whose orders never left (deferred all day: stream down,
+  // market closed) is not a rebalance done: its period is decided again today.
+  const auto last = journal_->LastCycle();
+  if (!last || last->day >= today || last->state != "planned") return;
+  const auto before = journal_->State("decision_before").value_or("");
+  journal_->SetState("last_decision_day", before);
+  journal_->SetCycleState(last->id, "carried",
+                          fmt::format("orders not sent on {}; decided again on {}",
+                                      FormatDate(last->day), FormatDate(today)));
+  JsonFields f;
+  f.Add("cycle", last->id)
+      .Add("from", FormatDate(last->day))
+      .Add("to", FormatDate(today))
+      .Add("last_decision_day", before);
+  Log("rebalance_carried", f.Take(), spdlog::level::warn);
+}
+
+int Session::Cycle(bool force, bool blocking) {
+  ++m_.cycles;
+  engine_ids_.clear();  // engine order ids belong to one cycle's order manager
+  const auto clock = BrokerClock();
+  const Days today = NyDate(clock.timestamp);
+  const bool trading_day = NyseCalendar::IsTradingDay(today);
+  LoadPrices(today);
+  ledger_ = std::make_unique<Ledger>(tradable_, 0.0, /*allow_borrowing=*/true);
+  Reconcile();
+  Recover(today);
+  CarryDeferred(today);
+  SettleSignals(today);
+  const std::size_t row = panel_->Rows() - 1;
+  equity_ = ledger_->Equity(marks_);
+
+  // A decision journaled today but not fully sent (crash): resume it, do not decide again.
+  const auto last = journal_->LastCycle();
+  std::vector<JournalOrder> planned;
+  std::int64_t cycle_id = 0;
+  bool resumed = false;
+  if (last && last->day == today && (last->state == "planned" || last->state == "sending")) {
+    cycle_id = last->id;
+    for (auto& o : journal_->CycleOrders(cycle_id)) {
+      if (open_.count(o.client_order_id)) planned.push_back(open_[o.client_order_id]);
+    }
+    resumed = true;
+    JsonFields f;
+    f.Add("cycle", cycle_id).Add("orders", static_cast<std::uint64_t>(planned.size()));
+    Log("cycle_resumed", f.Take());
+    if (o_.dry_run) {
+      // A dry run looks; it never changes what the real run will resume.
+      WriteStatus("dry_run");
+      return kLiveOk;
+    }
+  }
+  if (!trading_day && !force && !resumed) {
+    JsonFields f;
+    f.Add("day", FormatDate(today)).Add("reason", "NYSE closed");
+    Log("cycle_skipped", f.Take());
+    WriteStatus("market_closed");
+    return kLiveOk;
+  }
+  // Market orders are never sent while the market is closed (the broker's clock decides, not
+  // the calendar): nothing is decided, so the next check in market hours decides (or resumes).
+  if (!clock.is_open && !o_.dry_run) {
+    JsonFields f;
+    f.Add("day", FormatDate(today))
+        .Add("reason", "market closed")
+        .Add("next_open", clock.next_open ? alpaca::FormatRfc3339(clock.next_open) : "");
+    Log("cycle_deferred", f.Take(), spdlog::level::warn);
+    if (!o_.quiet) {
+      std::cerr << fmt::format(
+          "market closed (next open {}): nothing sent; run during market hours{}\n",
+          clock.next_open ? alpaca::FormatRfc3339(clock.next_open) : "unknown",
+          resumed ? " to send the resumed cycle" : "");
+    }
+    WriteStatus("market_closed");
+    return kLiveIncomplete;
+  }
+  if (resumed && KillSwitch()) {
+    // The kill switch stops resumed orders as it stops fresh ones.
+    for (auto& o : planned) {
+      if (o.state != "planned") continue;
+      journal_->SetOrderState(o.client_order_id, "denied", {}, "kill_switch");
+      o.state = "denied";
+      ++m_.orders_denied;
+      JsonFields f;
+      f.Add("client_order_id", o.client_order_id)
+          .Add("symbol", o.symbol)
+          .Add("reason", "kill_switch");
+      Log("risk_denied", f.Take(), spdlog::level::warn);
+    }
+    if (live_.risk.cancel_on_kill) CancelOpen("kill_switch");
+    journal_->SetCycleState(cycle_id, "failed", "kill switch");
+    WriteStatus("killed");
+    return kLiveIncomplete;
+  }
+
+  if (!resumed) {
+    const auto prev_text = journal_->State("last_decision_day");
+    // (A plain Days and a flag: GCC 12 warns on optional<Days> here.)
+    const auto parsed = prev_text ? ParseIsoDate(*prev_text) : std::nullopt;
+    const bool has_prev = parsed.has_value();
+    const Days prev_day = parsed.value_or(Days{});
+    record_.events_enabled = true;
+    record_.weights_enabled = false;
+    QueueVenue& venue = venue_;
+    orders_ = std::make_unique<OrderManager>(venue, *ledger_, record_, cfg_.strategy.symbols, tag_);
+    Planner planner(backtests::MakePlannerOptions(cfg_));
+    RiskGate risk(cfg_.slippage_bps, cfg_.commission, cfg_.max_leverage);
+    auto strategy = cfg_.strategy.make();
+    NyseSessions sessions;
+    SimClock sim_clock;  // the kernel fires no timers live; the session owns the wall clock
+    Kernel kernel(KernelParts{*panel_, sessions, sim_clock, *strategy, planner, risk, venue,
+                              *orders_, *ledger_, record_},
+                  KernelOptions{tradable_, bench_col_, false, 0, cfg_.leverage, cfg_.max_leverage,
+                                0.0, cfg_.maintenance, /*book_external_flows=*/false});
+    // --force decides as on a first day (allocate to targets); otherwise the schedule compares
+    // today with the last session the strategy saw, from the journal.
+    if (has_prev && !force) kernel.Resume(prev_day);
+    if (has_prev && prev_day == today && !force) {
+      JsonFields f;
+      f.Add("day", FormatDate(today)).Add("reason", "already decided today");
+      Log("cycle_skipped", f.Take());
+      FlushKernelEvents();
+      WriteStatus("already_decided");
+      return kLiveOk;
+    }
+    cycle_id = journal_->BeginCycle(today, force ? "forced" : "scheduled", Now());
+    kernel.OnSlice(row);
+    FlushKernelEvents();
+    // A dry run changes no schedule state: the real run later that day decides afresh.
+    if (!o_.dry_run) {
+      journal_->SetState("decision_before", prev_text.value_or(""));
+      journal_->SetState("last_decision_day", FormatDate(today));
+    }
+    auto queued = Sendable(venue.Take());
+    if (queued.empty()) {
+      TrackSignals({});
+      journal_->SetCycleState(cycle_id, o_.dry_run ? "dry_run" : "nothing_due");
+      JsonFields f;
+      f.Add("cycle", cycle_id).Add("day", FormatDate(today)).Add("drift", Drift());
+      Log("cycle_nothing_due", f.Take());
+      WriteStatus("nothing_due");
+      return kLiveOk;
+    }
+    const Target& t = kernel.LastTarget();
+    for (std::size_t c = 0; c < tradable_; ++c)
+      targets_[c] = t.weights[c];
+    std::string tj;
+    for (std::size_t c = 0; c < tradable_; ++c)
+      tj +=
+          (c ? "," : "") + (std::isnan(targets_[c]) ? std::string("nan") : JsonNumber(targets_[c]));
+    if (!o_.dry_run) journal_->SetState("targets", tj);
+
+    // Preview, then the pre-trade limits, then the journal: all before the first order leaves.
+    const bool kill = KillSwitch();
+    double day_sent = journal_->SentNotional(today);
+    std::vector<double> after_qty(ledger_->Quantities().begin(), ledger_->Quantities().end());
+    for (const auto& q : queued) {
+      after_qty[q.symbol] += q.side == Side::kBuy ? q.quantity : -q.quantity;
+    }
+    std::string preview_json = "[";
+    std::string table =
+        fmt::format("rebalance preview {} (equity {:.2f}, cash {:.2f}){}\n", FormatDate(today),
+                    equity_, ledger_->Cash(), o_.dry_run ? " [dry run: nothing is sent]" : "");
+    table += fmt::format("  {:<8} {:<4} {:>12} {:>10} {:>12} {:>8} {:>8} {:>8}  {}\n", "symbol",
+                         "side", "qty", "price", "notional", "weight", "after", "target", "check");
+    double est_costs = 0.0;
+    for (const auto& q : queued) {
+      const std::string& sym = symbols_[q.symbol];
+      const double px = marks_[q.symbol];
+      const double notional = q.quantity * px;
+      const double before = ledger_->Quantity(q.symbol) * px / equity_;
+      const double after = after_qty[q.symbol] * px / equity_;
+      est_costs += cfg_.commission.Fee(q.quantity, px) + notional * cfg_.slippage_bps / 1e4;
+      std::string deny;
+      if (kill) {
+        deny = "kill_switch";
+      } else if (live_.risk.max_order_notional > 0.0 && notional > live_.risk.max_order_notional) {
+        deny = fmt::format("max_order_notional {}", live_.risk.max_order_notional);
+      } else if (live_.risk.max_daily_turnover > 0.0 &&
+                 day_sent + notional > live_.risk.max_daily_turnover * equity_ * (1 + 1e-9)) {
+        deny = fmt::format("max_daily_turnover {}", live_.risk.max_daily_turnover);
+      } else if (live_.risk.max_weight > 0.0 && q.side == Side::kBuy &&
+                 after > live_.risk.max_weight + 1e-9) {
+        deny = fmt::format("max_weight {}", live_.risk.max_weight);
+      }
+      if (deny.empty()) day_sent += notional;
+      JournalOrder jo;
+      jo.client_order_id = Coid(cycle_id, today, sym);
+      jo.cycle = cycle_id;
+      jo.symbol = sym;
+      jo.side = std::string(ToString(q.side));
+      jo.qty = q.quantity;
+      jo.ref_price = px;
+      jo.state = !deny.empty() ? "denied" : o_.dry_run ? "dry_run" : "planned";
+      jo.reason = deny;
+      engine_ids_[jo.client_order_id] = q.id;
+      planned.push_back(jo);
+      table += fmt::format(
+          "  {:<8} {:<4} {:>12.4f} {:>10.2f} {:>12.2f} {:>7.2f}% {:>7.2f}% {:>7}  {}\n", sym,
+          ToString(q.side), q.quantity, px, notional, before * 100, after * 100,
+          std::isnan(targets_[q.symbol]) ? std::string("-")
+                                         : fmt::format("{:.2f}%", targets_[q.symbol] * 100),
+          deny.empty() ? "ok" : "DENIED " + deny);
+      JsonFields pj;
+      pj.Add("client_order_id", jo.client_order_id)
+          .Add("symbol", sym)
+          .Add("side", ToString(q.side))
+          .Add("qty", q.quantity)
+          .Add("price", px)
+          .Add("notional", notional)
+          .Add("weight_before", before)
+          .Add("weight_after", after)
+          .Add("target", targets_[q.symbol])
+          .Add("denied", deny);
+      preview_json += (preview_json.size() > 1 ? ",{" : "{") + pj.Take() + "}";
+    }
+    preview_json += "]";
+    table += fmt::format("  estimated costs {:.2f}; drift before {:.4f}\n", est_costs, Drift());
+    journal_->PlanOrders(cycle_id, planned, preview_json);
+    TrackSignals(planned);
+    {
+      std::ofstream(out_ + "/preview.txt") << table;
+      std::ofstream(out_ + "/preview.json")
+          << fmt::format(R"({{"cycle":{},"day":"{}","equity":{},"orders":{}}})", cycle_id,
+                         FormatDate(today), JsonNumber(equity_), preview_json)
+          << '\n';
+    }
+    if (!o_.quiet) std::cout << table << std::flush;
+    for (const auto& jo : planned) {
+      if (jo.state == "denied") {
+        ++m_.orders_denied;
+        JsonFields f;
+        f.Add("client_order_id", jo.client_order_id)
+            .Add("symbol", jo.symbol)
+            .Add("reason", jo.reason);
+        Log("risk_denied", f.Take(), spdlog::level::warn);
+        orders_->OnOrderRejected(engine_ids_[jo.client_order_id], "risk_denied", Now());
+      } else if (jo.state == "dry_run") {
+        orders_->OnOrderCanceled(engine_ids_[jo.client_order_id], "dry_run", Now());
+      }
+    }
+    if (kill && live_.risk.cancel_on_kill) CancelOpen("kill_switch");
+  } else {
+    // Resumed orders have no engine order: their fills go to the ledger directly.
+    orders_ =
+        std::make_unique<OrderManager>(venue_, *ledger_, record_, cfg_.strategy.symbols, tag_);
+  }
+
+  if (o_.dry_run) {
+    journal_->SetCycleState(cycle_id, "dry_run");
+    WriteStatus("dry_run");
+    return kLiveOk;
+  }
+  journal_->SetCycleState(cycle_id, "sending");
+  if (!Sim() && !trades_->Ready() && blocking) {
+    // Orders go out only while the trade stream is up (so every fill is seen).
+    WaitForOrders(0.0);
+  }
+  if (!Sim() && !trades_->Ready()) {
+    journal_->SetCycleState(cycle_id, "planned", "trade stream down; orders not sent");
+    JsonFields f;
+    f.Add("cycle", cycle_id).Add("reason", "trade stream not connected; orders kept for resume");
+    Log("cycle_deferred", f.Take(), spdlog::level::warn);
+    WriteStatus("deferred");
+    return kLiveIncomplete;
+  }
+  SendOrders(cycle_id, planned, row, blocking);
+  if (!blocking && !Sim() && !open_.empty()) {
+    finish_timer_.emplace(io_);
+    finish_timer_->expires_after(
+        std::chrono::milliseconds(static_cast<long long>(live_.fill_timeout_s * 1000)));
+    finish_timer_->async_wait([this, cycle_id](const boost::system::error_code& ec) {
+      if (ec) return;
+      try {
+        (void)FinishCycle(cycle_id, !open_.empty());
+      } catch (const std::exception& e) {
+        JsonFields ef;
+        ef.Add("detail", e.what());
+        Log("cycle_error", ef.Take(), spdlog::level::err);
+      }
+    });
+    return kLiveOk;
+  }
+  const bool done = Sim() || WaitForOrders(live_.fill_timeout_s);
+  return FinishCycle(cycle_id, !done);
+}
+
+int Session::FinishCycle(std::int64_t cycle_id, bool timed_out) {
+  if (timed_out) PollOpenOrders();
+  if (!pending_buys_.empty() && !SellsOpen()) SendPendingBuys();
+  for (const auto& o : std::exchange(pending_buys_, {})) {
+    journal_->SetOrderState(o.client_order_id, "abandoned", {},
+                            "the sells that fund it did not fill in time");
+  }
+  bool failed = false;
+  for (const auto& jo : journal_->CycleOrders(cycle_id)) {
+    if (jo.state != "filled") failed = true;
+  }
+  const std::string state = !open_.empty() ? "incomplete" : failed ? "failed" : "done";
+  journal_->SetCycleState(cycle_id, state);
+  // The broker is the source of truth: re-read what it holds after the fills.
+  if (!Sim()) Reconcile();
+  equity_ = ledger_->Equity(marks_);
+  JsonFields f;
+  f.Add("cycle", cycle_id)
+      .Add("state", state)
+      .Add("equity", equity_)
+      .Add("cash", ledger_->Cash())
+      .Add("drift", Drift())
+      .Add("open_orders", static_cast<std::uint64_t>(open_.size()));
+  Log("cycle_finished", f.Take(), state == "done" ? spdlog::level::info : spdlog::level::warn);
+  WriteStatus(state);
+  return state == "done" ? kLiveOk : kLiveIncomplete;
+}
+
+}  // namespace ballast::live::detail

@@ -1,0 +1,137 @@
+// The live sections of a config: endpoints (checked before any file or request), schedule,
+// timeouts, buffers and pre-trade limits.
+#include "session_impl.hpp"
+
+namespace ballast::live::detail {
+
+bool SameOrder(const alpaca::OrderInfo& b, const JournalOrder& o) {
+  return b.symbol == o.symbol && b.side == o.side &&
+         (b.qty <= 0.0 || std::abs(b.qty - o.qty) <= 1e-6 * std::max(1.0, o.qty));
+}
+
+namespace {
+
+bool IsAlpacaHost(std::string_view url, std::string_view host) {
+  return url.find(std::string("://").append(host)) != std::string_view::npos;
+}
+
+}  // namespace
+
+LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o) {
+  LiveConfig c;
+  const ConfigNode root = doc.Root();
+  auto& e = c.endpoints;
+  if (o.live) {
+    e.trading_url = "https://api.alpaca.markets";
+    e.trading_stream_url = "wss://api.alpaca.markets/stream";
+  }
+  if (auto b = root.Find("broker")) {
+    b->ExpectKeys({"alpaca"});
+    if (auto a = b->Find("alpaca")) {
+      a->ExpectKeys(
+          {"trading_url", "data_url", "trading_stream_url", "data_stream_url", "feed", "ca_file"});
+      e.trading_url = a->StringOr("trading_url", e.trading_url);
+      e.data_url = a->StringOr("data_url", e.data_url);
+      e.trading_stream_url = a->StringOr("trading_stream_url", e.trading_stream_url);
+      e.data_stream_url = a->StringOr("data_stream_url", e.data_stream_url);
+      e.feed = a->EnumOr("feed", {"iex", "sip", "test", "delayed_sip"}, e.feed);
+      if (auto ca = a->Find("ca_file")) {
+        e.tls.ca_file = (fs::path(doc.Origin()).parent_path() / ca->String()).string();
+      }
+    }
+  }
+  if (auto l = root.Find("live")) {
+    l->ExpectKeys({"check_time", "history_days", "fill_timeout_seconds", "metrics_port",
+                   "confirm_live", "stale_data_seconds", "cash_buffer", "stream_connect_seconds",
+                   "retry_seconds", "risk"});
+    c.cash_buffer = l->NumberOr("cash_buffer", c.cash_buffer);
+    if (!(c.cash_buffer >= 0.0 && c.cash_buffer < 0.5))
+      l->At("cash_buffer").Fail("a fraction of equity in [0, 0.5)");
+    c.stream_connect_s = l->NumberOr("stream_connect_seconds", c.stream_connect_s);
+    if (!(c.stream_connect_s >= 1.0 && c.stream_connect_s <= 3600.0))
+      l->At("stream_connect_seconds").Fail("seconds from 1 to 3600");
+    c.retry_s = l->NumberOr("retry_seconds", c.retry_s);
+    if (!(c.retry_s >= 1.0 && c.retry_s <= 3600.0))
+      l->At("retry_seconds").Fail("seconds from 1 to 3600");
+    if (auto t = l->Find("check_time")) {
+      const std::string s = t->String();
+      int h = -1, m = -1;
+      if (s.size() == 5 && s[2] == ':') {
+        h = std::stoi(s.substr(0, 2));
+        m = std::stoi(s.substr(3, 2));
+      }
+      if (h < 9 || h > 16 || m < 0 || m > 59 || h * 60 + m < 9 * 60 + 30 || h * 60 + m > 16 * 60)
+        t->Fail("a New York time between 09:30 and 16:00 as HH:MM, e.g. \"15:45\"");
+      c.check_minutes = h * 60 + m;
+    }
+    if (auto v = l->Find("history_days")) {
+      c.history_days = static_cast<int>(v->Integer());
+      if (c.history_days < 5 || c.history_days > 3650) v->Fail("calendar days in [5, 3650]");
+    }
+    c.fill_timeout_s = l->NumberOr("fill_timeout_seconds", c.fill_timeout_s);
+    if (!(c.fill_timeout_s >= 1.0 && c.fill_timeout_s <= 86400.0))
+      l->At("fill_timeout_seconds").Fail("seconds from 1 to 86400");
+    if (auto v = l->Find("metrics_port")) {
+      c.metrics_port = static_cast<int>(v->Integer());
+      if (c.metrics_port < 0 || c.metrics_port > 65535) v->Fail("a TCP port, or 0 for none");
+    }
+    c.confirm_live = l->BoolOr("confirm_live", false);
+    c.stale_data_s = l->NumberOr("stale_data_seconds", c.stale_data_s);
+    if (!(c.stale_data_s > 0.0 && c.stale_data_s <= 86400.0))
+      l->At("stale_data_seconds").Fail("seconds > 0, at most 86400");
+    if (auto r = l->Find("risk")) {
+      r->ExpectKeys({"max_order_notional", "max_daily_turnover", "max_weight", "kill_switch_file",
+                     "cancel_on_kill"});
+      c.risk.max_order_notional = r->NumberOr("max_order_notional", 0.0);
+      c.risk.max_daily_turnover = r->NumberOr("max_daily_turnover", 0.0);
+      c.risk.max_weight = r->NumberOr("max_weight", 0.0);
+      if (c.risk.max_order_notional < 0.0) r->At("max_order_notional").Fail("an amount >= 0");
+      if (c.risk.max_daily_turnover < 0.0) r->At("max_daily_turnover").Fail("a fraction >= 0");
+      if (c.risk.max_weight < 0.0 || c.risk.max_weight > 1.0)
+        r->At("max_weight").Fail("a weight in [0, 1]");
+      if (auto k = r->Find("kill_switch_file")) {
+        c.risk.kill_switch_file = (fs::path(doc.Origin()).parent_path() / k->String()).string();
+      }
+      c.risk.cancel_on_kill = r->BoolOr("cancel_on_kill", true);
+    }
+  }
+  // The environment wins over the config (as Alpaca's SDKs read it).
+  auto env = [](const char* name, std::string& into) {
+    if (const char* v = std::getenv(name); v != nullptr && *v != '\0') into = v;
+  };
+  env("APCA_API_BASE_URL", e.trading_url);
+  env("APCA_API_DATA_URL", e.data_url);
+  env("APCA_API_STREAM_URL", e.trading_stream_url);
+  env("APCA_API_DATA_STREAM_URL", e.data_stream_url);
+  // Refuse a mode/endpoint mismatch before any request: paper keys on the live host or the other
+  // way round would fail at best and trade real money at worst.
+  if (!o.live && IsAlpacaHost(e.trading_url, "api.alpaca.markets")) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("--paper, but the trading URL is Alpaca's live endpoint ({}); unset "
+                            "APCA_API_BASE_URL or broker.alpaca.trading_url, or pass --live",
+                            e.trading_url));
+  }
+  if (o.live && IsAlpacaHost(e.trading_url, "paper-api.alpaca.markets")) {
+    throw Error(
+        ErrorKind::kUsage,
+        fmt::format("--live, but the trading URL is Alpaca's paper endpoint ({})", e.trading_url));
+  }
+  // Every endpoint is checked here, before anything is sent: a plain http URL to a host that is
+  // not loopback would carry the keys in clear.
+  const std::string data_stream = alpaca::DataStream::Url(e);
+  const std::pair<const std::string*, const char*> urls[] = {
+      {&e.trading_url, "broker.alpaca.trading_url (or APCA_API_BASE_URL)"},
+      {&e.data_url, "broker.alpaca.data_url (or APCA_API_DATA_URL)"},
+      {&e.trading_stream_url, "broker.alpaca.trading_stream_url (or APCA_API_STREAM_URL)"},
+      {&data_stream, "broker.alpaca.data_stream_url (or APCA_API_DATA_STREAM_URL)"}};
+  for (const auto& [url, key] : urls) {
+    try {
+      (void)net::ParseUrl(*url);
+    } catch (const std::invalid_argument& ex) {
+      throw Error(ErrorKind::kConfig, fmt::format("{}: {}: {}", doc.Origin(), key, ex.what()));
+    }
+  }
+  return c;
+}
+
+}  // namespace ballast::live::detail

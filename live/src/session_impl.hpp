@@ -1,0 +1,219 @@
+#pragma once
+// The live session's parts, shared by the files that implement it (session.cpp: set-up, service
+// mode and entry points; live_config.cpp: the config's live sections; cycle.cpp: one decision
+// cycle; orders.cpp: sending orders and booking fills; session_outputs.cpp: events, status,
+// equity and the ops endpoints). Internal to live/.
+#include "ballast/live/session.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <tuple>
+#include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "ballast/adapters/alpaca/rest.hpp"
+#include "ballast/adapters/alpaca/streams.hpp"
+#include "ballast/adapters/sim/sim_venue.hpp"
+#include "ballast/backtests/backtest_config.hpp"
+#include "ballast/backtests/outputs.hpp"
+#include "ballast/backtests/signals_db.hpp"
+#include "ballast/engine/calendar.hpp"
+#include "ballast/engine/clock.hpp"
+#include "ballast/engine/error.hpp"
+#include "ballast/engine/kernel.hpp"
+#include "ballast/live/journal.hpp"
+#include "ballast/live/ops_server.hpp"
+#include "ballast/live/time_ny.hpp"
+
+namespace ballast::live::detail {
+namespace fs = std::filesystem;
+
+struct RiskLimits {
+  double max_order_notional = 0.0;  ///< currency; 0 = none
+  double max_daily_turnover = 0.0;  ///< fraction of equity sent per session day; 0 = none
+  double max_weight = 0.0;          ///< post-trade weight of one symbol; 0 = none
+  std::string kill_switch_file;     ///< while this file exists no new orders are sent
+  bool cancel_on_kill = true;       ///< and open orders are canceled
+};
+
+struct LiveConfig {
+  alpaca::Endpoints endpoints;
+  int check_minutes = 15 * 60 + 45;  ///< New York time; kept the same distance from early closes
+  int history_days = 400;            ///< calendar days of daily bars loaded for the strategy
+  double fill_timeout_s = 120.0;
+  int metrics_port = 0;
+  bool confirm_live = false;
+  double stale_data_s = 120.0;
+  /// Fraction of equity left in cash when buys are sized to the broker's cash (market orders
+  /// fill at a price not known when they are sent).
+  double cash_buffer = 0.002;
+  /// How long a cycle waits for the trade stream before deferring its orders.
+  double stream_connect_s = 60.0;
+  /// Service mode: a deferred cycle is retried this often until the session's close.
+  double retry_s = 60.0;
+  RiskLimits risk;
+};
+
+/// Whether the broker's order under our client order id is the order we mean to send.
+bool SameOrder(const alpaca::OrderInfo& b, const JournalOrder& o);
+/// The config's `broker` and `live` sections (with the environment's endpoints), checked.
+LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o);
+
+/// Orders wait here until the session has previewed, checked and journaled them.
+class QueueVenue final : public Venue {
+ public:
+  void SetListener(VenueListener* l) override { listener_ = l; }
+  void Submit(const Order& order) override { queue_.push_back(order); }
+  void Cancel(OrderId id, std::string_view reason) override {
+    if (listener_) listener_->OnOrderCanceled(id, reason, 0);
+  }
+  void OnSliceOpen(std::size_t) override {}
+  void OnSliceClose(std::size_t) override {}
+  std::vector<Order> Take() { return std::exchange(queue_, {}); }
+  [[nodiscard]] VenueListener* Listener() const noexcept { return listener_; }
+
+ private:
+  VenueListener* listener_ = nullptr;
+  std::vector<Order> queue_;
+};
+
+struct Metrics {
+  std::uint64_t orders_sent = 0, orders_rejected = 0, orders_denied = 0, fills = 0, cycles = 0,
+                malformed = 0, rate_limited = 0;
+  double equity = 0.0, drift = 0.0;
+};
+
+class Session {
+ public:
+  Session(const LiveOptions& o) : o_(o), clock_(io_) {}
+  int Run();
+
+ private:
+  // Set-up.
+  void Load();
+  void ConnectBroker();
+  void Open();
+  void LoadPrices(Days today);
+  void Reconcile();
+  void Recover(Days today);
+  void CarryDeferred(Days today);
+  // One cycle.
+  /// `blocking` (--once): waits for fills here. Otherwise (service) returns after sending and a
+  /// timer finishes the cycle, so the io_context is never run from inside one of its handlers.
+  int Cycle(bool force, bool blocking);
+  int FinishCycle(std::int64_t cycle_id, bool timed_out);
+  void SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned, std::size_t row,
+                  bool blocking);
+  /// The planned orders as the broker will take them (rounded, dust dropped, buys fit the cash).
+  std::vector<Order> Sendable(std::vector<Order> queued);
+  [[nodiscard]] double RoundQty(double qty) const;
+  /// What buys may spend given `cash`: margin's borrowing, less live.cash_buffer of equity.
+  [[nodiscard]] double BuyingPower(double cash) const;
+  /// Buys wait for the sells that fund them (Alpaca counts no unfilled sell as buying power).
+  std::vector<JournalOrder> pending_buys_;
+  void SendPendingBuys();
+  [[nodiscard]] bool SellsOpen() const;
+  /// `resized`: this is the one resend after a buying-power refusal.
+  void Send(JournalOrder& o, bool resized = false);
+  /// Rejects `o` (journal, event, order manager) when the broker's order under its client order
+  /// id is a different order; false when it is the same.
+  bool RefuseForeign(JournalOrder& o, const alpaca::OrderInfo& broker_order);
+  void OnTradeUpdate(const alpaca::TradeMessage& m);
+  /// Books one execution. `cumulative`: the order's filled quantity after it, as the broker
+  /// reports it (< 0 when unknown); only what goes beyond the journal's fills is booked.
+  void ApplyFill(const std::string& coid, const std::string& symbol, Side side, double qty,
+                 double price, Timestamp at, const std::string& exec_key, double cumulative);
+  /// Price of the quantity an order filled beyond what the journal holds, from the broker's
+  /// cumulative quantity and average price (not the average itself).
+  double NewFillPrice(const std::string& coid, double cumulative, double cumulative_avg,
+                      double fallback);
+  bool WaitForOrders(double timeout_s, bool sells_only = false);
+  void PollOpenOrders();
+  void CancelOpen(std::string_view reason);
+  bool KillSwitch() const;
+  // Outputs.
+  void Log(std::string_view kind, std::string fields,
+           spdlog::level::level_enum level = spdlog::level::info);
+  static std::string EventLine(Timestamp at, std::string_view kind, const std::string& fields);
+  std::vector<std::tuple<Timestamp, std::string, std::string>> early_events_;
+  void FlushKernelEvents();
+  void TrackSignals(const std::vector<JournalOrder>& planned);
+  void SettleSignals(Days today);
+  /// One line of trades.csv (written with its header on first use).
+  void AppendTrade(Timestamp at, std::string_view coid, std::string_view symbol,
+                   std::string_view side, double qty, double price, std::string_view source);
+  void WriteStatus(std::string_view cycle_state);
+  double Drift() const;
+  OpsReply Ops(std::string_view path);
+  // Service mode.
+  void ScheduleNext();
+  /// One scheduled (or forced) cycle, errors logged; a deferred one is retried every
+  /// live.retry_seconds until the session's close.
+  void RunScheduledCycle(bool force, bool blocking);
+  void WatchStop();
+
+  [[nodiscard]] std::string Coid(std::int64_t cycle, Days day, const std::string& symbol) const {
+    std::string date = FormatDate(day);
+    date.erase(std::remove(date.begin(), date.end(), '-'), date.end());
+    return fmt::format("{}-{}-{}-{}", tag_, date, cycle, symbol).substr(0, 48);
+  }
+  [[nodiscard]] Timestamp Now() const { return clock_.Now(); }
+  /// GET /v2/clock, and keep the session's time by it (the broker's day and hours rule).
+  alpaca::MarketClock BrokerClock();
+  [[nodiscard]] bool Sim() const { return o_.broker == BrokerKind::kSim; }
+
+  const LiveOptions& o_;
+  boost::asio::io_context io_;
+  WallClock clock_;
+  strategies::StrategyRegistry registry_;
+  backtests::BacktestConfig cfg_;
+  LiveConfig live_;
+  std::string out_, tag_;
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<alpaca::Rest> rest_;
+  std::unique_ptr<alpaca::TradeStream> trades_;
+  std::unique_ptr<alpaca::DataStream> data_;
+  std::unique_ptr<OpsServer> ops_;
+  alpaca::Credentials creds_;
+  std::vector<std::string> symbols_;  // tradable, then the benchmark if it is not one of them
+  std::size_t tradable_ = 0;
+  std::ptrdiff_t bench_col_ = -1;
+  std::shared_ptr<BarPanel> panel_;
+  std::map<std::string, alpaca::Bar> latest_;  // live bars from the data stream
+  std::vector<double> broker_qty_, broker_cost_;
+  double broker_cash_ = 0.0;
+  double equity_ = 0.0;
+  std::vector<double> marks_;
+  std::vector<double> targets_;               // last target weights (NaN = none)
+  std::map<std::string, JournalOrder> open_;  // by client order id, this process
+  std::map<std::string, OrderId> engine_ids_;
+  std::map<std::string, Timestamp> cancel_requested_;  // by client order id: when we last asked
+  QueueVenue venue_;                                   // before orders_, which refers to it
+  std::unique_ptr<OrderManager> orders_;
+  std::unique_ptr<Ledger> ledger_;
+  RunRecord record_;
+  std::size_t flushed_events_ = 0;
+  std::string fatal_;
+  bool reconciled_ = false;
+  bool poll_after_send_ = false;
+  bool stopping_ = false;
+  Metrics m_;
+  std::ofstream events_file_;
+  // After io_: timers must be destroyed before the io_context they belong to.
+  std::optional<boost::asio::steady_timer> cycle_timer_, stop_timer_, finish_timer_;
+};
+
+}  // namespace ballast::live::detail
