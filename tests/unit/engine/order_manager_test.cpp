@@ -1,0 +1,110 @@
+// The order manager: one life per order (new -> partially filled -> filled | rejected |
+// canceled), fills booked in the ledger exactly as reported, deterministic client order ids.
+
+#include "ballast/engine/order_manager.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "ballast/engine/error.hpp"
+
+namespace ballast {
+namespace {
+
+// Records what it is sent; reports nothing by itself.
+class RecordingVenue final : public Venue {
+ public:
+  void SetListener(VenueListener* l) override { listener = l; }
+  void Submit(const Order& o) override { submitted.push_back(o); }
+  void Cancel(OrderId id, std::string_view reason) override {
+    listener->OnOrderCanceled(id, reason, 0);
+  }
+  void OnSliceOpen(std::size_t) override {}
+  void OnSliceClose(std::size_t) override {}
+  VenueListener* listener = nullptr;
+  std::vector<Order> submitted;
+};
+
+struct Fixture {
+  RecordingVenue venue;
+  Ledger ledger{2, 1000.0};
+  RunRecord record;
+  std::vector<std::string> symbols{"SPY", "AGG"};
+  OrderManager orders{venue, ledger, record, symbols, "run1"};
+};
+
+Plan TwoBuys() {
+  Plan p;
+  p.orders = {{0, Side::kBuy, 10.0, 50.0, 0.0}, {1, Side::kBuy, 4.0, 100.0, 0.0}};
+  return p;
+}
+
+TEST(OrderManagerTest, SubmitsInPlanOrderWithSequentialIdsAndDeterministicClientIds) {
+  Fixture f;
+  f.orders.Submit(TwoBuys(), 7, 123);
+  ASSERT_EQ(f.venue.submitted.size(), 2u);
+  EXPECT_EQ(f.venue.listener, &f.orders);
+  EXPECT_EQ(f.venue.submitted[0].id, 1u);
+  EXPECT_EQ(f.venue.submitted[1].id, 2u);
+  EXPECT_EQ(f.venue.submitted[1].decision, 7u);
+  EXPECT_EQ(f.venue.submitted[1].created, 123);
+  EXPECT_EQ(f.orders.ClientOrderId(f.venue.submitted[0]), "run1-7-SPY");
+  EXPECT_EQ(f.orders.ClientOrderId(f.venue.submitted[1]), "run1-7-AGG");
+  EXPECT_EQ(f.orders.OpenOrders(), 2u);
+  EXPECT_EQ(f.orders.Orders()[0].status, OrderStatus::kNew);
+}
+
+TEST(OrderManagerTest, PartialThenFullFillBooksEachExecutionAndAveragesThePrice) {
+  Fixture f;
+  f.orders.Submit(TwoBuys(), 1, 0);
+  f.orders.OnOrderAccepted(1, 1);
+  f.orders.OnFill({1, 0, Side::kBuy, 4.0, 50.0, 1.0, 0.0, 2});
+  EXPECT_EQ(f.orders.Orders()[0].status, OrderStatus::kPartiallyFilled);
+  EXPECT_DOUBLE_EQ(f.ledger.Quantity(0), 4.0);
+  EXPECT_DOUBLE_EQ(f.ledger.Cash(), 1000.0 - 200.0 - 1.0);
+  f.orders.OnFill({1, 0, Side::kBuy, 6.0, 51.0, 1.0, 0.0, 3});
+  const auto& s = f.orders.Orders()[0];
+  EXPECT_EQ(s.status, OrderStatus::kFilled);
+  EXPECT_DOUBLE_EQ(s.filled, 10.0);
+  EXPECT_DOUBLE_EQ(s.avg_fill_price, (4 * 50.0 + 6 * 51.0) / 10.0);
+  EXPECT_DOUBLE_EQ(f.ledger.Cash(), 1000.0 - 200.0 - 306.0 - 2.0);
+  EXPECT_EQ(f.orders.OpenOrders(), 1u);
+  ASSERT_EQ(f.record.trades.size(), 2u);
+  EXPECT_DOUBLE_EQ(f.record.trades[1].quantity, 6.0);
+  const auto t = f.orders.TakeSliceTotals();
+  EXPECT_DOUBLE_EQ(t.bought, 506.0);
+  EXPECT_DOUBLE_EQ(t.fees, 2.0);
+  EXPECT_DOUBLE_EQ(f.orders.TakeSliceTotals().bought, 0.0);  // taken
+}
+
+TEST(OrderManagerTest, RejectionsAndCancelsCloseTheOrderAndAreEvents) {
+  Fixture f;
+  f.orders.Submit(TwoBuys(), 1, 0);
+  f.orders.OnOrderRejected(1, "insufficient_cash", 5);
+  f.venue.Cancel(2, "end_of_day");
+  EXPECT_EQ(f.orders.Orders()[0].status, OrderStatus::kRejected);
+  EXPECT_EQ(f.orders.Orders()[1].status, OrderStatus::kCanceled);
+  EXPECT_EQ(f.orders.OpenOrders(), 0u);
+  EXPECT_DOUBLE_EQ(f.ledger.Cash(), 1000.0);
+  bool rejected = false, canceled = false;
+  for (const auto& e : f.record.events) {
+    rejected = rejected || (e.type == "order_rejected" &&
+                            e.fields_json.find("insufficient_cash") != std::string::npos);
+    canceled = canceled || e.type == "order_canceled";
+  }
+  EXPECT_TRUE(rejected);
+  EXPECT_TRUE(canceled);
+}
+
+TEST(OrderManagerTest, AReportForAnOrderItDoesNotKnowIsAnError) {
+  Fixture f;
+  f.orders.Submit(TwoBuys(), 1, 0);
+  EXPECT_THROW(f.orders.OnFill({9, 0, Side::kBuy, 1.0, 50.0, 0.0, 0.0, 0}), Error);
+  EXPECT_THROW(f.orders.OnOrderRejected(0, "x", 0), Error);
+  EXPECT_DOUBLE_EQ(f.ledger.Cash(), 1000.0);
+}
+
+}  // namespace
+}  // namespace ballast
