@@ -6,9 +6,9 @@ namespace ballast::live::detail {
 
 void Session::LoadPrices(Days today) {
   const Days from = today - std::chrono::days(live_.history_days);
-  std::vector<alpaca::Bar> bars;
+  std::vector<broker::DailyBar> bars;
   try {
-    bars = rest_->GetDailyBars(symbols_, from, std::nullopt);
+    bars = market_->GetDailyBars(symbols_, from, std::nullopt);
   } catch (const std::exception& e) {
     throw Error(ErrorKind::kData, fmt::format("daily bars from Alpaca: {}", e.what()));
   }
@@ -25,7 +25,7 @@ void Session::LoadPrices(Days today) {
     if (d > today) continue;
     row_of[d] = panel_->AppendRow(DayToTimestamp(d));
   }
-  auto put = [&](const alpaca::Bar& b) {
+  auto put = [&](const broker::DailyBar& b) {
     const auto col = panel_->IndexOf(b.symbol);
     const auto it = row_of.find(NyDate(b.t));
     if (col < 0 || it == row_of.end()) return;
@@ -66,26 +66,10 @@ void Session::LoadPrices(Days today) {
 void Session::Reconcile() {
   broker_qty_.assign(tradable_, 0.0);
   broker_cost_.assign(tradable_, 0.0);
-  if (Sim()) {
-    // Local paper trading: the account is the initial cash plus every journaled fill.
-    broker_cash_ = cfg_.initial_cash;
-    for (const auto& f : journal_->Fills()) {
-      const auto it = std::find(symbols_.begin(), symbols_.end(), f.symbol);
-      if (it == symbols_.end() || it - symbols_.begin() >= static_cast<std::ptrdiff_t>(tradable_))
-        continue;
-      const auto c = static_cast<std::size_t>(it - symbols_.begin());
-      const double sign = f.side == "buy" ? 1.0 : -1.0;
-      if (sign > 0) {
-        broker_cost_[c] =
-            (broker_cost_[c] * broker_qty_[c] + f.qty * f.price) / (broker_qty_[c] + f.qty);
-      }
-      broker_qty_[c] += sign * f.qty;
-      broker_cash_ -= sign * f.qty * f.price + f.commission;
-    }
-  } else {
-    const auto account = rest_->GetAccount();
+  {
+    const auto account = broker_->GetAccount();
     broker_cash_ = account.cash;
-    for (const auto& p : rest_->GetPositions()) {
+    for (const auto& p : broker_->GetPositions()) {
       const auto it = std::find(
           symbols_.begin(), symbols_.begin() + static_cast<std::ptrdiff_t>(tradable_), p.symbol);
       if (it == symbols_.begin() + static_cast<std::ptrdiff_t>(tradable_)) {
@@ -127,8 +111,7 @@ void Session::Reconcile() {
 void Session::Recover(Days today) {
   // Orders a previous process journaled but did not see to the end.
   for (auto& o : journal_->OpenOrders()) {
-    std::optional<alpaca::OrderInfo> b;
-    if (!Sim()) b = rest_->GetOrderByClientId(o.client_order_id);
+    const std::optional<broker::BrokerOrder> b = broker_->FindOrder(o.client_order_id);
     JsonFields f;
     f.Add("client_order_id", o.client_order_id).Add("journal_state", o.state);
     if (b && !SameOrder(*b, o)) {
@@ -151,12 +134,11 @@ void Session::Recover(Days today) {
         AppendTrade(Now(), o.client_order_id, o.symbol, o.side, qty, px, "recovered");
       }
       journal_->SetOrderProgress(o.client_order_id, b->filled_qty, b->filled_avg_price);
-      const std::string state = b->status == "partially_filled" || b->status == "new" ||
-                                        b->status == "accepted" || b->status == "pending_new"
-                                    ? "sent"
-                                    : b->status;
-      journal_->SetOrderState(o.client_order_id, state, b->id);
-      f.Add("broker_status", b->status).Add("filled_qty", b->filled_qty);
+      const std::string state(broker::IsFinal(b->phase) ? JournalState(b->phase) : "sent");
+      journal_->SetOrderState(o.client_order_id, state, b->id, b->reason);
+      f.Add("broker_status", b->status)
+          .Add("phase", broker::ToString(b->phase))
+          .Add("filled_qty", b->filled_qty);
       if (!IsTerminalState(state)) {
         o.state = state;
         o.broker_id = b->id;
@@ -201,7 +183,7 @@ int Session::Cycle(bool force, bool blocking) {
   ++m_.cycles;
   engine_ids_.clear();  // engine order ids belong to one cycle's order manager
   const auto clock = BrokerClock();
-  const Days today = NyDate(clock.timestamp);
+  const Days today = NyDate(clock.now);
   const bool trading_day = NyseCalendar::IsTradingDay(today);
   LoadPrices(today);
   ledger_ = std::make_unique<Ledger>(tradable_, 0.0, /*allow_borrowing=*/true);
@@ -434,11 +416,11 @@ int Session::Cycle(bool force, bool blocking) {
     return kLiveOk;
   }
   journal_->SetCycleState(cycle_id, "sending");
-  if (!Sim() && !trades_->Ready() && blocking) {
-    // Orders go out only while the trade stream is up (so every fill is seen).
+  if (!broker_->UpdatesReady() && blocking) {
+    // Orders go out only while the broker's update stream is up (so every fill is seen).
     WaitForOrders(0.0);
   }
-  if (!Sim() && !trades_->Ready()) {
+  if (!broker_->UpdatesReady()) {
     journal_->SetCycleState(cycle_id, "planned", "trade stream down; orders not sent");
     JsonFields f;
     f.Add("cycle", cycle_id).Add("reason", "trade stream not connected; orders kept for resume");
@@ -446,8 +428,8 @@ int Session::Cycle(bool force, bool blocking) {
     WriteStatus("deferred");
     return kLiveIncomplete;
   }
-  SendOrders(cycle_id, planned, row, blocking);
-  if (!blocking && !Sim() && !open_.empty()) {
+  SendOrders(planned, blocking);
+  if (!blocking && !open_.empty()) {
     finish_timer_.emplace(io_);
     finish_timer_->expires_after(
         std::chrono::milliseconds(static_cast<long long>(live_.fill_timeout_s * 1000)));
@@ -463,7 +445,7 @@ int Session::Cycle(bool force, bool blocking) {
     });
     return kLiveOk;
   }
-  const bool done = Sim() || WaitForOrders(live_.fill_timeout_s);
+  const bool done = WaitForOrders(live_.fill_timeout_s);
   return FinishCycle(cycle_id, !done);
 }
 
@@ -481,7 +463,7 @@ int Session::FinishCycle(std::int64_t cycle_id, bool timed_out) {
   const std::string state = !open_.empty() ? "incomplete" : failed ? "failed" : "done";
   journal_->SetCycleState(cycle_id, state);
   // The broker is the source of truth: re-read what it holds after the fills.
-  if (!Sim()) Reconcile();
+  Reconcile();
   equity_ = ledger_->Equity(marks_);
   JsonFields f;
   f.Add("cycle", cycle_id)

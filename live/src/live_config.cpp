@@ -4,9 +4,29 @@
 
 namespace ballast::live::detail {
 
-bool SameOrder(const alpaca::OrderInfo& b, const JournalOrder& o) {
-  return b.symbol == o.symbol && b.side == o.side &&
+bool SameOrder(const broker::BrokerOrder& b, const JournalOrder& o) {
+  return b.symbol == o.symbol && ToString(b.side) == o.side &&
          (b.qty <= 0.0 || std::abs(b.qty - o.qty) <= 1e-6 * std::max(1.0, o.qty));
+}
+
+std::string_view JournalState(broker::OrderPhase phase) noexcept {
+  switch (phase) {
+    case broker::OrderPhase::kFilled:
+      return "filled";
+    case broker::OrderPhase::kPartiallyFilled:
+      return "partially_filled";
+    case broker::OrderPhase::kCanceled:
+      return "canceled";
+    case broker::OrderPhase::kRejected:
+      return "rejected";
+    case broker::OrderPhase::kExpired:
+      return "expired";
+    case broker::OrderPhase::kPending:
+    case broker::OrderPhase::kWorking:
+    case broker::OrderPhase::kUnknown:
+      return "accepted";
+  }
+  return "accepted";
 }
 
 namespace {

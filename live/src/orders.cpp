@@ -12,13 +12,17 @@ bool Session::KillSwitch() const {
 void Session::CancelOpen(std::string_view reason) {
   const Timestamp now = Now();
   for (auto& [coid, o] : open_) {
-    if (o.broker_id.empty() || Sim()) continue;
+    if (o.broker_id.empty()) continue;
     // One request per order; asked again only if the broker has not confirmed in 30 s (the
     // service checks the kill switch ten times a second).
     auto [it, fresh] = cancel_requested_.try_emplace(coid, now);
     if (!fresh && now - it->second < 30'000'000'000LL) continue;
     it->second = now;
-    const bool ok = rest_->CancelOrder(o.broker_id);
+    broker::BrokerOrder b;
+    b.id = o.broker_id;
+    b.client_order_id = coid;
+    b.symbol = o.symbol;
+    const bool ok = broker_->Cancel(b);
     JsonFields f;
     f.Add("client_order_id", coid).Add("reason", reason).Add("accepted", ok);
     Log("order_cancel_requested", f.Take(), spdlog::level::warn);
@@ -26,7 +30,7 @@ void Session::CancelOpen(std::string_view reason) {
 }
 
 void Session::ApplyFill(const std::string& coid, const std::string& symbol, Side side, double qty,
-                        double price, Timestamp at, const std::string& exec_key,
+                        double price, double commission, Timestamp at, const std::string& exec_key,
                         double cumulative) {
   // One booking per execution whatever route reports it (stream, poll, recovery): besides the
   // execution key, the order's cumulative filled quantity says what is new.
@@ -35,12 +39,12 @@ void Session::ApplyFill(const std::string& coid, const std::string& symbol, Side
     if (fresh <= 1e-9 * std::max(1.0, cumulative)) return;
     qty = std::min(qty, fresh);
   }
-  if (!journal_->RecordFill(
-          JournalFill{exec_key, coid, symbol, std::string(ToString(side)), qty, price, 0.0, at})) {
+  if (!journal_->RecordFill(JournalFill{exec_key, coid, symbol, std::string(ToString(side)), qty,
+                                        price, commission, at})) {
     return;  // already booked (a duplicate update, or recovered earlier)
   }
   ++m_.fills;
-  AppendTrade(at, coid, symbol, ToString(side), qty, price, "fill");
+  AppendTrade(at, coid, symbol, ToString(side), qty, price, BrokerName() == "sim" ? "sim" : "fill");
   const auto col = std::find(symbols_.begin(), symbols_.end(), symbol) - symbols_.begin();
   if (col >= static_cast<std::ptrdiff_t>(tradable_)) return;
   const auto id = engine_ids_.find(coid);
@@ -49,7 +53,7 @@ void Session::ApplyFill(const std::string& coid, const std::string& symbol, Side
             side,
             qty,
             price,
-            0.0,
+            commission,
             0.0,
             at};
   if (side == Side::kSell &&
@@ -79,56 +83,57 @@ double Session::NewFillPrice(const std::string& coid, double cumulative, double 
   return std::isfinite(px) && px > 0.0 ? px : cumulative_avg;
 }
 
-void Session::OnTradeUpdate(const alpaca::TradeMessage& m) {
-  const std::string& coid = m.order.client_order_id;
+void Session::OnOrderUpdate(const broker::OrderUpdate& u) {
+  const std::string& coid = u.order.client_order_id;
   const auto it = open_.find(coid);
   if (it == open_.end()) {
     if (coid.rfind(tag_, 0) != 0) return;  // not ours (another app on the account)
   }
   JsonFields f;
-  f.Add("event", m.event).Add("client_order_id", coid).Add("status", m.order.status);
-  const auto side = m.order.side == "sell" ? Side::kSell : Side::kBuy;
-  if (m.event == "fill" || m.event == "partial_fill") {
-    f.Add("qty", m.qty).Add("price", m.price).Add("filled_qty", m.order.filled_qty);
+  f.Add("event", u.event)
+      .Add("client_order_id", coid)
+      .Add("status", u.order.status)
+      .Add("phase", broker::ToString(u.phase));
+  if (!u.order.reason.empty()) f.Add("reason", u.order.reason);
+  if (u.execution) {
+    f.Add("qty", u.qty).Add("price", u.price).Add("filled_qty", u.order.filled_qty);
     ApplyFill(
-        coid, m.order.symbol, side, m.qty, m.price, m.timestamp ? m.timestamp : Now(),
-        !m.execution_id.empty() ? m.execution_id : fmt::format("{}-{}", coid, m.order.filled_qty),
-        m.order.filled_qty > 0.0 ? m.order.filled_qty : -1.0);
-    journal_->SetOrderProgress(coid, m.order.filled_qty, m.order.filled_avg_price);
+        coid, u.order.symbol, u.order.side, u.qty, u.price, u.commission, u.at ? u.at : Now(),
+        !u.execution_id.empty() ? u.execution_id : fmt::format("{}-{}", coid, u.order.filled_qty),
+        u.order.filled_qty > 0.0 ? u.order.filled_qty : -1.0);
+    journal_->SetOrderProgress(coid, u.order.filled_qty, u.order.filled_avg_price);
   }
-  std::string state;
-  if (m.event == "fill") {
-    state = "filled";
-  } else if (m.event == "partial_fill") {
-    state = "partially_filled";
-  } else if (m.event == "canceled" || m.event == "expired" || m.event == "rejected" ||
-             m.event == "done_for_day") {
-    state = m.event;
-  } else if (m.event == "new" || m.event == "accepted" || m.event == "pending_new") {
-    state = "accepted";
-  }
-  if (!state.empty() && it != open_.end()) {
-    journal_->SetOrderState(coid, state, m.order.id);
+  if (it != open_.end()) {
+    const std::string state(JournalState(u.phase));
+    journal_->SetOrderState(coid, state, u.order.id, u.order.reason);
     it->second.state = state;
     const auto id = engine_ids_.find(coid);
     if (id != engine_ids_.end()) {
-      if (state == "rejected") orders_->OnOrderRejected(id->second, "broker_rejected", Now());
-      if (state == "canceled" || state == "expired" || state == "done_for_day") {
-        orders_->OnOrderCanceled(id->second, state, Now());
+      if (u.phase == broker::OrderPhase::kRejected)
+        orders_->OnOrderRejected(id->second, "broker_rejected", Now());
+      if (u.phase == broker::OrderPhase::kCanceled || u.phase == broker::OrderPhase::kExpired) {
+        orders_->OnOrderCanceled(id->second, !u.order.reason.empty() ? u.order.reason : state,
+                                 Now());
       }
     }
-    if (state == "rejected") ++m_.orders_rejected;
+    if (u.phase == broker::OrderPhase::kRejected) ++m_.orders_rejected;
     if (IsTerminalState(state)) open_.erase(it);
     if (IsTerminalState(state) && !pending_buys_.empty() && !SellsOpen()) SendPendingBuys();
   }
-  Log("trade_update", f.Take(), m.event == "rejected" ? spdlog::level::warn : spdlog::level::info);
+  Log("trade_update", f.Take(),
+      u.phase == broker::OrderPhase::kRejected ? spdlog::level::warn : spdlog::level::info);
 }
 
-bool Session::RefuseForeign(JournalOrder& o, const alpaca::OrderInfo& b) {
+bool Session::RefuseForeign(JournalOrder& o, const broker::BrokerOrder& b) {
   if (SameOrder(b, o)) return false;
   const std::string why =
-      fmt::format("client order id taken at the broker by a different order ({} {} {})", b.side,
-                  JsonNumber(b.qty), b.symbol);
+      fmt::format("client order id taken at the broker by a different order ({} {} {})",
+                  ToString(b.side), JsonNumber(b.qty), b.symbol);
+  Refuse(o, why, "client_order_id_taken");
+  return true;
+}
+
+void Session::Refuse(JournalOrder& o, const std::string& why, std::string_view label) {
   journal_->SetOrderState(o.client_order_id, "rejected", {}, why);
   o.state = "rejected";
   ++m_.orders_rejected;
@@ -136,14 +141,13 @@ bool Session::RefuseForeign(JournalOrder& o, const alpaca::OrderInfo& b) {
   f.Add("client_order_id", o.client_order_id).Add("reason", why);
   Log("order_rejected", f.Take(), spdlog::level::warn);
   const auto id = engine_ids_.find(o.client_order_id);
-  if (id != engine_ids_.end()) orders_->OnOrderRejected(id->second, "client_order_id_taken", Now());
-  return true;
+  if (id != engine_ids_.end()) orders_->OnOrderRejected(id->second, label, Now());
 }
 
 void Session::Send(JournalOrder& o, bool resized) {
   // Look before sending: a previous attempt may have reached the broker. What is found is
   // adopted only when it is this order (same symbol, side and quantity).
-  if (auto existing = rest_->GetOrderByClientId(o.client_order_id)) {
+  if (auto existing = broker_->FindOrder(o.client_order_id)) {
     if (RefuseForeign(o, *existing)) return;
     journal_->SetOrderState(o.client_order_id, "sent", existing->id);
     o.state = "sent";
@@ -154,32 +158,36 @@ void Session::Send(JournalOrder& o, bool resized) {
     poll_after_send_ = true;  // its fills may be done already: no update will come for them
     return;
   }
+  if (!CheckAsset(o)) return;
   journal_->SetOrderState(o.client_order_id, "sending");
-  alpaca::OrderRequest req{o.symbol, o.side, o.qty, o.client_order_id, "day"};
-  auto r = rest_->PostOrder(req);
+  broker::OrderRequest req;
+  req.client_order_id = o.client_order_id;
+  req.symbol = o.symbol;
+  req.side = o.side == "sell" ? Side::kSell : Side::kBuy;
+  req.qty = o.qty;
+  using Kind = broker::PlaceResult::Kind;
+  auto r = broker_->Place(req);
   // Never blind-retry a POST: after an unknown outcome, find out whether it was placed; send
   // once more only when the broker does not know the client order id (a second copy would be
   // refused as a duplicate, so this cannot double the order).
-  for (int attempt = 1; r.kind == alpaca::PostOutcome::Kind::kUnknown ||
-                        r.kind == alpaca::PostOutcome::Kind::kDuplicate;
-       ++attempt) {
-    const bool duplicate = r.kind == alpaca::PostOutcome::Kind::kDuplicate;
+  for (int attempt = 1; r.kind == Kind::kUnknown || r.kind == Kind::kDuplicate; ++attempt) {
+    const bool duplicate = r.kind == Kind::kDuplicate;
     JsonFields f;
     f.Add("client_order_id", o.client_order_id)
         .Add("http_status", r.status)
-        .Add("detail", r.error.message);
+        .Add("detail", r.message);
     Log(duplicate ? "order_duplicate" : "order_uncertain", f.Take(), spdlog::level::warn);
-    if (auto existing = rest_->GetOrderByClientId(o.client_order_id)) {
+    if (auto existing = broker_->FindOrder(o.client_order_id)) {
       if (RefuseForeign(o, *existing)) return;
-      r.kind = alpaca::PostOutcome::Kind::kAccepted;
+      r.kind = Kind::kAccepted;
       r.order = *existing;
     } else if (duplicate) {
       // Placed (the broker says so) but not visible yet: sent, found by the poll later.
-      r.kind = alpaca::PostOutcome::Kind::kAccepted;
+      r.kind = Kind::kAccepted;
       r.order = {};
       poll_after_send_ = true;
     } else if (attempt < 2) {
-      r = rest_->PostOrder(req);
+      r = broker_->Place(req);
     } else {
       break;
     }
@@ -189,7 +197,7 @@ void Session::Send(JournalOrder& o, bool resized) {
       .Add("symbol", o.symbol)
       .Add("side", o.side)
       .Add("qty", o.qty);
-  if (r.kind == alpaca::PostOutcome::Kind::kAccepted) {
+  if (r.kind == Kind::kAccepted) {
     ++m_.orders_sent;
     journal_->SetOrderState(o.client_order_id, "sent", r.order.id);
     o.state = "sent";
@@ -197,11 +205,10 @@ void Session::Send(JournalOrder& o, bool resized) {
     Log("order_sent", f.Add("broker_id", r.order.id).Take());
     return;
   }
-  if (r.kind == alpaca::PostOutcome::Kind::kRejected && r.status == 403 && o.side == "buy" &&
-      !resized && r.error.message.find("buying power") != std::string::npos) {
+  if (r.kind == Kind::kRejected && r.insufficient_buying_power && o.side == "buy" && !resized) {
     // Once: resize to what the broker says it will buy now (less the cash buffer) and resend.
     // The refused POST placed nothing, so the client order id is still free.
-    const auto account = rest_->GetAccount();
+    const auto account = broker_->GetAccount();
     const double power = account.buying_power > 0.0 ? account.buying_power : account.cash;
     const double qty =
         RoundQty(std::min(o.qty, (power - live_.cash_buffer * equity_) / o.ref_price));
@@ -221,16 +228,49 @@ void Session::Send(JournalOrder& o, bool resized) {
   }
   ++m_.orders_rejected;
   const std::string why =
-      r.kind == alpaca::PostOutcome::Kind::kRejected
-          ? fmt::format("HTTP {} {}", r.status, r.error.message)
-          : fmt::format("unknown outcome ({}); not at the broker", r.error.message);
+      r.kind == Kind::kRejected
+          ? (r.status ? fmt::format("HTTP {} {}", r.status, r.message) : r.message)
+          : fmt::format("unknown outcome ({}); not at the broker", r.message);
   journal_->SetOrderState(o.client_order_id, "rejected", {}, why);
   o.state = "rejected";
   Log("order_rejected",
-      f.Add("http_status", r.status).Add("code", r.error.code).Add("reason", why).Take(),
+      f.Add("http_status", r.status).Add("code", r.code).Add("reason", why).Take(),
       spdlog::level::warn);
   const auto id = engine_ids_.find(o.client_order_id);
   if (id != engine_ids_.end()) orders_->OnOrderRejected(id->second, "broker_rejected", Now());
+}
+
+bool Session::CheckAsset(JournalOrder& o) {
+  // Asked once per symbol and process (Alpaca: GET /v2/assets/{symbol}).
+  auto [it, fresh] = assets_.try_emplace(o.symbol);
+  if (fresh) it->second = broker_->GetAsset(o.symbol);
+  const auto& a = it->second;
+  std::string why;
+  if (!a) {
+    why = fmt::format("{} is not an asset {} knows", o.symbol, broker_->Name());
+  } else if (!a->tradable) {
+    why = fmt::format("{} is not tradable at {}", o.symbol, broker_->Name());
+  } else if (!a->fractionable && std::abs(o.qty - std::floor(o.qty + 1e-9)) > 1e-9) {
+    // Whole shares only: sells and buys round down (never more than planned).
+    const double whole = std::floor(o.qty + 1e-9);
+    JsonFields f;
+    f.Add("client_order_id", o.client_order_id)
+        .Add("symbol", o.symbol)
+        .Add("qty", o.qty)
+        .Add("new_qty", whole)
+        .Add("reason", "not fractionable at the broker");
+    Log("order_resized", f.Take(), spdlog::level::warn);
+    if (whole < 1.0) {
+      why = fmt::format("{} trades in whole shares only and {} is less than one", o.symbol,
+                        JsonNumber(o.qty));
+    } else {
+      o.qty = whole;
+      journal_->SetOrderQty(o.client_order_id, whole);
+    }
+  }
+  if (why.empty()) return true;
+  Refuse(o, why, "not_tradable");
+  return false;
 }
 
 double Session::RoundQty(double qty) const {
@@ -287,69 +327,27 @@ std::vector<Order> Session::Sendable(std::vector<Order> queued) {
     JsonFields f;
     f.Add("buy_scale", k).Add("cash_buffer", live_.cash_buffer);
     Log("buys_scaled_to_cash", f.Take());
+    // A buy scaled below the broker's minimum is dust: dropped, not sent to be refused.
+    std::erase_if(out, [&](const Order& q) {
+      if (q.side != Side::kBuy ||
+          (q.quantity > 0.0 && q.quantity * marks_[q.symbol] >= min_notional))
+        return false;
+      JsonFields d;
+      d.Add("symbol", symbols_[q.symbol])
+          .Add("side", ToString(q.side))
+          .Add("qty", q.quantity)
+          .Add("reason", fmt::format("scaled to the cash below the broker's minimum order ({} "
+                                     "notional)",
+                                     JsonNumber(min_notional)));
+      Log("order_skipped", d.Take());
+      orders_->OnOrderCanceled(q.id, "below_broker_minimum", Now());
+      return true;
+    });
   }
   return out;
 }
 
-void Session::SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned, std::size_t row,
-                         bool blocking) {
-  if (Sim()) {
-    // Simulated fills at today's price, through the backtest's fill and cost models.
-    sim::SimVenue venue(*panel_,
-                        sim::SimVenueOptions{sim::FillModel::kClose, cfg_.commission,
-                                             cfg_.slippage_bps, cfg_.shares, cfg_.lot_size},
-                        [this] { return ledger_->Cash() + 1e300; });
-    struct Relay final : VenueListener {
-      Session& s;
-      std::map<OrderId, std::string> coids;
-      explicit Relay(Session& session) : s(session) {}
-      void OnOrderAccepted(OrderId, Timestamp) override {}
-      void OnFill(const Fill& f) override {
-        const std::string& coid = coids.at(f.order);
-        if (!s.journal_->RecordFill(JournalFill{coid + "-sim", coid, s.symbols_[f.symbol],
-                                                std::string(ToString(f.side)), f.quantity, f.price,
-                                                f.commission, f.time})) {
-          return;
-        }
-        ++s.m_.fills;
-        s.AppendTrade(s.Now(), coid, s.symbols_[f.symbol], ToString(f.side), f.quantity, f.price,
-                      "sim");
-        s.orders_->OnFill(f);
-        s.journal_->SetOrderProgress(coid, f.quantity, f.price);
-        s.journal_->SetOrderState(coid, "filled");
-      }
-      void OnOrderRejected(OrderId id, std::string_view reason, Timestamp t) override {
-        s.journal_->SetOrderState(coids.at(id), "rejected", {}, reason);
-        s.orders_->OnOrderRejected(id, reason, t);
-      }
-      void OnOrderCanceled(OrderId id, std::string_view reason, Timestamp t) override {
-        s.journal_->SetOrderState(coids.at(id), "canceled", {}, reason);
-        s.orders_->OnOrderCanceled(id, reason, t);
-      }
-    } relay(*this);
-    venue.SetListener(&relay);
-    for (auto& o : planned) {
-      if (o.state != "planned") continue;
-      if (!engine_ids_.count(o.client_order_id)) {
-        // Planned by a process that died before its simulated fills: today's prices may differ,
-        // so it is not replayed.
-        journal_->SetOrderState(o.client_order_id, "abandoned", {},
-                                "sim: planned by an earlier process");
-        continue;
-      }
-      const auto id = engine_ids_.at(o.client_order_id);
-      relay.coids[id] = o.client_order_id;
-      const auto& st = orders_->Orders()[id - 1];
-      journal_->SetOrderState(o.client_order_id, "sending");
-      ++m_.orders_sent;
-      venue.Submit(st.order);
-    }
-    venue.OnSliceClose(row);
-    for (auto& o : planned)
-      o.state = "done";
-    (void)cycle;
-    return;
-  }
+void Session::SendOrders(std::vector<JournalOrder>& planned, bool blocking) {
   // Sells first; buys go out once they have filled, resized to the cash the broker then has.
   pending_buys_.clear();
   for (auto& o : planned) {
@@ -381,7 +379,7 @@ void Session::SendPendingBuys() {
   auto buys = std::exchange(pending_buys_, {});
   if (buys.empty()) return;
   // The cash there is now, after the sells' fills.
-  broker_cash_ = rest_->GetAccount().cash;
+  broker_cash_ = broker_->GetAccount().cash;
   double need = 0.0;
   for (const auto& o : buys)
     need += o.qty * o.ref_price;
@@ -420,7 +418,7 @@ bool Session::WaitForOrders(double timeout_s, bool sells_only) {
     if (!ec) expired = true;
   });
   while (!expired && fatal_.empty() && !(o_.stop && o_.stop->load())) {
-    if (for_stream ? trades_->Ready() : (sells_only ? !SellsOpen() : open_.empty())) break;
+    if (for_stream ? broker_->UpdatesReady() : (sells_only ? !SellsOpen() : open_.empty())) break;
     io_.restart();
     io_.run_for(std::chrono::milliseconds(50));
   }
@@ -428,7 +426,7 @@ bool Session::WaitForOrders(double timeout_s, bool sells_only) {
   io_.restart();
   io_.poll();
   if (!fatal_.empty()) throw Error(ErrorKind::kBroker, fatal_);
-  return for_stream ? trades_->Ready() : open_.empty();
+  return for_stream ? broker_->UpdatesReady() : open_.empty();
 }
 
 void Session::PollOpenOrders() {
@@ -437,25 +435,25 @@ void Session::PollOpenOrders() {
   for (const auto& [coid, o] : open_)
     ids.push_back(coid);
   for (const auto& coid : ids) {
-    auto b = rest_->GetOrderByClientId(coid);
+    auto b = broker_->FindOrder(coid);
     if (!b) continue;
     auto& o = open_[coid];
     const double known = journal_->FilledQty(coid);
     if (b->filled_qty > known + 1e-9) {
       ApplyFill(coid, o.symbol, o.side == "sell" ? Side::kSell : Side::kBuy, b->filled_qty - known,
-                NewFillPrice(coid, b->filled_qty, b->filled_avg_price, o.ref_price),
+                NewFillPrice(coid, b->filled_qty, b->filled_avg_price, o.ref_price), 0.0,
                 b->updated_at ? b->updated_at : Now(),
                 fmt::format("poll-{}-{}", coid, b->filled_qty), b->filled_qty);
     }
     journal_->SetOrderProgress(coid, b->filled_qty, b->filled_avg_price);
-    if (b->status == "filled" || b->status == "canceled" || b->status == "expired" ||
-        b->status == "rejected") {
-      journal_->SetOrderState(coid, b->status, b->id);
+    if (broker::IsFinal(b->phase)) {
+      journal_->SetOrderState(coid, JournalState(b->phase), b->id, b->reason);
       open_.erase(coid);
     } else {
       JsonFields f;
       f.Add("client_order_id", coid)
           .Add("broker_status", b->status)
+          .Add("phase", broker::ToString(b->phase))
           .Add("filled_qty", b->filled_qty);
       Log("order_still_open", f.Take(), spdlog::level::warn);
     }

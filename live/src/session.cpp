@@ -31,7 +31,7 @@ void Session::Load() {
   // Client order ids: a hash of the portfolio's name, so they stay stable across config edits
   // and restarts and say nothing about the account.
   std::uint32_t h = 2166136261u;
-  for (unsigned char ch : cfg_.name + (Sim() ? "/sim" : "/alpaca")) {
+  for (unsigned char ch : cfg_.name + "/" + std::string(BrokerName())) {
     h ^= ch;
     h *= 16777619u;
   }
@@ -71,6 +71,14 @@ void Session::Open() {
   }
   events_file_ << std::flush;
   early_events_.clear();
+  // What this journal booked on the account: a simulated broker rebuilds its account from it
+  // (a real broker's account is the truth and ignores it).
+  std::vector<broker::BookedFill> booked;
+  for (const auto& f : journal_->Fills()) {
+    booked.push_back({f.client_order_id, f.symbol, f.side == "sell" ? Side::kSell : Side::kBuy,
+                      f.qty, f.price, f.commission});
+  }
+  broker_->Restore(booked);
   if (auto t = journal_->State("targets")) {
     std::size_t i = 0, pos = 0;
     while (i < tradable_ && pos <= t->size()) {
@@ -84,45 +92,57 @@ void Session::Open() {
 }
 
 void Session::ConnectBroker() {
-  rest_ = std::make_unique<alpaca::Rest>(live_.endpoints, creds_,
-                                         [this](std::string_view kind, const std::string& detail) {
-                                           if (kind == "rate_limited") ++m_.rate_limited;
-                                           JsonFields f;
-                                           f.Add("detail", detail);
-                                           Log(kind, f.Take(), spdlog::level::warn);
-                                         });
-  alpaca::Account account;
-  try {
-    account = rest_->GetAccount();
-  } catch (const alpaca::RestError& e) {
-    if (e.status() == 401 || e.status() == 403) throw Error(ErrorKind::kBroker, e.what());
-    throw Error(ErrorKind::kBroker, fmt::format("Alpaca account: {}", e.what()));
-  } catch (const net::TransportError& e) {
-    throw Error(ErrorKind::kBroker, fmt::format("cannot reach Alpaca at {}: {}",
-                                                live_.endpoints.trading_url, e.what()));
+  // The seams: Alpaca's market data always (the simulated broker trades on it); the broker is
+  // Alpaca's account or the simulated one. Nothing below this function asks which.
+  alpaca_ = std::make_unique<alpaca::AlpacaBroker>(
+      io_, live_.endpoints, creds_, alpaca::StreamOptions{},
+      [this](std::string_view kind, const std::string& detail) { OnBrokerEvent(kind, detail); });
+  market_ = alpaca_.get();
+  if (o_.broker == BrokerKind::kSim) {
+    sim_ = std::make_unique<sim::SimBroker>(
+        io_,
+        sim::SimBrokerOptions{cfg_.initial_cash, cfg_.commission, cfg_.slippage_bps, cfg_.shares,
+                              cfg_.lot_size, cfg_.max_leverage},
+        [this](std::string_view symbol) -> std::optional<double> {
+          for (std::size_t c = 0; c < tradable_ && c < marks_.size(); ++c) {
+            if (symbols_[c] == symbol && std::isfinite(marks_[c]) && marks_[c] > 0.0)
+              return marks_[c];
+          }
+          return std::nullopt;
+        });
+    broker_ = sim_.get();
+  } else {
+    broker_ = alpaca_.get();
   }
-  if (!Sim() && (account.trading_blocked || account.account_blocked ||
-                 (!account.status.empty() && account.status != "ACTIVE"))) {
-    throw Error(ErrorKind::kBroker,
-                fmt::format("the Alpaca account cannot trade (status {}{})", account.status,
-                            account.trading_blocked ? ", trading blocked" : ""));
+  broker::Account account;
+  try {
+    // The keys are checked here for both: the market data needs them too.
+    (void)market_->GetClock();
+    account = broker_->GetAccount();
+  } catch (const broker::BrokerError& e) {
+    if (e.Unauthorized() || e.status() == 0) throw Error(ErrorKind::kBroker, e.what());
+    throw Error(ErrorKind::kBroker, fmt::format("{} account: {}", broker_->Name(), e.what()));
+  }
+  if (!account.can_trade) {
+    throw Error(ErrorKind::kBroker, fmt::format("the {} account cannot trade ({})", broker_->Name(),
+                                                account.blocked_reason));
   }
   broker_cash_ = account.cash;
   JsonFields f;
-  f.Add("broker", Sim() ? "sim" : "alpaca")
+  f.Add("broker", broker_->Name())
       .Add("mode", o_.live ? "live" : "paper")
-      .Add("endpoint", live_.endpoints.trading_url)
+      .Add("endpoint", broker_->Endpoint())
       .Add("account_status", account.status)
       .Add("equity", account.equity)
       .Add("dry_run", o_.dry_run);
   Log("session_connected", f.Take());
 }
 
-alpaca::MarketClock Session::BrokerClock() {
+broker::MarketClock Session::BrokerClock() {
   const Timestamp before = WallClock::SystemNow();
-  auto clock = rest_->GetClock();
+  auto clock = market_->GetClock();
   const Timestamp after = WallClock::SystemNow();
-  const Timestamp offset = clock.timestamp - before - (after - before) / 2;
+  const Timestamp offset = clock.now - before - (after - before) / 2;
   const Timestamp change = offset - clock_.Offset();
   clock_.SetOffset(offset);
   if (std::abs(offset) > 2'000'000'000 && std::abs(change) > 1'000'000'000) {
@@ -131,6 +151,30 @@ alpaca::MarketClock Session::BrokerClock() {
     Log("clock_skew", f.Take(), spdlog::level::warn);
   }
   return clock;
+}
+
+void Session::OnUpdatesReady(bool reconnected) {
+  JsonFields f;
+  f.Add("reconnected", reconnected);
+  Log("trade_stream_ready", f.Take());
+  // Updates sent while we were away are not replayed: ask for each open order.
+  if (reconnected && !open_.empty()) PollOpenOrders();
+}
+
+void Session::OnUpdatesDown() {
+  Log("trade_stream_down", "", spdlog::level::warn);
+}
+
+void Session::OnBrokerEvent(std::string_view kind, const std::string& detail) {
+  if (kind == "rate_limited") ++m_.rate_limited;
+  if (kind == "malformed_message") ++m_.malformed;
+  JsonFields f;
+  f.Add("detail", detail);
+  Log(kind, f.Take(), spdlog::level::warn);
+}
+
+void Session::OnBrokerFatal(const std::string& why) {
+  fatal_ = why;
 }
 
 void Session::ScheduleNext() {
@@ -212,27 +256,7 @@ int Session::Run() {
   Load();
   ConnectBroker();
   Open();
-  if (!Sim()) {
-    trades_ = std::make_unique<alpaca::TradeStream>(
-        io_, live_.endpoints, creds_,
-        alpaca::TradeStream::Handlers{[this](bool reconnected) {
-                                        JsonFields f;
-                                        f.Add("reconnected", reconnected);
-                                        Log("trade_stream_ready", f.Take());
-                                        // Updates sent while we were away are not replayed: ask for
-                                        // each open order.
-                                        if (reconnected && !open_.empty()) PollOpenOrders();
-                                      },
-                                      [this](const alpaca::TradeMessage& m) { OnTradeUpdate(m); },
-                                      [this] { Log("trade_stream_down", "", spdlog::level::warn); },
-                                      [this](std::string_view kind, const std::string& detail) {
-                                        JsonFields f;
-                                        f.Add("detail", detail);
-                                        Log(kind, f.Take(), spdlog::level::warn);
-                                      },
-                                      [this](const std::string& why) { fatal_ = why; }});
-    if (!o_.dry_run) trades_->Start();
-  }
+  if (!o_.dry_run) broker_->StartUpdates(*this);
   if (live_.metrics_port > 0) {
     ops_ = std::make_unique<OpsServer>(io_, static_cast<unsigned short>(live_.metrics_port),
                                        [this](std::string_view p) { return Ops(p); });
@@ -242,7 +266,7 @@ int Session::Run() {
   }
   if (o_.once) {
     const int status = Cycle(o_.force, true);
-    if (trades_) trades_->Stop();
+    broker_->StopUpdates();
     return status;
   }
   // Service: stream today's prices, check at the configured time on every session.
@@ -258,7 +282,9 @@ int Session::Run() {
               b.close = m.bar.close;
               if (b.open == 0) b.open = b.high = b.low = b.close;
             } else if (m.bar.t >= b.t) {
-              b = m.bar;  // a newer bar, or an updated bar replacing the one with the same t
+              // A newer bar, or an updated bar replacing the one with the same t.
+              b = broker::DailyBar{m.bar.symbol, m.bar.t,     m.bar.open,  m.bar.high,
+                                   m.bar.low,    m.bar.close, m.bar.volume};
             }
           },
           [this](std::string_view kind, const std::string& detail) {
@@ -283,10 +309,10 @@ int Session::Run() {
   // Reconcile now so /ready and the status reflect the account before the first check.
   {
     const auto clock = BrokerClock();
-    LoadPrices(NyDate(clock.timestamp));
+    LoadPrices(NyDate(clock.now));
     ledger_ = std::make_unique<Ledger>(tradable_, 0.0, true);
     Reconcile();
-    Recover(NyDate(clock.timestamp));
+    Recover(NyDate(clock.now));
     WriteStatus("waiting");
   }
   if (o_.force) RunScheduledCycle(true, true);  // before the loop runs: blocking is safe
@@ -297,7 +323,7 @@ int Session::Run() {
   io_.run();
   stopping_ = true;
   if (data_) data_->Stop();
-  if (trades_) trades_->Stop();
+  broker_->StopUpdates();
   Log(
       "session_stopped", fatal_.empty() ? "" : [&] {
         JsonFields f;
@@ -346,6 +372,8 @@ int RunLive(const LiveOptions& options) {
   try {
     Session session(options);
     return session.Run();
+  } catch (const broker::BrokerError& e) {
+    throw Error(ErrorKind::kBroker, e.what());
   } catch (const alpaca::RestError& e) {
     throw Error(ErrorKind::kBroker, fmt::format("Alpaca: {}", e.what()));
   } catch (const net::TransportError& e) {

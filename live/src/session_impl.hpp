@@ -24,9 +24,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "ballast/adapters/alpaca/rest.hpp"
+#include "ballast/adapters/alpaca/alpaca_broker.hpp"
 #include "ballast/adapters/alpaca/streams.hpp"
-#include "ballast/adapters/sim/sim_venue.hpp"
+#include "ballast/adapters/broker/broker.hpp"
+#include "ballast/adapters/sim/sim_broker.hpp"
 #include "ballast/backtests/backtest_config.hpp"
 #include "ballast/backtests/outputs.hpp"
 #include "ballast/backtests/signals_db.hpp"
@@ -68,7 +69,9 @@ struct LiveConfig {
 };
 
 /// Whether the broker's order under our client order id is the order we mean to send.
-bool SameOrder(const alpaca::OrderInfo& b, const JournalOrder& o);
+bool SameOrder(const broker::BrokerOrder& b, const JournalOrder& o);
+/// The journal's word for an order in `phase` (live phases are all "accepted").
+std::string_view JournalState(broker::OrderPhase phase) noexcept;
 /// The config's `broker` and `live` sections (with the environment's endpoints), checked.
 LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o);
 
@@ -96,10 +99,19 @@ struct Metrics {
   double equity = 0.0, drift = 0.0;
 };
 
-class Session {
+/// The session talks to its broker only through the broker seam (`broker_`, a Broker) and reads
+/// the market through `market_` (a MarketData); which implementations they are is decided once,
+/// in ConnectBroker. It is the broker's listener: order updates arrive on its io_context.
+class Session final : public broker::BrokerListener {
  public:
   Session(const LiveOptions& o) : o_(o), clock_(io_) {}
   int Run();
+
+  void OnUpdatesReady(bool reconnected) override;
+  void OnUpdatesDown() override;
+  void OnOrderUpdate(const broker::OrderUpdate& update) override;
+  void OnBrokerEvent(std::string_view kind, const std::string& detail) override;
+  void OnBrokerFatal(const std::string& why) override;
 
  private:
   // Set-up.
@@ -115,8 +127,7 @@ class Session {
   /// timer finishes the cycle, so the io_context is never run from inside one of its handlers.
   int Cycle(bool force, bool blocking);
   int FinishCycle(std::int64_t cycle_id, bool timed_out);
-  void SendOrders(std::int64_t cycle, std::vector<JournalOrder>& planned, std::size_t row,
-                  bool blocking);
+  void SendOrders(std::vector<JournalOrder>& planned, bool blocking);
   /// The planned orders as the broker will take them (rounded, dust dropped, buys fit the cash).
   std::vector<Order> Sendable(std::vector<Order> queued);
   [[nodiscard]] double RoundQty(double qty) const;
@@ -130,12 +141,18 @@ class Session {
   void Send(JournalOrder& o, bool resized = false);
   /// Rejects `o` (journal, event, order manager) when the broker's order under its client order
   /// id is a different order; false when it is the same.
-  bool RefuseForeign(JournalOrder& o, const alpaca::OrderInfo& broker_order);
-  void OnTradeUpdate(const alpaca::TradeMessage& m);
+  bool RefuseForeign(JournalOrder& o, const broker::BrokerOrder& broker_order);
+  /// Rejects `o` before it reaches the broker: journal, event, order manager (`label`).
+  void Refuse(JournalOrder& o, const std::string& why, std::string_view label);
+  /// Whether the broker trades `o.symbol` (and in fractions; a fractional quantity of a symbol
+  /// that trades only whole is rounded down). False when refused (journaled and logged).
+  bool CheckAsset(JournalOrder& o);
+  std::map<std::string, std::optional<broker::Asset>> assets_;  // asked once per process
   /// Books one execution. `cumulative`: the order's filled quantity after it, as the broker
   /// reports it (< 0 when unknown); only what goes beyond the journal's fills is booked.
   void ApplyFill(const std::string& coid, const std::string& symbol, Side side, double qty,
-                 double price, Timestamp at, const std::string& exec_key, double cumulative);
+                 double price, double commission, Timestamp at, const std::string& exec_key,
+                 double cumulative);
   /// Price of the quantity an order filled beyond what the journal holds, from the broker's
   /// cumulative quantity and average price (not the average itself).
   double NewFillPrice(const std::string& coid, double cumulative, double cumulative_avg,
@@ -171,9 +188,12 @@ class Session {
     return fmt::format("{}-{}-{}-{}", tag_, date, cycle, symbol).substr(0, 48);
   }
   [[nodiscard]] Timestamp Now() const { return clock_.Now(); }
-  /// GET /v2/clock, and keep the session's time by it (the broker's day and hours rule).
-  alpaca::MarketClock BrokerClock();
-  [[nodiscard]] bool Sim() const { return o_.broker == BrokerKind::kSim; }
+  /// The broker's clock, and keep the session's time by it (the broker's day and hours rule).
+  broker::MarketClock BrokerClock();
+  /// The broker's name as outputs and client order ids show it (known before it connects).
+  [[nodiscard]] std::string_view BrokerName() const {
+    return o_.broker == BrokerKind::kSim ? "sim" : "alpaca";
+  }
 
   const LiveOptions& o_;
   boost::asio::io_context io_;
@@ -183,8 +203,10 @@ class Session {
   LiveConfig live_;
   std::string out_, tag_;
   std::unique_ptr<Journal> journal_;
-  std::unique_ptr<alpaca::Rest> rest_;
-  std::unique_ptr<alpaca::TradeStream> trades_;
+  std::unique_ptr<alpaca::AlpacaBroker> alpaca_;  // market data, and the broker unless sim
+  std::unique_ptr<sim::SimBroker> sim_;
+  broker::Broker* broker_ = nullptr;
+  broker::MarketData* market_ = nullptr;
   std::unique_ptr<alpaca::DataStream> data_;
   std::unique_ptr<OpsServer> ops_;
   alpaca::Credentials creds_;
@@ -192,7 +214,7 @@ class Session {
   std::size_t tradable_ = 0;
   std::ptrdiff_t bench_col_ = -1;
   std::shared_ptr<BarPanel> panel_;
-  std::map<std::string, alpaca::Bar> latest_;  // live bars from the data stream
+  std::map<std::string, broker::DailyBar> latest_;  // live bars from the data stream
   std::vector<double> broker_qty_, broker_cost_;
   double broker_cash_ = 0.0;
   double equity_ = 0.0;

@@ -50,9 +50,9 @@ void Session::TrackSignals(const std::vector<JournalOrder>& planned) {
     acted.push_back(a);
   }
   try {
-    backtests::AppendSignalsDb(
-        out_ + "/signals.sqlite", fmt::format("{}:{}", Sim() ? "sim" : "alpaca", cfg_.name),
-        cfg_.strategy.symbols, record_.signals, record_.recommendations, &acted);
+    backtests::AppendSignalsDb(out_ + "/signals.sqlite",
+                               fmt::format("{}:{}", BrokerName(), cfg_.name), cfg_.strategy.symbols,
+                               record_.signals, record_.recommendations, &acted);
   } catch (const Error& e) {
     JsonFields f;
     f.Add("detail", e.what());
@@ -161,7 +161,7 @@ void Session::WriteStatus(std::string_view cycle_state) {
   positions += "}";
   JsonFields s;
   s.Add("name", cfg_.name)
-      .Add("broker", Sim() ? "sim" : "alpaca")
+      .Add("broker", BrokerName())
       .Add("mode", o_.live ? "live" : "paper")
       .Add("dry_run", o_.dry_run)
       .Add("session_day", FormatDate(day))
@@ -179,8 +179,8 @@ void Session::WriteStatus(std::string_view cycle_state) {
 
 OpsReply Session::Ops(std::string_view path) {
   if (path == "/health") return {200, "text/plain; charset=utf-8", "ok\n"};
-  const bool ready = reconciled_ && fatal_.empty() && !stopping_ &&
-                     (Sim() || (trades_ && trades_->Ready())) && (!data_ || data_->Ready());
+  const bool ready = reconciled_ && fatal_.empty() && !stopping_ && broker_ &&
+                     broker_->UpdatesReady() && (!data_ || data_->Ready());
   if (path == "/ready") {
     return {ready ? 200 : 503, "text/plain; charset=utf-8", ready ? "ready\n" : "not ready\n"};
   }
@@ -202,15 +202,15 @@ OpsReply Session::Ops(std::string_view path) {
   metric("ballast_cycles_total", "counter", "Decision cycles run.", static_cast<double>(m_.cycles));
   metric("ballast_rate_limited_total", "counter", "HTTP 429 replies.",
          static_cast<double>(m_.rate_limited));
+  const broker::Broker::Stats bs = broker_ ? broker_->GetStats() : broker::Broker::Stats{};
   metric("ballast_reconnects_total", "counter", "Websocket reconnects (both streams).",
-         static_cast<double>((trades_ ? trades_->Reconnects() : 0) +
-                             (data_ ? data_->Reconnects() : 0)));
-  metric(
-      "ballast_stream_messages_total", "counter", "Websocket messages received.",
-      static_cast<double>((trades_ ? trades_->Messages() : 0) + (data_ ? data_->Messages() : 0)));
-  metric(
-      "ballast_malformed_messages_total", "counter", "Websocket messages dropped as malformed.",
-      static_cast<double>((trades_ ? trades_->Malformed() : 0) + (data_ ? data_->Malformed() : 0)));
+         static_cast<double>(bs.update_reconnects + (data_ ? data_->Reconnects() : 0)));
+  metric("ballast_stream_messages_total", "counter", "Websocket messages received.",
+         static_cast<double>(bs.update_messages + (data_ ? data_->Messages() : 0)));
+  metric("ballast_malformed_messages_total", "counter", "Websocket messages dropped as malformed.",
+         static_cast<double>(bs.update_malformed + (data_ ? data_->Malformed() : 0)));
+  metric("ballast_broker_requests_total", "counter", "Requests made to the broker.",
+         static_cast<double>(bs.requests));
   metric("ballast_last_data_age_seconds", "gauge", "Seconds since the last market data message.",
          data_ && data_->LastData() ? static_cast<double>(now - data_->LastData()) / 1e9 : -1.0);
   metric("ballast_equity", "gauge", "Account equity at the last marks.", m_.equity);

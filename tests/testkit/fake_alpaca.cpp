@@ -256,6 +256,17 @@ struct FakeAlpaca::Impl {
       res.body() = json{{"bars", bars}, {"next_page_token", next}}.dump();
       return res;
     }
+    if (path.rfind("/v2/assets/", 0) == 0) {
+      const std::string sym = path.substr(11);
+      res.body() = json{{"id", "asset-" + sym},
+                        {"class", "us_equity"},
+                        {"symbol", sym},
+                        {"status", "active"},
+                        {"tradable", !o.untradable.count(sym)},
+                        {"fractionable", !o.whole_only.count(sym)}}
+                       .dump();
+      return res;
+    }
     if (path == "/v2/account") {
       double equity = cash;
       for (const auto& [s, q] : positions)

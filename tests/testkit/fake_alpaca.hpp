@@ -28,8 +28,10 @@ struct FakeAlpacaOptions {
   double clock_offset_seconds = 0.0;
 
   // Scenarios.
-  int rate_limit_first = 0;  ///< the first N REST requests get 429 with X-Ratelimit-Reset
-  bool bad_keys = false;     ///< every key is refused (REST 401, streams unauthorized / 402)
+  std::set<std::string> untradable;  ///< /v2/assets says tradable: false
+  std::set<std::string> whole_only;  ///< /v2/assets says fractionable: false
+  int rate_limit_first = 0;          ///< the first N REST requests get 429 with X-Ratelimit-Reset
+  bool bad_keys = false;  ///< every key is refused (REST 401, streams unauthorized / 402)
   std::set<std::string> reject_symbols;  ///< POST /v2/orders -> 403 insufficient buying power
   bool partial_fills = false;            ///< each order fills in two executions
   bool hold_fills = false;               ///< accept orders but fill only on ReleaseFills()

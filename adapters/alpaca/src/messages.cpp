@@ -386,6 +386,26 @@ std::optional<std::vector<OrderInfo>> ParseOrders(std::string_view body, ParseEr
   });
 }
 
+std::optional<AssetInfo> ParseAsset(std::string_view body, ParseError& e) {
+  element doc;
+  object o;
+  if (!ParseDocument(body, doc, e)) return std::nullopt;
+  if (doc.get_object().get(o) != simdjson::SUCCESS) {
+    Fail(e, "asset: expected an object");
+    return std::nullopt;
+  }
+  AssetInfo a;
+  a.symbol = StringField(o, "symbol");
+  a.status = StringField(o, "status");
+  a.tradable = BoolField(o, "tradable");
+  a.fractionable = BoolField(o, "fractionable");
+  if (a.symbol.empty()) {
+    Fail(e, "asset: missing 'symbol'");
+    return std::nullopt;
+  }
+  return a;
+}
+
 std::optional<MarketClock> ParseClock(std::string_view body, ParseError& e) {
   element doc;
   object o;

@@ -90,6 +90,12 @@ std::string UrlEncode(std::string_view text) {
 
 std::string OrderBody(const OrderRequest& o) {
   // Symbols and client order ids are ours ([A-Za-z0-9.-]); no escaping needed beyond that check.
+  if (o.limit_price > 0.0) {
+    return fmt::format(
+        R"({{"symbol":"{}","qty":"{}","side":"{}","type":"limit","limit_price":"{}","time_in_force":"{}","client_order_id":"{}"}})",
+        o.symbol, Decimal(o.qty), o.side, Decimal(o.limit_price), o.time_in_force,
+        o.client_order_id);
+  }
   return fmt::format(
       R"({{"symbol":"{}","qty":"{}","side":"{}","type":"market","time_in_force":"{}","client_order_id":"{}"}})",
       o.symbol, Decimal(o.qty), o.side, o.time_in_force, o.client_order_id);
@@ -213,6 +219,16 @@ std::optional<OrderInfo> Rest::GetOrderByClientId(std::string_view id) {
   auto o = ParseOrder(r.body, e);
   if (!o) throw RestError(r.status, {}, "GET /v2/orders:by_client_order_id: " + e.what);
   return o;
+}
+
+std::optional<AssetInfo> Rest::GetAsset(std::string_view symbol) {
+  const auto r = Call("GET", trading_, "/v2/assets/" + UrlEncode(symbol), {}, true);
+  if (r.status == 404) return std::nullopt;
+  if (r.status != 200) Throw("GET /v2/assets", r);
+  ParseError e;
+  auto a = ParseAsset(r.body, e);
+  if (!a) throw RestError(r.status, {}, "GET /v2/assets: " + e.what);
+  return a;
 }
 
 PostOutcome Rest::PostOrder(const OrderRequest& order) {

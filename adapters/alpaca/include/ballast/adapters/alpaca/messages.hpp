@@ -49,6 +49,14 @@ struct OrderInfo {
   Timestamp updated_at = 0;
 };
 
+/// GET /v2/assets/{symbol}: whether the symbol trades, and in fractions.
+struct AssetInfo {
+  std::string symbol;
+  std::string status;  ///< active | inactive
+  bool tradable = false;
+  bool fractionable = false;
+};
+
 struct MarketClock {
   Timestamp timestamp = 0;
   bool is_open = false;
@@ -131,6 +139,7 @@ bool ParseTradeFrame(std::string_view frame, TradeMessage& out, ParseError& erro
 [[nodiscard]] std::optional<OrderInfo> ParseOrder(std::string_view body, ParseError& error);
 [[nodiscard]] std::optional<std::vector<OrderInfo>> ParseOrders(std::string_view body,
                                                                 ParseError& error);
+[[nodiscard]] std::optional<AssetInfo> ParseAsset(std::string_view body, ParseError& error);
 [[nodiscard]] std::optional<MarketClock> ParseClock(std::string_view body, ParseError& error);
 [[nodiscard]] std::optional<std::vector<CalendarDay>> ParseCalendar(std::string_view body,
                                                                     ParseError& error);

@@ -58,6 +58,7 @@ struct OrderRequest {
   double qty = 0.0;  ///< shares (fractional allowed for market/day)
   std::string client_order_id;
   std::string time_in_force = "day";
+  double limit_price = 0.0;  ///< > 0: a limit order at this price; else a market order
 };
 
 struct PostOutcome {
@@ -91,6 +92,8 @@ class Rest {
   [[nodiscard]] PostOutcome PostOrder(const OrderRequest& order);
   /// True when the cancel was accepted (204); false when not found or not cancelable.
   bool CancelOrder(std::string_view order_id);
+  /// GET /v2/assets/{symbol}; nullopt on 404 (the broker does not know it).
+  [[nodiscard]] std::optional<AssetInfo> GetAsset(std::string_view symbol);
   [[nodiscard]] MarketClock GetClock();
   [[nodiscard]] std::vector<CalendarDay> GetCalendar(Days start, Days end);
   /// Daily bars (1Day), adjustment `all`, every page appended; `progress(bars so far)` per page.
@@ -116,7 +119,8 @@ class Rest {
   Timestamp wait_until_ = 0;  // from a spent X-Ratelimit-Remaining
 };
 
-/// Builds the JSON body of POST /v2/orders (a market order; quantities as decimal strings).
+/// Builds the JSON body of POST /v2/orders (market, or limit when `limit_price` > 0; quantities
+/// and prices as decimal strings).
 [[nodiscard]] std::string OrderBody(const OrderRequest& order);
 /// Percent-encodes a query value.
 [[nodiscard]] std::string UrlEncode(std::string_view text);

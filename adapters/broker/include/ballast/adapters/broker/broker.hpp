@@ -1,0 +1,223 @@
+#pragma once
+/// The broker seam: what a live session needs from any broker (Alpaca, the simulated one, and
+/// Interactive Brokers next), in broker-neutral values. An adapter translates its wire protocol
+/// into these; the session never sees a URL, a JSON field or a broker's status word except as
+/// text it logs. Market data (the broker's clock and daily bars) is a separate seam, so a
+/// simulated broker can trade on any broker's data, or on a store's.
+///
+/// Rules every implementation keeps:
+/// - A failed or timed-out account, positions or open-orders request throws BrokerError (the
+///   request named); it never answers with an empty result.
+/// - Order updates arrive through BrokerListener on the session's io_context, never from inside
+///   the call that placed the order.
+/// - Texts that reach the listener or an exception carry no secret (see engine/redact.hpp).
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ballast/engine/orders.hpp"
+#include "ballast/engine/time.hpp"
+
+namespace ballast::broker {
+
+/// A request the broker refused or that did not reach it. `status` is the protocol's status
+/// (HTTP for REST brokers; 0 when the broker was not reached).
+class BrokerError : public std::runtime_error {
+ public:
+  BrokerError(int status, const std::string& what) : std::runtime_error(what), status_(status) {}
+  [[nodiscard]] int status() const noexcept { return status_; }
+  /// The broker refused our credentials or permissions.
+  [[nodiscard]] bool Unauthorized() const noexcept { return status_ == 401 || status_ == 403; }
+
+ private:
+  int status_;
+};
+
+/// Where an order is in its life, whatever the broker calls it.
+enum class OrderPhase : std::uint8_t {
+  kPending,          ///< sent, not yet acknowledged (Alpaca pending_new, accepted)
+  kWorking,          ///< live at the venue, nothing filled (new, held, pending_cancel, ...)
+  kPartiallyFilled,  ///< live, part filled
+  kFilled,
+  kCanceled,  ///< the rest will not fill (canceled, done_for_day); fills so far stand
+  kRejected,
+  kExpired,
+  kUnknown,  ///< a status this adapter does not know: treated as live, logged
+};
+
+[[nodiscard]] std::string_view ToString(OrderPhase phase) noexcept;
+/// Filled, canceled, rejected or expired: nothing more will happen to the order.
+[[nodiscard]] bool IsFinal(OrderPhase phase) noexcept;
+
+struct Account {
+  std::string status;  ///< the broker's word ("ACTIVE")
+  std::string currency;
+  double cash = 0.0;
+  double equity = 0.0;
+  double buying_power = 0.0;
+  bool can_trade = true;
+  std::string blocked_reason;  ///< why not, when !can_trade
+};
+
+struct Position {
+  std::string symbol;
+  double qty = 0.0;  ///< negative for shorts
+  double avg_entry_price = 0.0;
+  double market_value = 0.0;
+};
+
+struct BrokerOrder {
+  std::string id;  ///< the broker's order id
+  std::string client_order_id;
+  std::string symbol;
+  Side side = Side::kBuy;
+  double qty = 0.0;
+  double filled_qty = 0.0;
+  double filled_avg_price = 0.0;
+  OrderPhase phase = OrderPhase::kUnknown;
+  std::string status;  ///< the broker's own status word, for logs
+  std::string reason;  ///< why it was rejected / canceled, when the broker says
+  Timestamp updated_at = 0;
+};
+
+enum class OrderType : std::uint8_t { kMarket, kLimit };
+
+struct OrderRequest {
+  std::string client_order_id;
+  std::string symbol;
+  Side side = Side::kBuy;
+  double qty = 0.0;
+  OrderType type = OrderType::kMarket;
+  double limit_price = 0.0;  ///< kLimit only
+  std::string time_in_force = "day";
+};
+
+struct PlaceResult {
+  enum class Kind : std::uint8_t {
+    kAccepted,   ///< `order` is the new order
+    kDuplicate,  ///< the client order id is taken: already placed (look it up)
+    kRejected,   ///< refused; `message` says why; do not retry
+    kUnknown,    ///< timeout, transport error or server error: look it up by client order id
+  };
+  Kind kind = Kind::kUnknown;
+  int status = 0;  ///< the protocol's status (HTTP status for REST brokers), 0 when none
+  std::int64_t code = 0;
+  std::string message;
+  /// The refusal is for buying power: the session may resize the order once and resend.
+  bool insufficient_buying_power = false;
+  BrokerOrder order;
+};
+
+/// One change of an order, as the broker's update stream reports it.
+struct OrderUpdate {
+  std::string event;  ///< the broker's event word (fill, partial_fill, canceled, replaced, ...)
+  OrderPhase phase = OrderPhase::kUnknown;  ///< the order's phase after the event
+  BrokerOrder order;                        ///< the order after the event
+  bool execution = false;                   ///< the event is a fill
+  std::string execution_id;                 ///< unique per execution, when the broker gives one
+  double qty = 0.0;                         ///< this execution's quantity
+  double price = 0.0;                       ///< this execution's price
+  double commission = 0.0;                  ///< this execution's fee, when the broker reports it
+  Timestamp at = 0;
+};
+
+/// The session's side of the update stream. Called on the session's io_context.
+class BrokerListener {
+ public:
+  virtual ~BrokerListener() = default;
+  /// Listening. `reconnected` after a drop: updates sent meanwhile may be lost; poll.
+  virtual void OnUpdatesReady(bool reconnected) = 0;
+  virtual void OnUpdatesDown() = 0;
+  virtual void OnOrderUpdate(const OrderUpdate& update) = 0;
+  /// A fault the adapter handled (rate limited, retried, reconnecting): logged by the session.
+  virtual void OnBrokerEvent(std::string_view kind, const std::string& detail) = 0;
+  /// Unrecoverable (authentication refused): the session stops.
+  virtual void OnBrokerFatal(const std::string& why) = 0;
+};
+
+/// A fill the session's journal holds for this account (see Broker::Restore).
+struct BookedFill {
+  std::string client_order_id;
+  std::string symbol;
+  Side side = Side::kBuy;
+  double qty = 0.0;
+  double price = 0.0;
+  double commission = 0.0;
+};
+
+/// Whether and how a symbol can be traded.
+struct Asset {
+  std::string symbol;
+  bool tradable = true;
+  bool fractionable = true;
+};
+
+class Broker {
+ public:
+  virtual ~Broker() = default;
+  /// "alpaca", "sim", ...: a label for logs, client order ids and status.
+  [[nodiscard]] virtual std::string_view Name() const noexcept = 0;
+  /// Where the account lives, for logs (a URL or "local"); never a secret.
+  [[nodiscard]] virtual std::string Endpoint() const = 0;
+
+  [[nodiscard]] virtual Account GetAccount() = 0;
+  [[nodiscard]] virtual std::vector<Position> GetPositions() = 0;
+  /// Orders not yet final.
+  [[nodiscard]] virtual std::vector<BrokerOrder> GetOpenOrders() = 0;
+  /// nullopt when the broker has no order under that id.
+  [[nodiscard]] virtual std::optional<BrokerOrder> FindOrder(std::string_view client_order_id) = 0;
+  /// nullopt when the broker does not know the symbol.
+  [[nodiscard]] virtual std::optional<Asset> GetAsset(std::string_view symbol) = 0;
+  [[nodiscard]] virtual PlaceResult Place(const OrderRequest& request) = 0;
+  /// True when the broker took the cancel request (confirmation comes as an update).
+  virtual bool Cancel(const BrokerOrder& order) = 0;
+
+  /// The fills the session's journal booked on this account in earlier processes. A real
+  /// broker's account is the truth and ignores them; a simulated broker rebuilds its account
+  /// from them.
+  virtual void Restore(std::span<const BookedFill> fills) = 0;
+
+  /// Starts the update stream; `listener` outlives the broker's updates (StopUpdates).
+  virtual void StartUpdates(BrokerListener& listener) = 0;
+  virtual void StopUpdates() = 0;
+  /// Orders are sent only while this is true (so every fill is seen).
+  [[nodiscard]] virtual bool UpdatesReady() const noexcept = 0;
+  /// Counters for the ops endpoint.
+  struct Stats {
+    std::uint64_t requests = 0;           ///< requests made
+    std::uint64_t update_reconnects = 0;  ///< update-stream reconnects
+    std::uint64_t update_messages = 0;
+    std::uint64_t update_malformed = 0;  ///< update messages that did not parse
+  };
+  [[nodiscard]] virtual Stats GetStats() const noexcept = 0;
+};
+
+/// The broker's view of the market: its clock and daily bars.
+struct MarketClock {
+  Timestamp now = 0;
+  bool is_open = false;
+  Timestamp next_open = 0;   ///< 0 when unknown
+  Timestamp next_close = 0;  ///< 0 when unknown
+};
+
+struct DailyBar {
+  std::string symbol;
+  Timestamp t = 0;  ///< start of the bar
+  double open = 0, high = 0, low = 0, close = 0, volume = 0;
+};
+
+class MarketData {
+ public:
+  virtual ~MarketData() = default;
+  [[nodiscard]] virtual MarketClock GetClock() = 0;
+  /// Split- and dividend-adjusted daily bars of `symbols` from `start` to `end` (or today).
+  [[nodiscard]] virtual std::vector<DailyBar> GetDailyBars(const std::vector<std::string>& symbols,
+                                                           Days start, std::optional<Days> end) = 0;
+};
+
+}  // namespace ballast::broker
