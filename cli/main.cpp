@@ -9,7 +9,9 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -454,8 +456,8 @@ int main(int argc, char** argv) {
   lv->add_option("CONFIG", lo.config_path, "Portfolio config (the backtest's, plus live/broker)")
       ->required();
   lv->add_option("--broker", lv_broker,
-                 "alpaca: orders to Alpaca; sim: Alpaca market data, simulated fills (no account "
-                 "needed beyond data keys)")
+                 "alpaca: orders to Alpaca; sim: a simulated broker on Alpaca's market data (no "
+                 "account needed beyond data keys), or on the config's store with --replay")
       ->check(CLI::IsMember({"alpaca", "sim"}))
       ->capture_default_str();
   auto* paper_flag = lv->add_flag("--paper", lv_paper, "Alpaca paper account (the default)");
@@ -480,6 +482,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   lv->add_option("--set", lo.sets, "Override a config key: key.path=value; repeatable")
       ->allow_extra_args(false);
+  lv->add_flag("--replay", lo.replay,
+               "With --broker sim: paper-trade the config's data.store from data.start to data.end "
+               "as a live service (checks at live.check_time, journal, preview, risk limits, ops "
+               "endpoints); no network, no keys (default --out runs/replay-<name>)");
+  std::string lv_speed = "max";
+  lv->add_option("--speed", lv_speed,
+                 "With --replay: N times real time (e.g. 3600 = an hour a second), or max (as "
+                 "fast as the loop goes)")
+      ->capture_default_str();
 
   auto* sg = app.add_subcommand(
       "signals", "Signal tracker report: win rates, P&L, profit factor, recent and missed signals");
@@ -584,6 +595,20 @@ int main(int argc, char** argv) {
     }
     if (*lv) {
       lo.broker = lv_broker == "sim" ? live::BrokerKind::kSim : live::BrokerKind::kAlpaca;
+      if (lv->count("--speed") && !lo.replay) {
+        throw Error(ErrorKind::kUsage, "--speed needs --replay");
+      }
+      if (lv_speed != "max") {
+        // A number, checked like the config's: positive, finite, the whole text.
+        char* end = nullptr;
+        const double v = std::strtod(lv_speed.c_str(), &end);
+        if (end == lv_speed.c_str() || *end != '\0' || !std::isfinite(v) || !(v > 0.0) || v > 1e9) {
+          throw Error(
+              ErrorKind::kUsage,
+              fmt::format("--speed: expected max or a number in (0, 1e9], got '{}'", lv_speed));
+        }
+        lo.speed = v;
+      }
       lo.quiet = quiet;
       lo.stop = &cli::StopRequested();
       lo.kill = &g_kill;

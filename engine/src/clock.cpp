@@ -1,8 +1,12 @@
 #include "ballast/engine/clock.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/system_timer.hpp>
 
 namespace ballast {
@@ -41,6 +45,81 @@ void WallClock::ScheduleAt(Timestamp at, std::function<void()> fn) {
   timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
     if (!ec) fn();
   });
+}
+
+namespace {
+
+std::int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+struct ReplayClock::Wait {
+  explicit Wait(boost::asio::io_context& io) : timer(io) {}
+  boost::asio::steady_timer timer;
+};
+
+ReplayClock::ReplayClock(boost::asio::io_context& io, Timestamp start, double speed,
+                         std::function<bool()> idle)
+    : io_(io),
+      start_(start),
+      speed_(speed),
+      idle_(std::move(idle)),
+      steady_start_ns_(SteadyNs()),
+      now_(start),
+      wait_(std::make_unique<Wait>(io)) {}
+
+ReplayClock::~ReplayClock() = default;
+
+Timestamp ReplayClock::Now() const {
+  if (speed_ <= 0.0) return now_;
+  return start_ +
+         static_cast<Timestamp>(static_cast<double>(SteadyNs() - steady_start_ns_) * speed_);
+}
+
+void ReplayClock::JumpTo(Timestamp t) {
+  start_ = t;
+  steady_start_ns_ = SteadyNs();
+  if (t > now_) now_ = t;
+}
+
+void ReplayClock::ScheduleAt(Timestamp at, std::function<void()> fn) {
+  if (speed_ > 0.0) {
+    const double delay_ns = std::max(0.0, static_cast<double>(at - Now()) / speed_);
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_);
+    timer->expires_after(std::chrono::nanoseconds(static_cast<std::int64_t>(delay_ns)));
+    timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
+      if (!ec) fn();
+    });
+    return;
+  }
+  timers_.push(Timer{at, seq_++, std::move(fn)});
+  if (!pumping_) {
+    pumping_ = true;
+    boost::asio::post(io_, [this] { Pump(); });
+  }
+}
+
+void ReplayClock::Pump() {
+  if (timers_.empty()) {
+    pumping_ = false;
+    return;
+  }
+  if (idle_ && !idle_()) {
+    wait_->timer.expires_after(std::chrono::milliseconds(1));
+    wait_->timer.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) Pump();
+    });
+    return;
+  }
+  Timer t = timers_.top();
+  timers_.pop();
+  if (t.at > now_) now_ = t.at;
+  t.fn();
+  boost::asio::post(io_, [this] { Pump(); });
 }
 
 }  // namespace ballast

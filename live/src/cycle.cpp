@@ -5,24 +5,37 @@
 namespace ballast::live::detail {
 
 void Session::LoadPrices(Days today) {
-  const Days from = today - std::chrono::days(live_.history_days);
+  // The first load reads live.history_days of history (a replay: all its store has before the
+  // start, as the backtest's panel); later ones only the last few sessions, to append today's
+  // row and take revised bars.
+  const Days from = panel_ && panel_->Rows() > 0
+                        ? panel_->Day(panel_->Rows() - 1) - std::chrono::days(7)
+                    : live_.history_days > 0 ? today - std::chrono::days(live_.history_days)
+                                             : Days{};
   std::vector<broker::DailyBar> bars;
   try {
     bars = market_->GetDailyBars(symbols_, from, std::nullopt);
   } catch (const std::exception& e) {
     throw Error(ErrorKind::kData, fmt::format("daily bars from Alpaca: {}", e.what()));
   }
-  // Session dates: Alpaca stamps daily bars at midnight New York time.
+  // One panel for the whole process (the kernel reads it): rows are session dates (daily bars
+  // are stamped at New York midnight); a new date is appended, a known one updated in place (a
+  // newer bar of the day replaces the older one).
   std::set<Days> dates;
   for (const auto& b : bars)
     dates.insert(NyDate(b.t));
   for (const auto& [sym, b] : latest_)
     dates.insert(NyDate(b.t));
-  dates.insert(today);
-  panel_ = std::make_shared<BarPanel>(symbols_);
+  if (IsSession(today)) dates.insert(today);  // else the last session's row holds the marks
+  if (!panel_) panel_ = std::make_shared<BarPanel>(symbols_);
   std::map<Days, std::size_t> row_of;
+  for (std::size_t r = 0; r < panel_->Rows(); ++r)
+    row_of[panel_->Day(r)] = r;
+  // (A plain Days and a flag: GCC 12 warns on optional<Days> here.)
+  const bool has_rows = panel_->Rows() > 0;
+  const Days last_day = has_rows ? panel_->Day(panel_->Rows() - 1) : Days{};
   for (const Days d : dates) {
-    if (d > today) continue;
+    if (d > today || (has_rows && d <= last_day)) continue;
     row_of[d] = panel_->AppendRow(DayToTimestamp(d));
   }
   auto put = [&](const broker::DailyBar& b) {
@@ -88,8 +101,8 @@ void Session::Reconcile() {
       }
     }
   }
-  // What this session's ledger believed (before this process: nothing) vs the broker.
-  if (ledger_) {
+  // What this process's ledger believed vs the broker (a fresh ledger believes nothing yet).
+  if (ledger_ && reconciled_) {
     for (std::size_t c = 0; c < tradable_; ++c) {
       const double mine = ledger_->Quantity(static_cast<SymbolIndex>(c));
       if (std::abs(mine - broker_qty_[c]) > 1e-6) {
@@ -103,8 +116,8 @@ void Session::Reconcile() {
       f.Add("symbol", "cash").Add("ledger", ledger_->Cash()).Add("broker", broker_cash_);
       Log("reconcile_difference", f.Take(), spdlog::level::warn);
     }
-    ledger_->Reconcile(broker_qty_, broker_cost_, broker_cash_);
   }
+  if (ledger_) ledger_->Reconcile(broker_qty_, broker_cost_, broker_cash_);
   reconciled_ = true;
 }
 
@@ -168,6 +181,7 @@ void Session::CarryDeferred(Days today) {
   if (!last || last->day >= today || last->state != "planned") return;
   const auto before = journal_->State("decision_before").value_or("");
   journal_->SetState("last_decision_day", before);
+  kernel_.reset();  // rebuilt at this cycle's decision, resumed from the day before the carried one
   journal_->SetCycleState(last->id, "carried",
                           fmt::format("orders not sent on {}; decided again on {}",
                                       FormatDate(last->day), FormatDate(today)));
@@ -184,9 +198,9 @@ int Session::Cycle(bool force, bool blocking) {
   engine_ids_.clear();  // engine order ids belong to one cycle's order manager
   const auto clock = BrokerClock();
   const Days today = NyDate(clock.now);
-  const bool trading_day = NyseCalendar::IsTradingDay(today);
+  const bool trading_day = IsSession(today);
   LoadPrices(today);
-  ledger_ = std::make_unique<Ledger>(tradable_, 0.0, /*allow_borrowing=*/true);
+  if (!ledger_) ledger_ = std::make_unique<Ledger>(tradable_, 0.0, /*allow_borrowing=*/true);
   Reconcile();
   Recover(today);
   CarryDeferred(today);
@@ -263,22 +277,26 @@ int Session::Cycle(bool force, bool blocking) {
     const auto parsed = prev_text ? ParseIsoDate(*prev_text) : std::nullopt;
     const bool has_prev = parsed.has_value();
     const Days prev_day = parsed.value_or(Days{});
-    record_.events_enabled = true;
-    record_.weights_enabled = false;
-    QueueVenue& venue = venue_;
-    orders_ = std::make_unique<OrderManager>(venue, *ledger_, record_, cfg_.strategy.symbols, tag_);
-    Planner planner(backtests::MakePlannerOptions(cfg_));
-    RiskGate risk(cfg_.slippage_bps, cfg_.commission, cfg_.max_leverage);
-    auto strategy = cfg_.strategy.make();
-    NyseSessions sessions;
-    SimClock sim_clock;  // the kernel fires no timers live; the session owns the wall clock
-    Kernel kernel(KernelParts{*panel_, sessions, sim_clock, *strategy, planner, risk, venue,
-                              *orders_, *ledger_, record_},
-                  KernelOptions{tradable_, bench_col_, false, 0, cfg_.leverage, cfg_.max_leverage,
-                                0.0, cfg_.maintenance, /*book_external_flows=*/false});
-    // --force decides as on a first day (allocate to targets); otherwise the schedule compares
-    // today with the last session the strategy saw, from the journal.
-    if (has_prev && !force) kernel.Resume(prev_day);
+    // One kernel (strategy, planner, risk gate, order manager) for the whole process, fed one
+    // slice per session day. --force decides as on a first day (allocate to targets);
+    // otherwise the schedule compares today with the last session the strategy saw, from the
+    // journal.
+    if (!kernel_) {
+      record_.events_enabled = true;
+      record_.weights_enabled = false;
+      orders_ =
+          std::make_unique<OrderManager>(venue_, *ledger_, record_, cfg_.strategy.symbols, tag_);
+      planner_ = std::make_unique<Planner>(backtests::MakePlannerOptions(cfg_));
+      risk_ = std::make_unique<RiskGate>(cfg_.slippage_bps, cfg_.commission, cfg_.max_leverage);
+      strategy_ = cfg_.strategy.make();
+      kernel_ = std::make_unique<Kernel>(
+          KernelParts{*panel_, *sessions_, kernel_clock_, *strategy_, *planner_, *risk_, venue_,
+                      *orders_, *ledger_, record_},
+          KernelOptions{tradable_, bench_col_, false, 0, cfg_.leverage, cfg_.max_leverage, 0.0,
+                        cfg_.maintenance,
+                        /*book_external_flows=*/broker_->SupportsTransfers()});
+      if (has_prev && !force) kernel_->Resume(prev_day);
+    }
     if (has_prev && prev_day == today && !force) {
       JsonFields f;
       f.Add("day", FormatDate(today)).Add("reason", "already decided today");
@@ -288,24 +306,44 @@ int Session::Cycle(bool force, bool blocking) {
       return kLiveOk;
     }
     cycle_id = journal_->BeginCycle(today, force ? "forced" : "scheduled", Now());
-    kernel.OnSlice(row);
+    // Returns are measured from the equity before the session's first decision (a backtest's
+    // initial cash).
+    if (!o_.dry_run && !journal_->State("equity_base")) {
+      journal_->SetState("equity_base", JsonNumber(equity_));
+    }
+    kernel_->OnSlice(row);
     FlushKernelEvents();
-    // A dry run changes no schedule state: the real run later that day decides afresh.
-    if (!o_.dry_run) {
+    // A strategy's contribution or withdrawal: booked by the kernel, moved at a broker that
+    // simulates transfers (journaled first: the account is rebuilt from the journal). At a real
+    // broker the owner moves the money and the next reconcile sees it.
+    const double flow = record_.flows.empty() || !broker_->SupportsTransfers() || o_.dry_run
+                            ? 0.0
+                            : record_.flows.back();
+    broker_cash_ += flow;  // what the orders below may spend
+    // The decision is journaled as made together with its orders (or its "nothing due"), so a
+    // crash before that decides the day again. A dry run changes no schedule state: the real
+    // run later that day decides afresh.
+    auto decided = [&] {
+      if (o_.dry_run) return;
+      if (flow != 0.0) {
+        journal_->SetFlow(today, flow);
+        broker_->Transfer(flow);
+      }
       journal_->SetState("decision_before", prev_text.value_or(""));
       journal_->SetState("last_decision_day", FormatDate(today));
-    }
-    auto queued = Sendable(venue.Take());
+    };
+    auto queued = Sendable(venue_.Take());
     if (queued.empty()) {
       TrackSignals({});
       journal_->SetCycleState(cycle_id, o_.dry_run ? "dry_run" : "nothing_due");
+      decided();
       JsonFields f;
       f.Add("cycle", cycle_id).Add("day", FormatDate(today)).Add("drift", Drift());
       Log("cycle_nothing_due", f.Take());
       WriteStatus("nothing_due");
       return kLiveOk;
     }
-    const Target& t = kernel.LastTarget();
+    const Target& t = kernel_->LastTarget();
     for (std::size_t c = 0; c < tradable_; ++c)
       targets_[c] = t.weights[c];
     std::string tj;
@@ -381,6 +419,7 @@ int Session::Cycle(bool force, bool blocking) {
     preview_json += "]";
     table += fmt::format("  estimated costs {:.2f}; drift before {:.4f}\n", est_costs, Drift());
     journal_->PlanOrders(cycle_id, planned, preview_json);
+    decided();
     TrackSignals(planned);
     {
       std::ofstream(out_ + "/preview.txt") << table;
@@ -404,7 +443,7 @@ int Session::Cycle(bool force, bool blocking) {
       }
     }
     if (kill && live_.risk.cancel_on_kill) CancelOpen("kill_switch");
-  } else {
+  } else if (!orders_) {
     // Resumed orders have no engine order: their fills go to the ledger directly.
     orders_ =
         std::make_unique<OrderManager>(venue_, *ledger_, record_, cfg_.strategy.symbols, tag_);
@@ -429,12 +468,14 @@ int Session::Cycle(bool force, bool blocking) {
     return kLiveIncomplete;
   }
   SendOrders(planned, blocking);
-  if (!blocking && !open_.empty()) {
+  if (!blocking && (!open_.empty() || !pending_buys_.empty())) {
+    // The cycle finishes when its last order is final (OnOrderUpdate), or at the fill timeout.
+    unfinished_cycle_ = cycle_id;
     finish_timer_.emplace(io_);
     finish_timer_->expires_after(
         std::chrono::milliseconds(static_cast<long long>(live_.fill_timeout_s * 1000)));
     finish_timer_->async_wait([this, cycle_id](const boost::system::error_code& ec) {
-      if (ec) return;
+      if (ec || unfinished_cycle_ != cycle_id) return;
       try {
         (void)FinishCycle(cycle_id, !open_.empty());
       } catch (const std::exception& e) {
@@ -450,6 +491,8 @@ int Session::Cycle(bool force, bool blocking) {
 }
 
 int Session::FinishCycle(std::int64_t cycle_id, bool timed_out) {
+  unfinished_cycle_ = 0;
+  if (finish_timer_) finish_timer_->cancel();
   if (timed_out) PollOpenOrders();
   if (!pending_buys_.empty() && !SellsOpen()) SendPendingBuys();
   for (const auto& o : std::exchange(pending_buys_, {})) {

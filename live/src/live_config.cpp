@@ -60,6 +60,12 @@ LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o) {
       }
     }
   }
+  // A replay's simulated broker fills at the price it was decided on: no buffer needed (and
+  // none lets the replay match a backtest of the same period).
+  if (o.replay) {
+    c.cash_buffer = 0.0;
+    c.history_days = 0;  // all the store holds before the start, as the backtest reads
+  }
   if (auto l = root.Find("live")) {
     l->ExpectKeys({"check_time", "history_days", "fill_timeout_seconds", "metrics_port",
                    "confirm_live", "stale_data_seconds", "cash_buffer", "stream_connect_seconds",
@@ -115,6 +121,7 @@ LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o) {
       c.risk.cancel_on_kill = r->BoolOr("cancel_on_kill", true);
     }
   }
+  if (o.replay) return c;  // no broker endpoint is used
   // The environment wins over the config (as Alpaca's SDKs read it).
   auto env = [](const char* name, std::string& into) {
     if (const char* v = std::getenv(name); v != nullptr && *v != '\0') into = v;

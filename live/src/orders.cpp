@@ -119,6 +119,19 @@ void Session::OnOrderUpdate(const broker::OrderUpdate& u) {
     if (u.phase == broker::OrderPhase::kRejected) ++m_.orders_rejected;
     if (IsTerminalState(state)) open_.erase(it);
     if (IsTerminalState(state) && !pending_buys_.empty() && !SellsOpen()) SendPendingBuys();
+    if (unfinished_cycle_ != 0 && open_.empty() && pending_buys_.empty()) {
+      // A service cycle's last order is final: finish it now, not at the fill timeout.
+      boost::asio::post(io_, [this, cycle = unfinished_cycle_] {
+        if (unfinished_cycle_ != cycle) return;
+        try {
+          (void)FinishCycle(cycle, false);
+        } catch (const std::exception& e) {
+          JsonFields ef;
+          ef.Add("detail", e.what());
+          Log("cycle_error", ef.Take(), spdlog::level::err);
+        }
+      });
+    }
   }
   Log("trade_update", f.Take(),
       u.phase == broker::OrderPhase::kRejected ? spdlog::level::warn : spdlog::level::info);
@@ -219,7 +232,8 @@ void Session::Send(JournalOrder& o, bool resized) {
         .Add("buying_power", power);
     Log("order_resized", rf.Take(), spdlog::level::warn);
     if (qty > 0.0 && qty < o.qty &&
-        (cfg_.shares == ShareMode::kWhole || qty * o.ref_price >= 1.0)) {
+        (cfg_.shares == ShareMode::kWhole ||
+         qty * o.ref_price >= broker_->Rules().min_fractional_notional)) {
       o.qty = qty;
       journal_->SetOrderQty(o.client_order_id, qty);
       Send(o, /*resized=*/true);
@@ -276,7 +290,11 @@ bool Session::CheckAsset(JournalOrder& o) {
 double Session::RoundQty(double qty) const {
   if (cfg_.shares == ShareMode::kWhole)
     return std::floor(qty / cfg_.lot_size + 1e-9) * cfg_.lot_size;
-  return std::floor(qty * 1e9 + 1e-6) / 1e9;  // Alpaca keeps 9 decimals: never round up
+  // Down to the broker's increment (Alpaca: 9 decimals): never round up.
+  const int decimals = broker_->Rules().fractional_decimals;
+  if (decimals < 0) return qty;
+  const double scale = std::pow(10.0, decimals);
+  return std::floor(qty * scale + 1e-6) / scale;
 }
 
 double Session::BuyingPower(double cash) const {
@@ -287,8 +305,9 @@ std::vector<Order> Session::Sendable(std::vector<Order> queued) {
   // What the broker accepts: quantities rounded down to its precision; a sell of (nearly) the
   // whole position sells exactly what the broker holds; nothing below its minimum ($1 for a
   // fractional order) or below min_trade: drift that small is no drift.
-  const double min_notional = std::max(cfg_.shares == ShareMode::kFractional ? 1.0 : 0.0,
-                                       backtests::MakePlannerOptions(cfg_).min_trade_notional);
+  const double min_notional = std::max(
+      cfg_.shares == ShareMode::kFractional ? broker_->Rules().min_fractional_notional : 0.0,
+      backtests::MakePlannerOptions(cfg_).min_trade_notional);
   double cash = broker_cash_;
   std::vector<Order> out;
   for (auto q : queued) {
@@ -394,7 +413,8 @@ void Session::SendPendingBuys() {
       o.qty = RoundQty(o.qty * k);
       journal_->SetOrderQty(o.client_order_id, o.qty);
     }
-    if (!(o.qty > 0.0) || (cfg_.shares == ShareMode::kFractional && o.qty * o.ref_price < 1.0)) {
+    if (!(o.qty > 0.0) || (cfg_.shares == ShareMode::kFractional &&
+                           o.qty * o.ref_price < broker_->Rules().min_fractional_notional)) {
       journal_->SetOrderState(o.client_order_id, "skipped", {},
                               "no cash left for it after the sells");
       continue;

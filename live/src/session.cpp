@@ -26,8 +26,22 @@ void Session::Load() {
   }
   // Everything that can be checked here is checked before the session directory and the journal
   // are created: a run refused for missing keys leaves nothing behind.
-  creds_ = alpaca::LoadCredentials(o_.env_file);
-  out_ = o_.out_dir.empty() ? "runs/live-" + backtests::Slug(cfg_.name) : o_.out_dir;
+  if (o_.replay) {
+    if (o_.broker != BrokerKind::kSim) {
+      throw Error(ErrorKind::kUsage,
+                  "--replay trades on history, with the simulated broker only: add --broker sim");
+    }
+    if (o_.once) {
+      throw Error(ErrorKind::kUsage,
+                  "--replay runs the service over the whole period; drop --once (data.start and "
+                  "data.end choose the period)");
+    }
+  } else {
+    creds_ = alpaca::LoadCredentials(o_.env_file);
+  }
+  out_ = o_.out_dir.empty()
+             ? (o_.replay ? "runs/replay-" : "runs/live-") + backtests::Slug(cfg_.name)
+             : o_.out_dir;
   // Client order ids: a hash of the portfolio's name, so they stay stable across config edits
   // and restarts and say nothing about the account.
   std::uint32_t h = 2166136261u;
@@ -53,8 +67,9 @@ void Session::Load() {
 void Session::Open() {
   // The session directory and the journal exist only once the broker has accepted us.
   fs::create_directories(out_);
-  journal_ = std::make_unique<Journal>(o_.journal_path.empty() ? out_ + "/journal.sqlite"
-                                                               : o_.journal_path);
+  journal_ = std::make_unique<Journal>(
+      o_.journal_path.empty() ? out_ + "/journal.sqlite" : o_.journal_path,
+      /*sync_every_commit=*/!o_.replay);
   // Client order ids carry a part drawn once per journal, so two sessions of the same portfolio
   // on one account (another --out, another machine) never share an id.
   auto scope = journal_->State("coid_scope");
@@ -73,12 +88,34 @@ void Session::Open() {
   early_events_.clear();
   // What this journal booked on the account: a simulated broker rebuilds its account from it
   // (a real broker's account is the truth and ignores it).
-  std::vector<broker::BookedFill> booked;
+  broker::BookedAccount booked;
   for (const auto& f : journal_->Fills()) {
-    booked.push_back({f.client_order_id, f.symbol, f.side == "sell" ? Side::kSell : Side::kBuy,
-                      f.qty, f.price, f.commission});
+    booked.fills.push_back({f.client_order_id, f.symbol,
+                            f.side == "sell" ? Side::kSell : Side::kBuy, f.qty, f.price,
+                            f.commission});
+  }
+  booked.net_transfers = journal_->FlowTotal();
+  for (const auto& o : journal_->OpenOrders()) {
+    if (o.broker_id.empty() || o.state == "planned" || o.state == "sending") continue;
+    broker::BrokerOrder b;
+    b.id = o.broker_id;
+    b.client_order_id = o.client_order_id;
+    b.symbol = o.symbol;
+    b.side = o.side == "sell" ? Side::kSell : Side::kBuy;
+    b.qty = o.qty;
+    booked.open_orders.push_back(std::move(b));
   }
   broker_->Restore(booked);
+  // A replay resumes where its journal ends: the day of the last cycle (decided, or to resume).
+  if (replay_clock_) {
+    if (const auto last = journal_->LastCycle()) {
+      const Timestamp at = NyLocalToUtc(last->day, 0);
+      if (at > replay_clock_->Now()) replay_clock_->JumpTo(at);
+      JsonFields f;
+      f.Add("from", FormatDate(last->day)).Add("journal", journal_->Path());
+      Log("replay_resumed", f.Take());
+    }
+  }
   if (auto t = journal_->State("targets")) {
     std::size_t i = 0, pos = 0;
     while (i < tradable_ && pos <= t->size()) {
@@ -92,12 +129,25 @@ void Session::Open() {
 }
 
 void Session::ConnectBroker() {
-  // The seams: Alpaca's market data always (the simulated broker trades on it); the broker is
-  // Alpaca's account or the simulated one. Nothing below this function asks which.
-  alpaca_ = std::make_unique<alpaca::AlpacaBroker>(
-      io_, live_.endpoints, creds_, alpaca::StreamOptions{},
-      [this](std::string_view kind, const std::string& detail) { OnBrokerEvent(kind, detail); });
-  market_ = alpaca_.get();
+  // The seams: the market (Alpaca's data, or the config's store on a replay clock), the session
+  // calendar that goes with it, and the broker (Alpaca's account or the simulated one). Nothing
+  // below this function asks which.
+  if (o_.replay) {
+    const auto md = backtests::LoadMarketData(cfg_);
+    // The clock starts at New York midnight of the first session.
+    replay_clock_ = std::make_unique<ReplayClock>(io_, NyLocalToUtc(md.panel->Day(md.first_row), 0),
+                                                  o_.speed, [this] { return Idle(); });
+    replay_ = std::make_unique<ReplayMarket>(md.panel, md.first_row, *replay_clock_);
+    clock_ = replay_clock_.get();
+    sessions_ = std::make_unique<DataSessions>(replay_->Sessions());
+    market_ = replay_.get();
+  } else {
+    alpaca_ = std::make_unique<alpaca::AlpacaBroker>(
+        io_, live_.endpoints, creds_, alpaca::StreamOptions{},
+        [this](std::string_view kind, const std::string& detail) { OnBrokerEvent(kind, detail); });
+    sessions_ = std::make_unique<NyseSessions>();
+    market_ = alpaca_.get();
+  }
   if (o_.broker == BrokerKind::kSim) {
     sim_ = std::make_unique<sim::SimBroker>(
         io_,
@@ -113,6 +163,15 @@ void Session::ConnectBroker() {
     broker_ = sim_.get();
   } else {
     broker_ = alpaca_.get();
+  }
+  if (replay_) {
+    JsonFields f;
+    f.Add("store", cfg_.store_path)
+        .Add("from", FormatDate(replay_->Sessions().front()))
+        .Add("to", FormatDate(replay_->LastSession()))
+        .Add("sessions", static_cast<std::uint64_t>(replay_->Sessions().size()))
+        .Add("speed", o_.speed > 0.0 ? JsonNumber(o_.speed) : std::string("max"));
+    Log("replay_started", f.Take());
   }
   broker::Account account;
   try {
@@ -139,12 +198,13 @@ void Session::ConnectBroker() {
 }
 
 broker::MarketClock Session::BrokerClock() {
+  if (replay_clock_) return market_->GetClock();  // the replay's clock is the market's
   const Timestamp before = WallClock::SystemNow();
   auto clock = market_->GetClock();
   const Timestamp after = WallClock::SystemNow();
   const Timestamp offset = clock.now - before - (after - before) / 2;
-  const Timestamp change = offset - clock_.Offset();
-  clock_.SetOffset(offset);
+  const Timestamp change = offset - wall_.Offset();
+  wall_.SetOffset(offset);
   if (std::abs(offset) > 2'000'000'000 && std::abs(change) > 1'000'000'000) {
     JsonFields f;
     f.Add("broker_minus_local_seconds", static_cast<double>(offset) / 1e9);
@@ -182,8 +242,29 @@ void Session::ScheduleNext() {
   // days the check keeps its distance to the close (15:45 -> 12:45).
   const Timestamp now = Now();
   Days day = NyDate(now);
-  for (int i = 0; i < 10; ++i, day = NyseCalendar::NextTradingDay(day)) {
-    if (!NyseCalendar::IsTradingDay(day)) continue;
+  if (!IsSession(day)) day = sessions_->NextSession(day);
+  for (int i = 0; i < 10; ++i, day = sessions_->NextSession(day)) {
+    if (replay_ && day > replay_->LastSession()) {
+      // The replayed period is over: the service stops as on SIGTERM, with its outputs written.
+      JsonFields f;
+      f.Add("last_session", FormatDate(replay_->LastSession()))
+          .Add("cycles", m_.cycles)
+          .Add("orders_sent", m_.orders_sent)
+          .Add("fills", m_.fills)
+          .Add("equity", equity_);
+      Log("replay_finished", f.Take());
+      if (!o_.quiet) {
+        std::cout << fmt::format(
+                         "replay finished: {} sessions to {}, {} orders, equity {:.2f}; outputs "
+                         "in {}\n",
+                         m_.cycles, FormatDate(replay_->LastSession()), m_.orders_sent, equity_,
+                         out_)
+                  << std::flush;
+      }
+      replay_done_ = true;
+      io_.stop();
+      return;
+    }
     const int close = NyseCalendar::CloseMinutes(day).value_or(960);
     const int at_min = live_.check_minutes - (960 - close);
     const Timestamp at = NyLocalToUtc(day, at_min);
@@ -191,7 +272,7 @@ void Session::ScheduleNext() {
     JsonFields f;
     f.Add("next_check", alpaca::FormatRfc3339(at)).Add("session_day", FormatDate(day));
     Log("cycle_scheduled", f.Take());
-    clock_.ScheduleAt(at, [this] {
+    clock_->ScheduleAt(at, [this] {
       if (stopping_) return;
       RunScheduledCycle(false, false);
       ScheduleNext();
@@ -233,7 +314,7 @@ void Session::RunScheduledCycle(bool force, bool blocking) {
   JsonFields f;
   f.Add("cycle", last->id).Add("retry_at", alpaca::FormatRfc3339(retry_at));
   Log("cycle_retry_scheduled", f.Take(), spdlog::level::warn);
-  clock_.ScheduleAt(retry_at, [this] {
+  clock_->ScheduleAt(retry_at, [this] {
     if (!stopping_) RunScheduledCycle(false, false);
   });
 }
@@ -267,50 +348,53 @@ int Session::Run() {
   if (o_.once) {
     const int status = Cycle(o_.force, true);
     broker_->StopUpdates();
+    FlushEquityCsv();
     return status;
   }
-  // Service: stream today's prices, check at the configured time on every session.
-  data_ = std::make_unique<alpaca::DataStream>(
-      io_, live_.endpoints, creds_, cfg_.strategy.symbols,
-      alpaca::DataStream::Handlers{
-          [this] { Log("data_stream_ready", ""); },
-          [this](const alpaca::DataMessage& m) {
-            auto& b = latest_[m.bar.symbol];
-            if (m.kind == alpaca::DataMessage::Kind::kTrade) {
-              b.symbol = m.bar.symbol;
-              b.t = m.bar.t;
-              b.close = m.bar.close;
-              if (b.open == 0) b.open = b.high = b.low = b.close;
-            } else if (m.bar.t >= b.t) {
-              // A newer bar, or an updated bar replacing the one with the same t.
-              b = broker::DailyBar{m.bar.symbol, m.bar.t,     m.bar.open,  m.bar.high,
-                                   m.bar.low,    m.bar.close, m.bar.volume};
-            }
-          },
-          [this](std::string_view kind, const std::string& detail) {
-            if (kind == "malformed_message") ++m_.malformed;
-            JsonFields f;
-            f.Add("detail", detail);
-            Log(kind, f.Take(), spdlog::level::warn);
-          },
-          [this](const std::string& why) { fatal_ = why; },
-          [this] {
-            const Timestamp now = Now();
-            const Days d = NyDate(now);
-            if (!NyseCalendar::IsTradingDay(d)) return false;
-            const int minute = NyMinuteOfDay(now);
-            return minute >= 570 && minute < NyseCalendar::CloseMinutes(d).value_or(960);
-          }},
-      alpaca::StreamOptions{
-          std::chrono::milliseconds(500), std::chrono::milliseconds(30'000),
-          std::chrono::milliseconds(10'000),
-          std::chrono::milliseconds(static_cast<long long>(live_.stale_data_s * 1000))});
-  data_->Start();
+  // Service: stream today's prices (Alpaca; a replay's prices are the store's), check at the
+  // configured time on every session.
+  if (alpaca_)
+    data_ = std::make_unique<alpaca::DataStream>(
+        io_, live_.endpoints, creds_, cfg_.strategy.symbols,
+        alpaca::DataStream::Handlers{
+            [this] { Log("data_stream_ready", ""); },
+            [this](const alpaca::DataMessage& m) {
+              auto& b = latest_[m.bar.symbol];
+              if (m.kind == alpaca::DataMessage::Kind::kTrade) {
+                b.symbol = m.bar.symbol;
+                b.t = m.bar.t;
+                b.close = m.bar.close;
+                if (b.open == 0) b.open = b.high = b.low = b.close;
+              } else if (m.bar.t >= b.t) {
+                // A newer bar, or an updated bar replacing the one with the same t.
+                b = broker::DailyBar{m.bar.symbol, m.bar.t,     m.bar.open,  m.bar.high,
+                                     m.bar.low,    m.bar.close, m.bar.volume};
+              }
+            },
+            [this](std::string_view kind, const std::string& detail) {
+              if (kind == "malformed_message") ++m_.malformed;
+              JsonFields f;
+              f.Add("detail", detail);
+              Log(kind, f.Take(), spdlog::level::warn);
+            },
+            [this](const std::string& why) { fatal_ = why; },
+            [this] {
+              const Timestamp now = Now();
+              const Days d = NyDate(now);
+              if (!IsSession(d)) return false;
+              const int minute = NyMinuteOfDay(now);
+              return minute >= 570 && minute < NyseCalendar::CloseMinutes(d).value_or(960);
+            }},
+        alpaca::StreamOptions{
+            std::chrono::milliseconds(500), std::chrono::milliseconds(30'000),
+            std::chrono::milliseconds(10'000),
+            std::chrono::milliseconds(static_cast<long long>(live_.stale_data_s * 1000))});
+  if (data_) data_->Start();
   // Reconcile now so /ready and the status reflect the account before the first check.
   {
     const auto clock = BrokerClock();
     LoadPrices(NyDate(clock.now));
-    ledger_ = std::make_unique<Ledger>(tradable_, 0.0, true);
+    if (!ledger_) ledger_ = std::make_unique<Ledger>(tradable_, 0.0, true);
     Reconcile();
     Recover(NyDate(clock.now));
     WriteStatus("waiting");
@@ -324,6 +408,7 @@ int Session::Run() {
   stopping_ = true;
   if (data_) data_->Stop();
   broker_->StopUpdates();
+  FlushEquityCsv();
   Log(
       "session_stopped", fatal_.empty() ? "" : [&] {
         JsonFields f;

@@ -22,6 +22,7 @@
 #include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "ballast/adapters/alpaca/alpaca_broker.hpp"
@@ -38,6 +39,7 @@
 #include "ballast/live/journal.hpp"
 #include "ballast/live/ops_server.hpp"
 #include "ballast/live/time_ny.hpp"
+#include "replay_market.hpp"
 
 namespace ballast::live::detail {
 namespace fs = std::filesystem;
@@ -53,7 +55,7 @@ struct RiskLimits {
 struct LiveConfig {
   alpaca::Endpoints endpoints;
   int check_minutes = 15 * 60 + 45;  ///< New York time; kept the same distance from early closes
-  int history_days = 400;            ///< calendar days of daily bars loaded for the strategy
+  int history_days = 400;  ///< calendar days of daily bars loaded for the strategy (0: all)
   double fill_timeout_s = 120.0;
   int metrics_port = 0;
   bool confirm_live = false;
@@ -104,7 +106,13 @@ struct Metrics {
 /// in ConnectBroker. It is the broker's listener: order updates arrive on its io_context.
 class Session final : public broker::BrokerListener {
  public:
-  Session(const LiveOptions& o) : o_(o), clock_(io_) {}
+  Session(const LiveOptions& o) : o_(o), wall_(io_) {}
+  ~Session() override {
+    try {
+      FlushEquityCsv();  // whatever way the run ends, equity.csv holds every status
+    } catch (...) {
+    }
+  }
   int Run();
 
   void OnUpdatesReady(bool reconnected) override;
@@ -173,6 +181,11 @@ class Session final : public broker::BrokerListener {
   void AppendTrade(Timestamp at, std::string_view coid, std::string_view symbol,
                    std::string_view side, double qty, double price, std::string_view source);
   void WriteStatus(std::string_view cycle_state);
+  void WriteSummary(Days day, std::string_view cycle_state);
+  /// Rewrites equity.csv from the journal when a status changed it since the last write.
+  void FlushEquityCsv();
+  bool equity_dirty_ = false;
+  Timestamp equity_written_ = 0;
   double Drift() const;
   OpsReply Ops(std::string_view path);
   // Service mode.
@@ -187,7 +200,15 @@ class Session final : public broker::BrokerListener {
     date.erase(std::remove(date.begin(), date.end(), '-'), date.end());
     return fmt::format("{}-{}-{}-{}", tag_, date, cycle, symbol).substr(0, 48);
   }
-  [[nodiscard]] Timestamp Now() const { return clock_.Now(); }
+  [[nodiscard]] Timestamp Now() const { return clock_->Now(); }
+  [[nodiscard]] bool IsSession(Days d) const {
+    return sessions_->NextSession(d - std::chrono::days(1)) == d;
+  }
+  /// Nothing in flight: no order open or waiting, no cycle unfinished (a replay at full speed
+  /// moves its clock on only then).
+  [[nodiscard]] bool Idle() const {
+    return open_.empty() && pending_buys_.empty() && unfinished_cycle_ == 0;
+  }
   /// The broker's clock, and keep the session's time by it (the broker's day and hours rule).
   broker::MarketClock BrokerClock();
   /// The broker's name as outputs and client order ids show it (known before it connects).
@@ -197,7 +218,13 @@ class Session final : public broker::BrokerListener {
 
   const LiveOptions& o_;
   boost::asio::io_context io_;
-  WallClock clock_;
+  WallClock wall_;
+  std::unique_ptr<ReplayClock> replay_clock_;  // --replay
+  Clock* clock_ = &wall_;
+  std::unique_ptr<SessionCalendar> sessions_;  // NYSE live; the store's dates in a replay
+  std::unique_ptr<ReplayMarket> replay_;       // --replay: the store as the market
+  std::int64_t unfinished_cycle_ = 0;          // a service cycle waiting for its fills
+  bool replay_done_ = false;
   strategies::StrategyRegistry registry_;
   backtests::BacktestConfig cfg_;
   LiveConfig live_;
@@ -226,6 +253,12 @@ class Session final : public broker::BrokerListener {
   QueueVenue venue_;                                   // before orders_, which refers to it
   std::unique_ptr<OrderManager> orders_;
   std::unique_ptr<Ledger> ledger_;
+  // The engine's loop, built at the first decision and kept for the process.
+  std::unique_ptr<Planner> planner_;
+  std::unique_ptr<RiskGate> risk_;
+  std::unique_ptr<Strategy> strategy_;
+  SimClock kernel_clock_;  // the kernel's timers; the session's clock is clock_
+  std::unique_ptr<Kernel> kernel_;
   RunRecord record_;
   std::size_t flushed_events_ = 0;
   std::string fatal_;

@@ -137,14 +137,27 @@ void Session::WriteStatus(std::string_view cycle_state) {
           : 0.0;
   journal_->RecordEquity(EquityRow{day, Now(), equity_, ledger_ ? ledger_->Cash() : 0.0, m_.drift,
                                    std::string(cycle_state), bench});
+  // equity.csv is rewritten whole: at most once a second (a replay writes thousands of
+  // statuses), and at the end of the run (FlushEquityCsv).
+  equity_dirty_ = true;
+  if (WallClock::SystemNow() - equity_written_ >= 1'000'000'000) FlushEquityCsv();
+  WriteSummary(day, cycle_state);
+}
+
+void Session::FlushEquityCsv() {
+  if (!equity_dirty_ || !journal_) return;
+  const std::string equity_csv = out_ + "/equity.csv";
   {
-    const std::string equity_csv = out_ + "/equity.csv";
-    {
-      std::ofstream eq(equity_csv + ".tmp", std::ios::trunc);
-      eq << EquityCsv(journal_->EquityRows());
-    }
-    fs::rename(equity_csv + ".tmp", equity_csv);
+    std::ofstream eq(equity_csv + ".tmp", std::ios::trunc);
+    const auto base = journal_->State("equity_base");
+    eq << EquityCsv(journal_->EquityRows(), base ? std::stod(*base) : 0.0);
   }
+  fs::rename(equity_csv + ".tmp", equity_csv);
+  equity_dirty_ = false;
+  equity_written_ = WallClock::SystemNow();
+}
+
+void Session::WriteSummary(Days day, std::string_view cycle_state) {
   std::string positions = "{";
   for (std::size_t c = 0; ledger_ && c < tradable_; ++c) {
     JsonFields p;

@@ -121,6 +121,12 @@ double Band::HalfWidth(double t) const noexcept {
 
 bool ThresholdRebalance::Decide(const StrategyContext& ctx, Target& target) {
   const bool due = o_.check.IsDue(ctx.day, ctx.previous_session, ctx.sessions);
+  // A resumed run (a live session's next process) finds the portfolio already invested: it was
+  // allocated before, so bands are checked rather than the targets bought again.
+  if (!allocated_ && !ctx.first_slice) {
+    for (std::size_t i = 0; i < ctx.tradable && !allocated_; ++i)
+      allocated_ = ctx.portfolio.quantities[i] != 0.0;
+  }
   // A model recomputes its targets on check days (and daily until its first allocation).
   const std::vector<double>* wp = targets_.Today(ctx, due || !allocated_);
   if (wp == nullptr) return false;

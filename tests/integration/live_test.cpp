@@ -598,31 +598,73 @@ TEST(LiveAlpaca, SimBrokerKeepsItsAccountInTheJournal) {
   EXPECT_EQ(fills[0][0], "2");
 }
 
-TEST(LiveAlpaca, DcaContributionsAreNotBookedLiveTheyComeFromTheBrokersCash) {
-  testkit::TempDir dir;
+std::string DcaConfig(const testkit::TempDir& dir) {
   const std::string cfg = dir / "dca.json";
   testkit::WriteFile(cfg, R"({"name": "Live dca", "data": {"store": ")" + testkit::SampleStore() +
                               R"("}, "strategy": {"type": "dca", "frequency": "monthly",
     "investment_amount": 1000, "funding": "contribution", "targets": {"SPY": 0.6, "AGG": 0.4}},
-    "live": {"fill_timeout_seconds": 10, "history_days": 30}})");
+    "live": {"fill_timeout_seconds": 10, "history_days": 30, "cash_buffer": 0}})");
+  return cfg;
+}
+
+TEST(LiveAlpaca, DcaContributionsAreNotBookedLiveTheyComeFromTheBrokersCash) {
+  testkit::TempDir dir;
+  const std::string cfg = DcaConfig(dir);
   const std::string out = dir / "s";
   // Day 1 allocates; day 2 (first session of July) is a tranche whose contribution a backtest
-  // books as new cash. Live the money must already be at the broker: no phantom cash.
+  // books as new cash. At a real broker the money must already be there: no phantom cash.
+  std::map<std::string, double> positions;
+  double cash = 100000.0;
+  for (const char* day : {"2026-06-30", "2026-07-01"}) {
+    FakeAlpacaOptions o;
+    o.bars = Bars(day);
+    o.positions = positions;
+    o.cash = cash;
+    FakeAlpaca fake(o);
+    fake.ExportEnvironment();
+    const auto r = Live(cfg, out);
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    EXPECT_GE(fake.Cash(), -1e-9) << day;  // never spent money the account does not have
+    positions = fake.Positions();
+    cash = fake.Cash();
+  }
+  EXPECT_EQ(Query(out + "/journal.sqlite", "SELECT COUNT(*) FROM flows")[0][0], "0");
+  EXPECT_EQ(Query(out + "/journal.sqlite", "SELECT COUNT(*) FROM cycles")[0][0], "2");
+}
+
+TEST(LiveAlpaca, TheSimulatedBrokerBooksDcaContributionsAsTransfers) {
+  testkit::TempDir dir;
+  const std::string cfg = DcaConfig(dir);
+  const std::string out = dir / "s";
   for (const char* day : {"2026-06-30", "2026-07-01"}) {
     FakeAlpacaOptions o;
     o.bars = Bars(day);
     FakeAlpaca fake(o);
     fake.ExportEnvironment();
     const auto r = testkit::RunCli({"live", cfg, "--broker", "sim", "--once", "--out", out});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   }
+  // The tranche's 1000 reached the simulated account (a simulated broker simulates the
+  // deposit), was invested, and shows as the day's flow in equity.csv, as in a backtest.
+  const auto flows = Query(out + "/journal.sqlite", "SELECT session_day, amount FROM flows");
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0][0], "2026-07-01");
+  EXPECT_DOUBLE_EQ(std::stod(flows[0][1]), 1000.0);
   const auto bought =
       Query(out + "/journal.sqlite",
             "SELECT SUM(CASE side WHEN 'buy' THEN qty * price ELSE -qty * price END) FROM fills");
-  EXPECT_LE(std::stod(bought[0][0]), 100000.0 + 1e-6);
+  EXPECT_NEAR(std::stod(bought[0][0]), 101000.0, 1e-6);
   const json s = json::parse(testkit::ReadFile(out + "/summary.json"));
-  EXPECT_GE(s["cash"].get<double>(), -1e-9);
-  EXPECT_EQ(Query(out + "/journal.sqlite", "SELECT COUNT(*) FROM cycles")[0][0], "2");
+  EXPECT_NEAR(s["cash"].get<double>(), 0.0, 1e-6);
+  const std::string csv = testkit::ReadFile(out + "/equity.csv");
+  EXPECT_NE(csv.find("\n2026-07-01,"), std::string::npos) << csv;
+  const auto line = csv.substr(csv.find("\n2026-07-01,") + 1);
+  std::vector<std::string> cells;
+  std::stringstream ls(line.substr(0, line.find('\n')));
+  for (std::string c; std::getline(ls, c, ',');)
+    cells.push_back(c);
+  ASSERT_GE(cells.size(), 7u);
+  EXPECT_EQ(cells[6], "1000");  // the flow column
 }
 
 std::string HttpGet(unsigned short port, const std::string& path, int* status = nullptr) {

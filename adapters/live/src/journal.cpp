@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS events(
 CREATE TABLE IF NOT EXISTS equity(
   session_day TEXT PRIMARY KEY, at_ns INTEGER NOT NULL, equity REAL NOT NULL, cash REAL NOT NULL,
   drift REAL NOT NULL, cycle_state TEXT NOT NULL, benchmark_close REAL);
+CREATE TABLE IF NOT EXISTS flows(session_day TEXT PRIMARY KEY, amount REAL NOT NULL);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1');
 )sql";
 
@@ -89,14 +90,14 @@ bool IsTerminalState(std::string_view s) noexcept {
          s == "dry_run" || s == "abandoned" || s == "done_for_day" || s == "skipped";
 }
 
-Journal::Journal(const std::string& path) : path_(path) {
+Journal::Journal(const std::string& path, bool sync_every_commit) : path_(path) {
   const auto parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   db_ = std::make_unique<sqlite::Db>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "journal");
   sqlite3_busy_timeout(db_->Handle(), 5000);
   db_->Exec("PRAGMA journal_mode=WAL");
-  db_->Exec("PRAGMA synchronous=FULL");
+  db_->Exec(sync_every_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   db_->Exec("PRAGMA foreign_keys=ON");
   db_->Exec(kSchema);
 }
@@ -244,8 +245,7 @@ double Journal::FilledQty(std::string_view id) {
 }
 
 double Journal::FilledNotional(std::string_view id) {
-  sqlite::Stmt s(*db_,
-                 "SELECT COALESCE(SUM(qty * price), 0) FROM fills WHERE client_order_id = ?");
+  sqlite::Stmt s(*db_, "SELECT COALESCE(SUM(qty * price), 0) FROM fills WHERE client_order_id = ?");
   s.Bind(1, id);
   return s.Step() ? s.Real(0) : 0.0;
 }
@@ -275,26 +275,46 @@ std::optional<std::string> Journal::State(std::string_view key) {
   return s.Text(0);
 }
 
-std::string EquityCsv(const std::vector<EquityRow>& rows) {
+std::string EquityCsv(const std::vector<EquityRow>& rows, double base) {
   std::string out =
       "date,equity,cash,positions_value,daily_return,drawdown,flow,benchmark_equity,drift,"
       "cycle_state,time\n";
+  if (rows.empty()) return out;
+  if (!(base > 0.0)) base = rows.front().equity - rows.front().flow;
+  auto ratio = [](double a, double b) { return b > 0.0 ? a / b : 1.0; };
   double peak = 0.0;
-  const double bench0 = rows.empty() ? 0.0 : rows.front().benchmark_close;
+  double index = 1.0;
+  const double bench0 = rows.front().benchmark_close;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
-    peak = std::max(peak, r.equity);
-    const double ret =
-        i == 0 || rows[i - 1].equity <= 0 ? 0.0 : r.equity / rows[i - 1].equity - 1.0;
+    // The backtest's time-weighted index: each day's growth excludes that day's flow.
+    const double prev = index;
+    index = i == 0 ? ratio(r.equity - r.flow, base)
+                   : prev * ratio(r.equity - r.flow, rows[i - 1].equity);
+    const double ret = i == 0 ? index - 1.0 : ratio(index, prev) - 1.0;
+    peak = std::max(peak, index);
     const std::string bench = bench0 > 0 && r.benchmark_close > 0
-                                  ? JsonNumber(rows.front().equity * r.benchmark_close / bench0)
+                                  ? JsonNumber(base * r.benchmark_close / bench0)
                                   : std::string();
-    out += fmt::format("{},{},{},{},{},{},0,{},{},{},{}\n", FormatDate(r.day), JsonNumber(r.equity),
-                       JsonNumber(r.cash), JsonNumber(r.equity - r.cash), JsonNumber(ret),
-                       JsonNumber(peak > 0 ? r.equity / peak - 1.0 : 0.0), bench,
-                       JsonNumber(r.drift), r.cycle_state, alpaca::FormatRfc3339(r.at));
+    out +=
+        fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", FormatDate(r.day), JsonNumber(r.equity),
+                    JsonNumber(r.cash), JsonNumber(r.equity - r.cash), JsonNumber(ret),
+                    JsonNumber(peak > 0 ? index / peak - 1.0 : 0.0), JsonNumber(r.flow), bench,
+                    JsonNumber(r.drift), r.cycle_state, alpaca::FormatRfc3339(r.at));
   }
   return out;
+}
+
+void Journal::SetFlow(Days day, double amount) {
+  sqlite::Stmt s(*db_,
+                 "INSERT INTO flows(session_day, amount) VALUES (?, ?) ON CONFLICT(session_day) "
+                 "DO UPDATE SET amount = excluded.amount");
+  s.Bind(1, FormatDate(day)).Bind(2, amount).Step();
+}
+
+double Journal::FlowTotal() {
+  sqlite::Stmt s(*db_, "SELECT COALESCE(SUM(amount), 0) FROM flows");
+  return s.Step() ? s.Real(0) : 0.0;
 }
 
 void Journal::RecordEquity(const EquityRow& r) {
@@ -317,8 +337,9 @@ void Journal::RecordEquity(const EquityRow& r) {
 
 std::vector<EquityRow> Journal::EquityRows() {
   sqlite::Stmt s(*db_,
-                 "SELECT session_day, at_ns, equity, cash, drift, cycle_state, "
-                 "COALESCE(benchmark_close, 0) FROM equity ORDER BY session_day");
+                 "SELECT e.session_day, e.at_ns, e.equity, e.cash, e.drift, e.cycle_state, "
+                 "COALESCE(e.benchmark_close, 0), COALESCE(f.amount, 0) FROM equity e "
+                 "LEFT JOIN flows f ON f.session_day = e.session_day ORDER BY e.session_day");
   std::vector<EquityRow> rows;
   while (s.Step()) {
     EquityRow r;
@@ -329,6 +350,7 @@ std::vector<EquityRow> Journal::EquityRows() {
     r.drift = s.Real(4);
     r.cycle_state = s.Text(5);
     r.benchmark_close = s.Real(6);
+    r.flow = s.Real(7);
     rows.push_back(std::move(r));
   }
   return rows;

@@ -197,11 +197,11 @@ void SimBroker::Book(Side side, const std::string& symbol, double qty, double pr
   }
 }
 
-void SimBroker::Restore(std::span<const broker::BookedFill> fills) {
-  cash_ = options_.initial_cash;
+void SimBroker::Restore(const broker::BookedAccount& booked) {
+  cash_ = options_.initial_cash + booked.net_transfers;
   holdings_.clear();
   orders_.clear();
-  for (const auto& f : fills) {
+  for (const auto& f : booked.fills) {
     Book(f.side, f.symbol, f.qty, f.price, f.commission);
     auto& o = orders_[f.client_order_id];
     if (o.client_order_id.empty()) {
@@ -217,6 +217,29 @@ void SimBroker::Restore(std::span<const broker::BookedFill> fills) {
     o.phase = OrderPhase::kFilled;
     o.status = "filled";
   }
+  for (const auto& open : booked.open_orders) {
+    auto& o = orders_[open.client_order_id];
+    const double filled = o.filled_qty;  // what the fills above booked of it
+    const double avg = o.filled_avg_price;
+    o = open;
+    o.filled_qty = filled;
+    o.filled_avg_price = avg;
+    if (o.id.empty()) o.id = "sim-restored-" + std::to_string(next_id_++);
+    if (o.filled_qty >= o.qty - 1e-12) {
+      o.phase = OrderPhase::kFilled;
+      o.status = "filled";
+      continue;
+    }
+    o.phase = o.filled_qty > 0.0 ? OrderPhase::kPartiallyFilled : OrderPhase::kWorking;
+    o.status = "new";
+    std::string coid = o.client_order_id;
+    boost::asio::post(io_, [this, coid] { Execute(coid); });
+  }
+}
+
+void SimBroker::Transfer(double amount) {
+  ++requests_;
+  cash_ += amount;
 }
 
 void SimBroker::StartUpdates(broker::BrokerListener& listener) {

@@ -119,15 +119,30 @@ TEST(SimBroker, RestoreRebuildsTheAccountAndItsOrdersFromBookedFills) {
   const std::vector<broker::BookedFill> booked{{"c1", "SPY", Side::kBuy, 10.0, 390.0, 1.0},
                                                {"c2", "AGG", Side::kBuy, 20.0, 100.0, 0.0},
                                                {"c3", "SPY", Side::kSell, 4.0, 410.0, 1.0}};
-  f.b.Restore(booked);
+  broker::BookedAccount account;
+  account.fills = booked;
+  account.net_transfers = 500.0;  // and a contribution of 500
+  broker::BrokerOrder open;       // sent, not filled when the last process ended
+  open.client_order_id = "c4";
+  open.symbol = "AGG";
+  open.side = Side::kBuy;
+  open.qty = 3.0;
+  account.open_orders.push_back(open);
+  f.b.Restore(account);
   const auto a = f.b.GetAccount();
-  EXPECT_DOUBLE_EQ(a.cash, 10'000.0 - 3'900.0 - 1.0 - 2'000.0 + 1'640.0 - 1.0);
+  EXPECT_DOUBLE_EQ(a.cash, 10'000.0 + 500.0 - 3'900.0 - 1.0 - 2'000.0 + 1'640.0 - 1.0);
   EXPECT_DOUBLE_EQ(a.equity, a.cash + 6.0 * 400.0 + 20.0 * 100.0);
   const auto c1 = f.b.FindOrder("c1");
   ASSERT_TRUE(c1.has_value());
   EXPECT_EQ(c1->phase, OrderPhase::kFilled);
   EXPECT_DOUBLE_EQ(c1->filled_qty, 10.0);
   EXPECT_FALSE(f.b.FindOrder("c9").has_value());
+  // The open order is worked again: it fills on the io_context, as an update.
+  EXPECT_EQ(f.b.FindOrder("c4")->phase, OrderPhase::kWorking);
+  f.Drain();
+  ASSERT_EQ(f.listener.updates.size(), 1u);
+  EXPECT_EQ(f.listener.updates[0].order.client_order_id, "c4");
+  EXPECT_DOUBLE_EQ(f.b.GetAccount().cash, a.cash - 300.0);
 }
 
 TEST(SimBroker, ALimitOrderFillsOnlyWhenMarketableAndCancelsAsAnUpdate) {

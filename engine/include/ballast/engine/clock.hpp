@@ -74,4 +74,47 @@ class WallClock final : public Clock {
   std::atomic<Timestamp> offset_{0};
 };
 
+/// Replayed time for paper trading on history: starts at `start` and runs `speed` times as fast
+/// as the system clock, with timers on the io_context; or, with speed 0 ("as fast as possible"),
+/// jumps to the next timer as soon as `idle()` says nothing is in flight (orders out, fills to
+/// come), so a replay never skips ahead of its own work.
+class ReplayClock final : public Clock {
+ public:
+  ReplayClock(boost::asio::io_context& io, Timestamp start, double speed,
+              std::function<bool()> idle = {});
+  ~ReplayClock() override;
+  [[nodiscard]] Timestamp Now() const override;
+  void ScheduleAt(Timestamp at, std::function<void()> fn) override;
+  void FireDue(Timestamp) override {}
+  [[nodiscard]] double Speed() const noexcept { return speed_; }
+  /// Moves the replay forward to `t` (a resumed replay, before any timer is set).
+  void JumpTo(Timestamp t);
+
+ private:
+  struct Timer {
+    Timestamp at;
+    std::uint64_t seq;
+    std::function<void()> fn;
+  };
+  struct Later {
+    bool operator()(const Timer& a, const Timer& b) const noexcept {
+      return a.at != b.at ? a.at > b.at : a.seq > b.seq;
+    }
+  };
+  struct Wait;
+  /// As fast as possible: fire the earliest timer once idle (re-checked every millisecond).
+  void Pump();
+
+  boost::asio::io_context& io_;
+  Timestamp start_;
+  double speed_;
+  std::function<bool()> idle_;
+  std::int64_t steady_start_ns_;
+  Timestamp now_;  // speed 0
+  std::uint64_t seq_ = 0;
+  std::priority_queue<Timer, std::vector<Timer>, Later> timers_;
+  std::unique_ptr<Wait> wait_;
+  bool pumping_ = false;
+};
+
 }  // namespace ballast

@@ -27,6 +27,9 @@ struct LiveOptions {
   double fill_timeout_s = -1;  ///< override live.fill_timeout_seconds
   int metrics_port = -1;       ///< override live.metrics_port (0 = off)
   bool quiet = false;
+  /// --replay (with the sim broker): the config's store as the market, on a replay clock.
+  bool replay = false;
+  double speed = 0.0;  ///< replay speed: times real time; 0 = as fast as possible
   const std::atomic<bool>* stop = nullptr;  ///< set by SIGINT / SIGTERM
   const std::atomic<bool>* kill = nullptr;  ///< set by SIGUSR1: kill switch
 };

@@ -61,20 +61,27 @@ struct EquityRow {
   double equity = 0.0, cash = 0.0, drift = 0.0;
   std::string cycle_state;
   double benchmark_close = 0.0;  ///< 0 without a benchmark
+  double flow = 0.0;             ///< external cash flow booked that day (from the flows table)
 };
 
 /// equity.csv for a live session: the backtest's columns first (date, equity, cash,
 /// positions_value, daily_return, drawdown, flow, benchmark_equity), one row per session day, so a
 /// paper session and a backtest of the same period line up; then drift, cycle_state and the time
 /// of the status. Live flows are not known (deposits are at the broker): flow is 0.
-[[nodiscard]] std::string EquityCsv(const std::vector<EquityRow>& rows);
+/// Returns, drawdown and the benchmark are time-weighted from `base` (the equity before the
+/// session's first decision; <= 0: the first row's equity less its flow), as a backtest's are
+/// from its initial cash: a contribution is not a return.
+[[nodiscard]] std::string EquityCsv(const std::vector<EquityRow>& rows, double base = 0.0);
 
 [[nodiscard]] bool IsTerminalState(std::string_view order_state) noexcept;
 
 class Journal {
  public:
   /// Opens or creates the journal; Error(kIo) naming the file when it cannot.
-  explicit Journal(const std::string& path);
+  /// `sync_every_commit`: fsync each commit (a live account: survives power loss); false keeps
+  /// WAL's crash safety for the process (a kill -9 loses nothing committed) without the fsyncs,
+  /// for replayed sessions.
+  explicit Journal(const std::string& path, bool sync_every_commit = true);
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -112,6 +119,10 @@ class Journal {
   void Event(Timestamp at, std::string_view kind, std::string_view detail_json);
 
   void RecordEquity(const EquityRow& row);
+  /// The external cash flow booked on `day` (set, not added: a decision re-made after a crash
+  /// books its flow once).
+  void SetFlow(Days day, double amount);
+  [[nodiscard]] double FlowTotal();
   [[nodiscard]] std::vector<EquityRow> EquityRows();
 
  private:

@@ -34,6 +34,8 @@ class AlpacaBroker final : public broker::Broker, public broker::MarketData {
   ~AlpacaBroker() override;
 
   [[nodiscard]] std::string_view Name() const noexcept override { return "alpaca"; }
+  /// 9 decimals; $1 minimum for fractional orders.
+  [[nodiscard]] broker::OrderRules Rules() const noexcept override { return {9, 1.0}; }
   [[nodiscard]] std::string Endpoint() const override;
   [[nodiscard]] broker::Account GetAccount() override;
   [[nodiscard]] std::vector<broker::Position> GetPositions() override;
@@ -43,7 +45,9 @@ class AlpacaBroker final : public broker::Broker, public broker::MarketData {
   [[nodiscard]] std::optional<broker::Asset> GetAsset(std::string_view symbol) override;
   [[nodiscard]] broker::PlaceResult Place(const broker::OrderRequest& request) override;
   bool Cancel(const broker::BrokerOrder& order) override;
-  void Restore(std::span<const broker::BookedFill>) override {}  // the account is the truth
+  void Restore(const broker::BookedAccount&) override {}  // the account is the truth
+  [[nodiscard]] bool SupportsTransfers() const noexcept override { return false; }
+  void Transfer(double) override {}
   void StartUpdates(broker::BrokerListener& listener) override;
   void StopUpdates() override;
   [[nodiscard]] bool UpdatesReady() const noexcept override;

@@ -150,6 +150,13 @@ struct BookedFill {
   double commission = 0.0;
 };
 
+/// What the session's journal booked on the account in earlier processes (see Broker::Restore).
+struct BookedAccount {
+  std::vector<BookedFill> fills;
+  double net_transfers = 0.0;            ///< external cash flows booked (see Transfer)
+  std::vector<BrokerOrder> open_orders;  ///< sent to the broker and not final
+};
+
 /// Whether and how a symbol can be traded.
 struct Asset {
   std::string symbol;
@@ -157,9 +164,16 @@ struct Asset {
   bool fractionable = true;
 };
 
+/// What the broker accepts of a fractional-share order.
+struct OrderRules {
+  int fractional_decimals = -1;          ///< quantities carry at most this many decimals (-1: any)
+  double min_fractional_notional = 0.0;  ///< a fractional order below this is refused
+};
+
 class Broker {
  public:
   virtual ~Broker() = default;
+  [[nodiscard]] virtual OrderRules Rules() const noexcept = 0;
   /// "alpaca", "sim", ...: a label for logs, client order ids and status.
   [[nodiscard]] virtual std::string_view Name() const noexcept = 0;
   /// Where the account lives, for logs (a URL or "local"); never a secret.
@@ -177,10 +191,17 @@ class Broker {
   /// True when the broker took the cancel request (confirmation comes as an update).
   virtual bool Cancel(const BrokerOrder& order) = 0;
 
-  /// The fills the session's journal booked on this account in earlier processes. A real
-  /// broker's account is the truth and ignores them; a simulated broker rebuilds its account
-  /// from them.
-  virtual void Restore(std::span<const BookedFill> fills) = 0;
+  /// What the session's journal booked on this account in earlier processes. A real broker's
+  /// account is the truth and ignores it; a simulated broker rebuilds its account from it (and
+  /// keeps working the orders that were open when the last process ended).
+  virtual void Restore(const BookedAccount& booked) = 0;
+
+  /// Whether Transfer moves money: a simulated broker books a strategy's contributions and
+  /// withdrawals; at a real broker the account's owner moves the money, and the session sees it
+  /// in the reconciled cash.
+  [[nodiscard]] virtual bool SupportsTransfers() const noexcept = 0;
+  /// Books an external cash flow into (> 0) or out of (< 0) the account (SupportsTransfers only).
+  virtual void Transfer(double amount) = 0;
 
   /// Starts the update stream; `listener` outlives the broker's updates (StopUpdates).
   virtual void StartUpdates(BrokerListener& listener) = 0;

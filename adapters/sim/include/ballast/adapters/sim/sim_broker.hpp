@@ -40,6 +40,8 @@ class SimBroker final : public broker::Broker {
   SimBroker(boost::asio::io_context& io, SimBrokerOptions options, PriceFn price);
 
   [[nodiscard]] std::string_view Name() const noexcept override { return "sim"; }
+  /// Any quantity, no minimum: the backtest's SimVenue takes what the planner sends.
+  [[nodiscard]] broker::OrderRules Rules() const noexcept override { return {}; }
   [[nodiscard]] std::string Endpoint() const override { return "local"; }
   [[nodiscard]] broker::Account GetAccount() override;
   [[nodiscard]] std::vector<broker::Position> GetPositions() override;
@@ -49,7 +51,11 @@ class SimBroker final : public broker::Broker {
   [[nodiscard]] std::optional<broker::Asset> GetAsset(std::string_view symbol) override;
   [[nodiscard]] broker::PlaceResult Place(const broker::OrderRequest& request) override;
   bool Cancel(const broker::BrokerOrder& order) override;
-  void Restore(std::span<const broker::BookedFill> fills) override;
+  /// Rebuilds the account from initial cash, the booked fills and transfers; the open orders
+  /// are worked again (market orders fill at the next price the session gives).
+  void Restore(const broker::BookedAccount& booked) override;
+  [[nodiscard]] bool SupportsTransfers() const noexcept override { return true; }
+  void Transfer(double amount) override;
   void StartUpdates(broker::BrokerListener& listener) override;
   void StopUpdates() override;
   [[nodiscard]] bool UpdatesReady() const noexcept override { return listener_ != nullptr; }

@@ -1,0 +1,32 @@
+#pragma once
+// The market of a replayed paper session (`ballast live --broker sim --replay`): the config's
+// store, read as a broker's market data on the replay clock. "Today" is the replay clock's New
+// York date; bars after it do not exist yet. Internal to live/.
+#include <memory>
+
+#include "ballast/adapters/broker/broker.hpp"
+#include "ballast/engine/bar_panel.hpp"
+#include "ballast/engine/clock.hpp"
+
+namespace ballast::live::detail {
+
+class ReplayMarket final : public broker::MarketData {
+ public:
+  /// `panel` holds the store's bars; rows from `first_row` on are the replayed sessions.
+  ReplayMarket(std::shared_ptr<const BarPanel> panel, std::size_t first_row, const Clock& clock);
+
+  [[nodiscard]] broker::MarketClock GetClock() override;
+  [[nodiscard]] std::vector<broker::DailyBar> GetDailyBars(const std::vector<std::string>& symbols,
+                                                           Days start,
+                                                           std::optional<Days> end) override;
+  /// The replayed sessions (the store's dates from the first row on).
+  [[nodiscard]] std::vector<Days> Sessions() const;
+  [[nodiscard]] Days LastSession() const;
+
+ private:
+  std::shared_ptr<const BarPanel> panel_;
+  std::size_t first_row_;
+  const Clock& clock_;
+};
+
+}  // namespace ballast::live::detail
