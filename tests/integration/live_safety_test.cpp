@@ -420,5 +420,39 @@ TEST(LiveSafety, TheTradeStreamGetsItsConnectWindow) {
   EXPECT_EQ(fake.Orders().size(), 2u);
 }
 
+// Found by the replay's parity test: every cycle built a new strategy, and a threshold
+// strategy's first slice buys its targets, so a daily --once run rebalanced every day whatever
+// its bands said.
+TEST(LiveSafety, AThresholdStrategyChecksItsBandsOnTheNextDayInsteadOfBuyingAgain) {
+  testkit::TempDir dir;
+  const std::string cfg = dir / "threshold.json";
+  testkit::WriteFile(
+      cfg, R"({"name": "Live threshold", "data": {"store": ")" + testkit::SampleStore() + R"("},
+    "portfolio": {"initial_cash": 100000},
+    "strategy": {"type": "threshold", "band": {"absolute": 0.05}, "targets": {"SPY": 0.6, "AGG": 0.4}},
+    "live": {"fill_timeout_seconds": 10, "history_days": 30, "cash_buffer": 0}})");
+  const std::string out = dir / "s";
+  std::map<std::string, double> positions;
+  double cash = 100000.0;
+  std::size_t day2_posts = 99;
+  for (const char* day : {"2026-07-13", "2026-07-14"}) {
+    FakeAlpacaOptions o;
+    o.bars = Bars(day);
+    o.positions = positions;
+    o.cash = cash;
+    FakeAlpaca fake(o);
+    fake.ExportEnvironment();
+    const auto r = Live(cfg, out);
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    positions = fake.Positions();
+    cash = fake.Cash();
+    day2_posts = fake.Posts();
+  }
+  EXPECT_EQ(day2_posts, 0u) << "day two is inside the 5 % bands: nothing to trade";
+  const auto cycles = Query(out + "/journal.sqlite", "SELECT state FROM cycles ORDER BY id");
+  ASSERT_EQ(cycles.size(), 2u);
+  EXPECT_EQ(cycles[1][0], "nothing_due");
+}
+
 }  // namespace
 }  // namespace ballast

@@ -97,6 +97,34 @@ TEST(Journal, EquityKeepsOneRowPerDayAndTheCsvMatchesHandFigures) {
                                              JsonNumber(990.0 / 1100.0 - 1.0) + ",0,990,0.03,done");
 }
 
+TEST(Journal, EquityCsvIsTimeWeightedFromTheBaseAndAFlowIsNotAReturn) {
+  testkit::TempDir dir;
+  Journal j(dir / "j.sqlite");
+  const Days d1 = *ParseIsoDate("2026-07-13"), d2 = *ParseIsoDate("2026-07-14");
+  j.RecordEquity({d1, 1, 990.0, 0.0, 0.0, "done", 50.0});   // 10 of costs on day one
+  j.RecordEquity({d2, 2, 1210.0, 0.0, 0.0, "done", 55.0});  // +200 contributed, +20 earned
+  j.SetFlow(d2, 100.0);
+  j.SetFlow(d2, 200.0);  // set, not added: a re-made decision books its flow once
+  EXPECT_DOUBLE_EQ(j.FlowTotal(), 200.0);
+  const auto rows = j.EquityRows();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_DOUBLE_EQ(rows[1].flow, 200.0);
+  std::istringstream in(EquityCsv(rows, 1000.0));
+  std::string header, r1, r2;
+  std::getline(in, header);
+  std::getline(in, r1);
+  std::getline(in, r2);
+  // By hand, from the base 1000: day one 990/1000-1 = -0.01 (drawdown 0: as in a backtest, the
+  // peak is the index's since the first day); day two (1210-200)/990-1 = 0.0202..., the index
+  // 1.01 a new peak; the benchmark 1000 * 55/50.
+  EXPECT_EQ(r1.substr(0, r1.find(",done")),
+            "2026-07-13,990,0,990," + JsonNumber(990.0 / 1000 - 1) + ",0,0,1000,0");
+  const double index2 = (990.0 / 1000) * (1010.0 / 990.0);
+  EXPECT_EQ(r2.substr(0, r2.find(",done")), "2026-07-14,1210,0,1210," +
+                                                JsonNumber(index2 / (990.0 / 1000) - 1) +
+                                                ",0,200," + JsonNumber(1000.0 * 55 / 50) + ",0");
+}
+
 TEST(Journal, UnwritablePathIsAClearError) {
   try {
     Journal j("/proc/ballast/none/j.sqlite");
