@@ -49,6 +49,7 @@ void Kernel::CheckData(std::size_t row, Days day) {
 void Kernel::OnSlice(std::size_t row) {
   const Timestamp now = p_.panel.Time(row);
   const Days day = p_.panel.Day(row);
+  denied_.clear();
   // (1) fills due at the open.
   p_.venue.OnSliceOpen(row);
   PayWithdrawal(now);

@@ -259,10 +259,13 @@ int Session::Cycle(bool force, bool blocking) {
       journal_->SetOrderState(o.client_order_id, "denied", {}, "kill_switch");
       o.state = "denied";
       ++m_.orders_denied;
+      // The gate's schema (symbol, side, quantity, reason), plus the order's id.
       JsonFields f;
-      f.Add("client_order_id", o.client_order_id)
-          .Add("symbol", o.symbol)
-          .Add("reason", "kill_switch");
+      f.Add("symbol", o.symbol)
+          .Add("side", o.side)
+          .Add("quantity", o.qty)
+          .Add("reason", "kill_switch")
+          .Add("client_order_id", o.client_order_id);
       Log("risk_denied", f.Take(), spdlog::level::warn);
     }
     if (live_.risk.cancel_on_kill) CancelOpen("kill_switch");
@@ -287,7 +290,10 @@ int Session::Cycle(bool force, bool blocking) {
       orders_ =
           std::make_unique<OrderManager>(venue_, *ledger_, record_, cfg_.strategy.symbols, tag_);
       planner_ = std::make_unique<Planner>(backtests::MakePlannerOptions(cfg_));
-      risk_ = std::make_unique<RiskGate>(cfg_.slippage_bps, cfg_.commission, cfg_.max_leverage);
+      // The operator's live.risk limits are rules of the engine's risk gate (step 6 of the
+      // slice), as its short-sale and cash checks are.
+      risk_ = std::make_unique<RiskGate>(cfg_.slippage_bps, cfg_.commission, cfg_.max_leverage,
+                                         live_.risk.limits);
       strategy_ = cfg_.strategy.make();
       kernel_ = std::make_unique<Kernel>(
           KernelParts{*panel_, *sessions_, kernel_clock_, *strategy_, *planner_, *risk_, venue_,
@@ -311,8 +317,11 @@ int Session::Cycle(bool force, bool blocking) {
     if (!o_.dry_run && !journal_->State("equity_base")) {
       journal_->SetState("equity_base", JsonNumber(equity_));
     }
+    const bool kill = KillSwitch();
+    risk_->SetKillSwitch(kill);
+    risk_->SetTurnoverToday(journal_->SentNotional(today));
     kernel_->OnSlice(row);
-    FlushKernelEvents();
+    FlushKernelEvents();  // with the gate's risk_denied events
     // A strategy's contribution or withdrawal: booked by the kernel, moved at a broker that
     // simulates transfers (journaled first: the account is rebuilt from the journal). At a real
     // broker the owner moves the money and the next reconcile sees it.
@@ -333,7 +342,8 @@ int Session::Cycle(bool force, bool blocking) {
       journal_->SetState("last_decision_day", FormatDate(today));
     };
     auto queued = Sendable(venue_.Take());
-    if (queued.empty()) {
+    const std::vector<RiskDenial> denials = kernel_->LastDenials();
+    if (queued.empty() && denials.empty()) {
       TrackSignals({});
       journal_->SetCycleState(cycle_id, o_.dry_run ? "dry_run" : "nothing_due");
       decided();
@@ -353,8 +363,6 @@ int Session::Cycle(bool force, bool blocking) {
     if (!o_.dry_run) journal_->SetState("targets", tj);
 
     // Preview, then the pre-trade limits, then the journal: all before the first order leaves.
-    const bool kill = KillSwitch();
-    double day_sent = journal_->SentNotional(today);
     std::vector<double> after_qty(ledger_->Quantities().begin(), ledger_->Quantities().end());
     for (const auto& q : queued) {
       after_qty[q.symbol] += q.side == Side::kBuy ? q.quantity : -q.quantity;
@@ -366,26 +374,38 @@ int Session::Cycle(bool force, bool blocking) {
     table += fmt::format("  {:<8} {:<4} {:>12} {:>10} {:>12} {:>8} {:>8} {:>8}  {}\n", "symbol",
                          "side", "qty", "price", "notional", "weight", "after", "target", "check");
     double est_costs = 0.0;
-    for (const auto& q : queued) {
+    // The orders to send, then the ones the risk gate denied (journaled and shown, not sent).
+    struct Row {
+      SymbolIndex symbol;
+      Side side;
+      double quantity;
+      OrderId id;  // 0: denied, never an engine order
+      std::string deny;
+    };
+    std::vector<Row> rows;
+    for (const auto& q : queued)
+      rows.push_back({q.symbol, q.side, q.quantity, q.id, {}});
+    const RiskLimits& limits = risk_->Limits();
+    for (const auto& d : denials) {
+      std::string why(d.reason);
+      if (d.reason == "max_order_notional") why += " " + JsonNumber(limits.max_order_notional);
+      if (d.reason == "max_daily_turnover") why += " " + JsonNumber(limits.max_daily_turnover);
+      if (d.reason == "max_weight") why += " " + JsonNumber(limits.max_weight);
+      rows.push_back({d.symbol, d.side, d.quantity, 0, why});
+    }
+    for (const auto& q : rows) {
       const std::string& sym = symbols_[q.symbol];
       const double px = marks_[q.symbol];
       const double notional = q.quantity * px;
       const double before = ledger_->Quantity(q.symbol) * px / equity_;
-      const double after = after_qty[q.symbol] * px / equity_;
-      est_costs += cfg_.commission.Fee(q.quantity, px) + notional * cfg_.slippage_bps / 1e4;
-      std::string deny;
-      if (kill) {
-        deny = "kill_switch";
-      } else if (live_.risk.max_order_notional > 0.0 && notional > live_.risk.max_order_notional) {
-        deny = fmt::format("max_order_notional {}", live_.risk.max_order_notional);
-      } else if (live_.risk.max_daily_turnover > 0.0 &&
-                 day_sent + notional > live_.risk.max_daily_turnover * equity_ * (1 + 1e-9)) {
-        deny = fmt::format("max_daily_turnover {}", live_.risk.max_daily_turnover);
-      } else if (live_.risk.max_weight > 0.0 && q.side == Side::kBuy &&
-                 after > live_.risk.max_weight + 1e-9) {
-        deny = fmt::format("max_weight {}", live_.risk.max_weight);
-      }
-      if (deny.empty()) day_sent += notional;
+      // A denied order's "after" is what it would have made the weight.
+      const double held_after =
+          q.id ? after_qty[q.symbol]
+               : ledger_->Quantity(q.symbol) + (q.side == Side::kBuy ? q.quantity : -q.quantity);
+      const double after = held_after * px / equity_;
+      if (q.id)
+        est_costs += cfg_.commission.Fee(q.quantity, px) + notional * cfg_.slippage_bps / 1e4;
+      const std::string& deny = q.deny;
       JournalOrder jo;
       jo.client_order_id = Coid(cycle_id, today, sym);
       jo.cycle = cycle_id;
@@ -395,7 +415,7 @@ int Session::Cycle(bool force, bool blocking) {
       jo.ref_price = px;
       jo.state = !deny.empty() ? "denied" : o_.dry_run ? "dry_run" : "planned";
       jo.reason = deny;
-      engine_ids_[jo.client_order_id] = q.id;
+      if (q.id) engine_ids_[jo.client_order_id] = q.id;
       planned.push_back(jo);
       table += fmt::format(
           "  {:<8} {:<4} {:>12.4f} {:>10.2f} {:>12.2f} {:>7.2f}% {:>7.2f}% {:>7}  {}\n", sym,
@@ -431,13 +451,7 @@ int Session::Cycle(bool force, bool blocking) {
     if (!o_.quiet) std::cout << table << std::flush;
     for (const auto& jo : planned) {
       if (jo.state == "denied") {
-        ++m_.orders_denied;
-        JsonFields f;
-        f.Add("client_order_id", jo.client_order_id)
-            .Add("symbol", jo.symbol)
-            .Add("reason", jo.reason);
-        Log("risk_denied", f.Take(), spdlog::level::warn);
-        orders_->OnOrderRejected(engine_ids_[jo.client_order_id], "risk_denied", Now());
+        ++m_.orders_denied;  // the gate's risk_denied event is already logged
       } else if (jo.state == "dry_run") {
         orders_->OnOrderCanceled(engine_ids_[jo.client_order_id], "dry_run", Now());
       }

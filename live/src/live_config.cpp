@@ -108,12 +108,14 @@ LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o) {
     if (auto r = l->Find("risk")) {
       r->ExpectKeys({"max_order_notional", "max_daily_turnover", "max_weight", "kill_switch_file",
                      "cancel_on_kill"});
-      c.risk.max_order_notional = r->NumberOr("max_order_notional", 0.0);
-      c.risk.max_daily_turnover = r->NumberOr("max_daily_turnover", 0.0);
-      c.risk.max_weight = r->NumberOr("max_weight", 0.0);
-      if (c.risk.max_order_notional < 0.0) r->At("max_order_notional").Fail("an amount >= 0");
-      if (c.risk.max_daily_turnover < 0.0) r->At("max_daily_turnover").Fail("a fraction >= 0");
-      if (c.risk.max_weight < 0.0 || c.risk.max_weight > 1.0)
+      c.risk.limits.max_order_notional = r->NumberOr("max_order_notional", 0.0);
+      c.risk.limits.max_daily_turnover = r->NumberOr("max_daily_turnover", 0.0);
+      c.risk.limits.max_weight = r->NumberOr("max_weight", 0.0);
+      if (c.risk.limits.max_order_notional < 0.0)
+        r->At("max_order_notional").Fail("an amount >= 0");
+      if (c.risk.limits.max_daily_turnover < 0.0)
+        r->At("max_daily_turnover").Fail("a fraction >= 0");
+      if (c.risk.limits.max_weight < 0.0 || c.risk.limits.max_weight > 1.0)
         r->At("max_weight").Fail("a weight in [0, 1]");
       if (auto k = r->Find("kill_switch_file")) {
         c.risk.kill_switch_file = (fs::path(doc.Origin()).parent_path() / k->String()).string();

@@ -44,12 +44,11 @@
 namespace ballast::live::detail {
 namespace fs = std::filesystem;
 
-struct RiskLimits {
-  double max_order_notional = 0.0;  ///< currency; 0 = none
-  double max_daily_turnover = 0.0;  ///< fraction of equity sent per session day; 0 = none
-  double max_weight = 0.0;          ///< post-trade weight of one symbol; 0 = none
-  std::string kill_switch_file;     ///< while this file exists no new orders are sent
-  bool cancel_on_kill = true;       ///< and open orders are canceled
+/// live.risk: the engine's RiskGate limits, and the kill switch the session sets on the gate.
+struct LiveRisk {
+  RiskLimits limits;
+  std::string kill_switch_file;  ///< while this file exists no new orders are sent
+  bool cancel_on_kill = true;    ///< and open orders are canceled
 };
 
 struct LiveConfig {
@@ -67,7 +66,7 @@ struct LiveConfig {
   double stream_connect_s = 60.0;
   /// Service mode: a deferred cycle is retried this often until the session's close.
   double retry_s = 60.0;
-  RiskLimits risk;
+  LiveRisk risk;
 };
 
 /// Whether the broker's order under our client order id is the order we mean to send.

@@ -147,6 +147,22 @@ INSTANTIATE_TEST_SUITE_P(
             "2014-01-02", "2016-12-31"}),
     [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
 
+// The README's and docs/live.md's example: the bundled config, replayed, ends where its
+// backtest ends (286,210.20, the figure independent_check_test derives by hand).
+TEST(LiveReplay, TheReadmeExampleEndsWhereItsBacktestEnds) {
+  NoBroker();
+  testkit::TempDir dir;
+  const auto r = testkit::RunCli(
+      {"live", (testkit::SourceDir() / "configs/portfolios/sixty-thirty-ten-monthly.json").string(),
+       "--broker", "sim", "--replay", "--set", "data.store=" + testkit::SampleStore(), "--out",
+       dir / "s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("replay finished: 2516 sessions to 2019-12-31, 360 orders, equity "
+                       "286210.20; outputs in "),
+            std::string::npos)
+      << r.out.substr(r.out.size() > 400 ? r.out.size() - 400 : 0);
+}
+
 TEST(LiveReplay, RefusesWhatItCannotDo) {
   NoBroker();
   testkit::TempDir dir;

@@ -85,5 +85,32 @@ TEST(RiskGateTest, NonFiniteOrNonPositiveSizesAreDenied) {
     EXPECT_EQ(d.reason, "invalid_order_size");
 }
 
+TEST(RiskGateTest, OperatorLimitsDenyInTheirOrderAndCountTodaysTurnover) {
+  // Equity 1000, cash 1000. Limits: 300 per order, 50 % of equity a day, 25 % in one symbol.
+  RiskGate gate(0.0, {}, 1.0, RiskLimits{300.0, 0.5, 0.25});
+  gate.SetTurnoverToday(100.0);  // already sent today
+  const std::vector<double> held{10.0, 0.0, 0.0, 0.0};
+  Plan plan = PlanOf({{0, Side::kSell, 5.0, 10.0, 0.0},    // 50: ok (turnover 150)
+                      {1, Side::kBuy, 40.0, 10.0, 0.0},    // 400 > 300: max_order_notional
+                      {2, Side::kBuy, 30.0, 10.0, 0.0},    // 300: weight 0.30 > 0.25: max_weight
+                      {3, Side::kBuy, 20.0, 10.0, 0.0},    // 200: ok (turnover 350)
+                      {1, Side::kBuy, 20.0, 10.0, 0.0}});  // 200: 550 > 500: max_daily_turnover
+  std::vector<RiskDenial> denied;
+  gate.Check(held, 1000.0, plan, denied);
+  ASSERT_EQ(denied.size(), 3u);
+  EXPECT_EQ(denied[0].reason, "max_order_notional");
+  EXPECT_EQ(denied[1].reason, "max_weight");
+  EXPECT_EQ(denied[2].reason, "max_daily_turnover");
+  ASSERT_EQ(plan.orders.size(), 2u);
+  EXPECT_EQ(plan.orders[1].symbol, 3u);
+
+  gate.SetKillSwitch(true);  // every order, whatever the limits
+  Plan again = PlanOf({{0, Side::kSell, 1.0, 10.0, 0.0}});
+  gate.Check(held, 1000.0, again, denied);
+  ASSERT_EQ(denied.size(), 1u);
+  EXPECT_EQ(denied[0].reason, "kill_switch");
+  EXPECT_TRUE(again.orders.empty());
+}
+
 }  // namespace
 }  // namespace ballast

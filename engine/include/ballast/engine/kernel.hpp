@@ -68,6 +68,8 @@ class Kernel final : public SliceSink {
   /// left as it was. Live sessions measure drift against it.
   [[nodiscard]] const Target& LastTarget() const noexcept { return target_; }
   [[nodiscard]] std::span<const double> Marks() const noexcept { return marks_; }
+  /// The orders the risk gate denied at the last slice (empty when it did not decide).
+  [[nodiscard]] const std::vector<RiskDenial>& LastDenials() const noexcept { return denied_; }
   /// Cash plus what a margin account may still borrow, at the last marks.
   [[nodiscard]] double BuyingPower() const noexcept;
 
