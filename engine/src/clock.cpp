@@ -86,13 +86,24 @@ void ReplayClock::JumpTo(Timestamp t) {
   if (t > now_) now_ = t;
 }
 
+void ReplayClock::Restart() {
+  steady_start_ns_ = SteadyNs();
+}
+
 void ReplayClock::ScheduleAt(Timestamp at, std::function<void()> fn) {
   if (speed_ > 0.0) {
     const double delay_ns = std::max(0.0, static_cast<double>(at - Now()) / speed_);
     auto timer = std::make_shared<boost::asio::steady_timer>(io_);
     timer->expires_after(std::chrono::nanoseconds(static_cast<std::int64_t>(delay_ns)));
-    timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
-      if (!ec) fn();
+    timer->async_wait([this, at, timer, fn = std::move(fn)](const boost::system::error_code& ec) {
+      if (ec) return;
+      // A timer serviced late (the loop slower than the pace) holds the replay at its time:
+      // replayed time slows down rather than running past work not done yet.
+      if (Now() > at) {
+        start_ = at;
+        steady_start_ns_ = SteadyNs();
+      }
+      fn();
     });
     return;
   }

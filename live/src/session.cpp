@@ -240,9 +240,12 @@ void Session::OnBrokerFatal(const std::string& why) {
 void Session::ScheduleNext() {
   // Next check: today's check time if still ahead, else the next NYSE session's. On early-close
   // days the check keeps its distance to the close (15:45 -> 12:45).
+  // A replay checks every session in turn, even when it runs late (a paced replay whose cycle
+  // took longer than the time to the next check): its clock is not the market's.
   const Timestamp now = Now();
   Days day = NyDate(now);
   if (!IsSession(day)) day = sessions_->NextSession(day);
+  if (replay_ && has_checked_) day = sessions_->NextSession(last_check_day_);
   for (int i = 0; i < 10; ++i, day = sessions_->NextSession(day)) {
     if (replay_ && day > replay_->LastSession()) {
       // The replayed period is over: the service stops as on SIGTERM, with its outputs written.
@@ -268,7 +271,9 @@ void Session::ScheduleNext() {
     const int close = NyseCalendar::CloseMinutes(day).value_or(960);
     const int at_min = live_.check_minutes - (960 - close);
     const Timestamp at = NyLocalToUtc(day, at_min);
-    if (at <= now) continue;
+    if (at <= now && !replay_) continue;
+    last_check_day_ = day;
+    has_checked_ = true;
     JsonFields f;
     f.Add("next_check", alpaca::FormatRfc3339(at)).Add("session_day", FormatDate(day));
     Log("cycle_scheduled", f.Take());
@@ -402,6 +407,7 @@ int Session::Run() {
   if (o_.force) RunScheduledCycle(true, true);  // before the loop runs: blocking is safe
   stop_timer_.emplace(io_);
   WatchStop();
+  if (replay_clock_) replay_clock_->Restart();  // start-up took no replayed time
   ScheduleNext();
   io_.restart();
   io_.run();

@@ -224,6 +224,8 @@ class Session final : public broker::BrokerListener {
   std::unique_ptr<ReplayMarket> replay_;       // --replay: the store as the market
   std::int64_t unfinished_cycle_ = 0;          // a service cycle waiting for its fills
   bool replay_done_ = false;
+  Days last_check_day_{};  // the session day of the last check scheduled
+  bool has_checked_ = false;
   strategies::StrategyRegistry registry_;
   backtests::BacktestConfig cfg_;
   LiveConfig live_;

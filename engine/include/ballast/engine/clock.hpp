@@ -75,7 +75,9 @@ class WallClock final : public Clock {
 };
 
 /// Replayed time for paper trading on history: starts at `start` and runs `speed` times as fast
-/// as the system clock, with timers on the io_context; or, with speed 0 ("as fast as possible"),
+/// as the system clock, with timers on the io_context (a timer serviced late holds the replay at
+/// its time: when the loop cannot keep the pace, replayed time slows down rather than skipping
+/// work); or, with speed 0 ("as fast as possible"),
 /// jumps to the next timer as soon as `idle()` says nothing is in flight (orders out, fills to
 /// come), so a replay never skips ahead of its own work.
 class ReplayClock final : public Clock {
@@ -89,6 +91,8 @@ class ReplayClock final : public Clock {
   [[nodiscard]] double Speed() const noexcept { return speed_; }
   /// Moves the replay forward to `t` (a resumed replay, before any timer is set).
   void JumpTo(Timestamp t);
+  /// Paced: the time spent so far (start-up) does not count; the replay starts now.
+  void Restart();
 
  private:
   struct Timer {
