@@ -449,7 +449,9 @@ int main(int argc, char** argv) {
   fetch->add_flag("--force", fo.force, "Replace the store if it exists");
 
   auto* lv = app.add_subcommand(
-      "live", "Paper or live trading on Alpaca (or simulated fills) through the backtest's loop");
+      "live",
+      "Paper or live trading on Alpaca, or on a simulated broker (offline on the config's history "
+      "with --broker sim --replay), through the backtest's loop");
   live::LiveOptions lo;
   std::string lv_broker = "alpaca";
   bool lv_paper = false;
@@ -470,7 +472,9 @@ int main(int argc, char** argv) {
                "exit (for cron); exit 0 done, 5 incomplete");
   lv->add_flag("--force", lo.force, "Rebalance now even when nothing is due");
   lv->add_option("--journal", lo.journal_path, "SQLite journal (default: <out>/journal.sqlite)");
-  lv->add_option("--out", lo.out_dir, "Session directory (default: runs/live-<name>)");
+  lv->add_option("--out", lo.out_dir,
+                 "Session directory, kept across runs (default: runs/live-<name>; with --replay "
+                 "runs/replay-<name>)");
   lv->add_option("--env-file", lo.env_file,
                  "Read APCA_API_KEY_ID / APCA_API_SECRET_KEY from this file, not the environment");
   lv->add_option("--fill-timeout", lo.fill_timeout_s,
