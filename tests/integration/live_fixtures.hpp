@@ -2,10 +2,15 @@
 // What the live tests share: daily bars from the sample store, the portfolio config they trade,
 // and `ballast live --paper --once`.
 
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "ballast/data/bar_store.hpp"
+#include "fake_alpaca.hpp"
 #include "testkit.hpp"
 
 namespace ballast {
@@ -46,6 +51,28 @@ inline testkit::CliResult Live(const std::string& config, const std::string& out
   std::vector<std::string> args{"live", config, "--paper", "--once", "--out", out};
   args.insert(args.end(), extra.begin(), extra.end());
   return testkit::RunCli(args);
+}
+
+/// One `Live` run per day, each against a fresh fake broker that starts with the account the
+/// previous day's left (positions and cash; the first day: `cash`). `check(day, fake, result)`
+/// runs after each day, before the next fake is made.
+template <class Check>
+void LiveOnDays(const std::string& config, const std::string& out,
+                std::initializer_list<const char*> days, double cash, Check check) {
+  std::map<std::string, double> positions;
+  for (const char* day : days) {
+    testkit::FakeAlpacaOptions o;
+    o.bars = Bars(day);
+    o.positions = positions;
+    o.cash = cash;
+    testkit::FakeAlpaca fake(o);
+    fake.ExportEnvironment();
+    const auto r = Live(config, out);
+    check(day, fake, r);
+    if (::testing::Test::HasFatalFailure()) return;  // an ASSERT in `check` ends the test
+    positions = fake.Positions();
+    cash = fake.Cash();
+  }
 }
 
 }  // namespace ballast

@@ -432,22 +432,12 @@ TEST(LiveSafety, AThresholdStrategyChecksItsBandsOnTheNextDayInsteadOfBuyingAgai
     "strategy": {"type": "threshold", "band": {"absolute": 0.05}, "targets": {"SPY": 0.6, "AGG": 0.4}},
     "live": {"fill_timeout_seconds": 10, "history_days": 30, "cash_buffer": 0}})");
   const std::string out = dir / "s";
-  std::map<std::string, double> positions;
-  double cash = 100000.0;
   std::size_t day2_posts = 99;
-  for (const char* day : {"2026-07-13", "2026-07-14"}) {
-    FakeAlpacaOptions o;
-    o.bars = Bars(day);
-    o.positions = positions;
-    o.cash = cash;
-    FakeAlpaca fake(o);
-    fake.ExportEnvironment();
-    const auto r = Live(cfg, out);
-    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-    positions = fake.Positions();
-    cash = fake.Cash();
-    day2_posts = fake.Posts();
-  }
+  LiveOnDays(cfg, out, {"2026-07-13", "2026-07-14"}, 100000.0,
+             [&](const char*, const FakeAlpaca& fake, const testkit::CliResult& r) {
+               ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+               day2_posts = fake.Posts();
+             });
   EXPECT_EQ(day2_posts, 0u) << "day two is inside the 5 % bands: nothing to trade";
   const auto cycles = Query(out + "/journal.sqlite", "SELECT state FROM cycles ORDER BY id");
   ASSERT_EQ(cycles.size(), 2u);

@@ -613,21 +613,11 @@ TEST(LiveAlpaca, DcaContributionsAreNotBookedLiveTheyComeFromTheBrokersCash) {
   const std::string out = dir / "s";
   // Day 1 allocates; day 2 (first session of July) is a tranche whose contribution a backtest
   // books as new cash. At a real broker the money must already be there: no phantom cash.
-  std::map<std::string, double> positions;
-  double cash = 100000.0;
-  for (const char* day : {"2026-06-30", "2026-07-01"}) {
-    FakeAlpacaOptions o;
-    o.bars = Bars(day);
-    o.positions = positions;
-    o.cash = cash;
-    FakeAlpaca fake(o);
-    fake.ExportEnvironment();
-    const auto r = Live(cfg, out);
-    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-    EXPECT_GE(fake.Cash(), -1e-9) << day;  // never spent money the account does not have
-    positions = fake.Positions();
-    cash = fake.Cash();
-  }
+  LiveOnDays(cfg, out, {"2026-06-30", "2026-07-01"}, 100000.0,
+             [](const char* day, const FakeAlpaca& fake, const testkit::CliResult& r) {
+               ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+               EXPECT_GE(fake.Cash(), -1e-9) << day;  // never spent money the account lacks
+             });
   EXPECT_EQ(Query(out + "/journal.sqlite", "SELECT COUNT(*) FROM flows")[0][0], "0");
   EXPECT_EQ(Query(out + "/journal.sqlite", "SELECT COUNT(*) FROM cycles")[0][0], "2");
 }

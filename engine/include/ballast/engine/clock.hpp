@@ -16,6 +16,22 @@ class io_context;
 
 namespace ballast {
 
+namespace detail {
+/// A timer of a clock that fires them itself (SimClock, ReplayClock at full speed): in time
+/// order, ties in scheduling order.
+struct ClockTimer {
+  Timestamp at;
+  std::uint64_t seq;
+  std::function<void()> fn;
+};
+struct ClockTimerLater {
+  bool operator()(const ClockTimer& a, const ClockTimer& b) const noexcept {
+    return a.at != b.at ? a.at > b.at : a.seq > b.seq;
+  }
+};
+using TimerQueue = std::priority_queue<ClockTimer, std::vector<ClockTimer>, ClockTimerLater>;
+}  // namespace detail
+
 class Clock {
  public:
   virtual ~Clock() = default;
@@ -39,19 +55,10 @@ class SimClock final : public Clock {
   [[nodiscard]] std::size_t PendingTimers() const noexcept { return timers_.size(); }
 
  private:
-  struct Timer {
-    Timestamp at;
-    std::uint64_t seq;
-    std::function<void()> fn;
-  };
-  struct Later {
-    bool operator()(const Timer& a, const Timer& b) const noexcept {
-      return a.at != b.at ? a.at > b.at : a.seq > b.seq;
-    }
-  };
+  using Timer = detail::ClockTimer;
   Timestamp now_ = 0;
   std::uint64_t seq_ = 0;
-  std::priority_queue<Timer, std::vector<Timer>, Later> timers_;
+  detail::TimerQueue timers_;
 };
 
 /// The system clock, with timers on the given io_context.
@@ -95,16 +102,7 @@ class ReplayClock final : public Clock {
   void Restart();
 
  private:
-  struct Timer {
-    Timestamp at;
-    std::uint64_t seq;
-    std::function<void()> fn;
-  };
-  struct Later {
-    bool operator()(const Timer& a, const Timer& b) const noexcept {
-      return a.at != b.at ? a.at > b.at : a.seq > b.seq;
-    }
-  };
+  using Timer = detail::ClockTimer;
   struct Wait;
   /// As fast as possible: fire the earliest timer once idle (re-checked every millisecond).
   void Pump();
@@ -116,7 +114,7 @@ class ReplayClock final : public Clock {
   std::int64_t steady_start_ns_;
   Timestamp now_;  // speed 0
   std::uint64_t seq_ = 0;
-  std::priority_queue<Timer, std::vector<Timer>, Later> timers_;
+  detail::TimerQueue timers_;
   std::unique_ptr<Wait> wait_;
   bool pumping_ = false;
 };
