@@ -42,6 +42,19 @@ void Session::Load() {
   out_ = o_.out_dir.empty()
              ? (o_.replay ? "runs/replay-" : "runs/live-") + backtests::Slug(cfg_.name)
              : o_.out_dir;
+  // The session directory is kept across runs and its files (equity.csv, summary.json, ...)
+  // rewritten: only a directory ballast made for a session may be used, never a user's.
+  if (std::error_code ec; fs::is_directory(out_, ec) && !fs::is_empty(out_, ec) &&
+                          !fs::exists(fs::path(out_) / kSessionMarker) &&
+                          !fs::exists(fs::path(out_) / "journal.sqlite")) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("{}: exists and is not a ballast live session directory (no {} or "
+                            "journal.sqlite); choose another --out",
+                            out_, kSessionMarker));
+  }
+  if (std::error_code ec; fs::exists(out_, ec) && !fs::is_directory(out_, ec)) {
+    throw Error(ErrorKind::kUsage, fmt::format("{}: exists and is not a directory", out_));
+  }
   // Client order ids: a hash of the portfolio's name, so they stay stable across config edits
   // and restarts and say nothing about the account.
   std::uint32_t h = 2166136261u;
@@ -67,6 +80,7 @@ void Session::Load() {
 void Session::Open() {
   // The session directory and the journal exist only once the broker has accepted us.
   fs::create_directories(out_);
+  std::ofstream(fs::path(out_) / kSessionMarker, std::ios::app);  // ours from now on
   journal_ = std::make_unique<Journal>(
       o_.journal_path.empty() ? out_ + "/journal.sqlite" : o_.journal_path,
       /*sync_every_commit=*/!o_.replay);

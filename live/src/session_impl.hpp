@@ -94,6 +94,9 @@ class QueueVenue final : public Venue {
   std::vector<Order> queue_;
 };
 
+/// Marks a directory as a ballast live session's (kept across runs, its files rewritten).
+inline constexpr const char* kSessionMarker = ".ballast-live";
+
 struct Metrics {
   std::uint64_t orders_sent = 0, orders_rejected = 0, orders_denied = 0, fills = 0, cycles = 0,
                 malformed = 0, rate_limited = 0;

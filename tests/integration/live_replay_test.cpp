@@ -185,6 +185,31 @@ TEST(LiveReplay, RefusesWhatItCannotDo) {
   EXPECT_FALSE(fs::exists("runs/replay-c"));  // nothing written for a refused command
 }
 
+TEST(LiveReplay, NeverWritesIntoADirectoryThatIsNotASession) {
+  NoBroker();
+  testkit::TempDir dir;
+  const std::string cfg = WriteConfig(
+      dir,
+      Case{"mine", "etfs",
+           R"("strategy": {"type": "calendar", "frequency": "monthly", "targets": {"SPY": 1.0}})",
+           "2024-01-01", "2024-02-29"});
+  const std::string user = dir / "documents";
+  testkit::WriteFile(fs::path(user) / "equity.csv", "my own spreadsheet\n");
+  const auto before = testkit::Listing(user);
+  const auto r = testkit::RunCli({"live", cfg, "--broker", "sim", "--replay", "--out", user});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("not a ballast live session directory"), std::string::npos) << r.err;
+  EXPECT_EQ(testkit::Listing(user), before);
+  EXPECT_EQ(testkit::ReadFile(fs::path(user) / "equity.csv"), "my own spreadsheet\n");
+  // A session directory it made is its own: the same command runs again in it.
+  const std::string session = dir / "session";
+  ASSERT_EQ(
+      testkit::RunCli({"live", cfg, "--broker", "sim", "--replay", "--out", session}).exit_code, 0);
+  EXPECT_TRUE(fs::exists(fs::path(session) / ".ballast-live"));
+  EXPECT_EQ(
+      testkit::RunCli({"live", cfg, "--broker", "sim", "--replay", "--out", session}).exit_code, 0);
+}
+
 TEST(LiveReplay, NeedsNoKeysAndRunsPacedToo) {
   NoBroker();
   testkit::TempDir dir;
