@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "ballast/engine/error.hpp"
@@ -110,7 +111,8 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
   c.strategy = registry.Parse(root.At("strategy"));
 
   if (auto ex = root.Find("execution")) {
-    ex->ExpectKeys({"fill", "commission", "slippage_bps", "min_trade_notional"});
+    ex->ExpectKeys({"fill", "commission", "slippage_bps", "min_trade_notional", "order_type",
+                    "limit_offset_bps"});
     c.fill = ex->EnumOr("fill", {"close", "next_open"}, "close") == "close"
                  ? sim::FillModel::kClose
                  : sim::FillModel::kNextOpen;
@@ -118,6 +120,16 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
     c.slippage_bps =
         Below(*ex, "slippage_bps", 0.0, 10000.0, "10000 bps moves a sell's price to zero");
     c.min_trade_notional = NonNegative(*ex, "min_trade_notional", 0.0);
+    c.order_type = ex->EnumOr("order_type", {"market", "limit"}, "market") == "limit"
+                       ? OrderType::kLimit
+                       : OrderType::kMarket;
+    if (auto off = ex->Find("limit_offset_bps")) {
+      if (c.order_type != OrderType::kLimit)
+        off->Fail("no limit_offset_bps unless order_type is \"limit\"");
+      c.limit_offset_bps = off->Number();
+      if (!(std::abs(c.limit_offset_bps) <= 1000.0))
+        off->Fail("basis points from the last price between -1000 and 1000 (10 %)");
+    }
   }
   if (auto k = root.Find("constraints")) {
     // Portfolio rules, enforced by the planner for every strategy.
@@ -216,6 +228,8 @@ PlannerOptions MakePlannerOptions(const BacktestConfig& c) {
   o.cash_reserve = c.cash_reserve;
   o.leverage = c.leverage;
   o.max_leverage = c.max_leverage;
+  o.order_type = c.order_type;
+  o.limit_offset_bps = c.limit_offset_bps;
   return o;
 }
 

@@ -29,6 +29,7 @@ void OrderManager::Submit(const Plan& plan, std::uint64_t decision, Timestamp no
     o.side = p.side;
     o.quantity = p.quantity;
     o.reference_price = p.price;
+    o.limit_price = p.limit_price;
     o.decision = decision;
     o.created = now;
     orders_.push_back({o, OrderStatus::kNew, 0.0, 0.0, investment});
@@ -94,6 +95,7 @@ JsonFields OrderManager::OrderFields(const OrderState& s) const {
       .Add("symbol", symbols_[s.order.symbol])
       .Add("side", ToString(s.order.side))
       .Add("quantity", s.order.quantity);
+  if (s.order.limit_price > 0.0) f.Add("limit_price", s.order.limit_price);
   return f;
 }
 
@@ -108,6 +110,12 @@ void OrderManager::OnOrderCanceled(OrderId id, std::string_view reason, Timestam
   Close(s, OrderStatus::kCanceled);
   record_.AddEvent(t, "order_canceled",
                    OrderFields(s).Add("filled", s.filled).Add("reason", reason).Take());
+}
+
+void OrderManager::OnOrderExpired(OrderId id, Timestamp t) {
+  auto& s = Get(id);
+  Close(s, OrderStatus::kExpired);
+  record_.AddEvent(t, "order_expired", OrderFields(s).Add("filled", s.filled).Take());
 }
 
 }  // namespace ballast

@@ -63,7 +63,6 @@ void Planner::FitBuys(Plan& out, std::size_t first_buy, double buy_cost, double 
   available = std::max(available, 0.0);
   if (first_buy >= out.orders.size() || buy_cost <= available * (1.0 + kCashSlack) + kCashSlack)
     return;
-  const double slip = options_.slippage_bps;
   // Scaled quantities round strictly down (no tolerance), so a quantity that was scaled to fit
   // can never round back up to the unscaled one.
   auto scaled = [&](double q) {
@@ -76,7 +75,7 @@ void Planner::FitBuys(Plan& out, std::size_t first_buy, double buy_cost, double 
       const auto& o = out.orders[j];
       const double q = scaled(o.quantity * k);
       if (q <= 0.0) continue;
-      const double fp = SlippedPrice(o.price, true, slip);
+      const double fp = BuyPrice(o.price);
       total += q * fp + options_.commission.Fee(q, fp);
     }
     return total;
@@ -95,18 +94,40 @@ void Planner::FitBuys(Plan& out, std::size_t first_buy, double buy_cost, double 
     PlannedOrder o = out.orders[j];
     o.quantity = scaled(o.quantity * lo);
     if (o.quantity <= 0.0 || o.quantity * o.price < options_.min_trade_notional) continue;
-    o.est_fee = options_.commission.Fee(o.quantity, SlippedPrice(o.price, true, slip));
+    o.est_fee = options_.commission.Fee(o.quantity, BuyPrice(o.price));
     out.orders[keep++] = o;
   }
   out.orders.resize(keep);
 }
 
+double LimitPrice(double reference, Side side, double offset_bps) noexcept {
+  const double raw = reference * (1.0 + (side == Side::kBuy ? offset_bps : -offset_bps) / 1e4);
+  const double per_unit = reference >= 1.0 ? 100.0 : 10000.0;  // ticks per dollar
+  // 1e-9 keeps a price already on the tick (e.g. 101.25 * 1.0) from moving a tick; dividing by
+  // ticks per dollar gives the nearest double to the decimal price (101.26, not
+  // 101.26000000000001).
+  const double ticks =
+      side == Side::kBuy ? std::ceil(raw * per_unit - 1e-9) : std::floor(raw * per_unit + 1e-9);
+  return std::max(ticks, 1.0) / per_unit;
+}
+
+double Planner::BuyPrice(double price) const noexcept {
+  // A limit buy fills at its limit or better, and a broker holds cash for it at the limit.
+  return options_.order_type == OrderType::kLimit
+             ? LimitPrice(price, Side::kBuy, options_.limit_offset_bps)
+             : SlippedPrice(price, true, options_.slippage_bps);
+}
+
 void Planner::Finish(Plan& out, std::size_t first_buy, double cash) const {
+  if (options_.order_type == OrderType::kLimit) {
+    for (auto& o : out.orders)
+      o.limit_price = LimitPrice(o.price, o.side, options_.limit_offset_bps);
+  }
   for (std::size_t j = first_buy; j < out.orders.size(); ++j) {
     const auto& o = out.orders[j];
     out.buy_notional += o.quantity * o.price;
     out.est_fees += o.est_fee;
-    cash -= o.quantity * SlippedPrice(o.price, true, options_.slippage_bps) + o.est_fee;
+    cash -= o.quantity * BuyPrice(o.price) + o.est_fee;
   }
   out.est_cash_after = cash;
 }
@@ -177,7 +198,7 @@ void Planner::MakePlan(const PlanInput& in, Plan& out) const {
     if (out.deltas[i] <= 0.0) continue;
     const double qty = out.deltas[i];
     const double p = in.prices[i];
-    const double fill_price = SlippedPrice(p, true, slip);
+    const double fill_price = BuyPrice(p);
     const double fee = options_.commission.Fee(qty, fill_price);
     out.orders.push_back({static_cast<SymbolIndex>(i), Side::kBuy, qty, p, fee});
     buy_cost += qty * fill_price + fee;
@@ -305,12 +326,11 @@ void Planner::MakeInvestPlan(const PlanInput& in, const InvestInput& invest, Pla
     }
   }
 
-  const double slip = options_.slippage_bps;
   double buy_cost = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     if (!active[i] || alloc[i] <= 0.0) continue;
     const double p = in.prices[i];
-    const double fill_price = SlippedPrice(p, true, slip);
+    const double fill_price = BuyPrice(p);
     const double qty = RoundQuantity(alloc[i] / fill_price);
     if (qty <= 0.0) continue;
     if (qty * p < options_.min_trade_notional) {
@@ -323,7 +343,7 @@ void Planner::MakeInvestPlan(const PlanInput& in, const InvestInput& invest, Pla
   }
   FitBuys(out, 0, buy_cost, amount);
   for (const auto& o : out.orders)
-    out.invested += o.quantity * SlippedPrice(o.price, true, slip) + o.est_fee;
+    out.invested += o.quantity * BuyPrice(o.price) + o.est_fee;
   Finish(out, 0, in.cash);
 }
 

@@ -381,10 +381,11 @@ int Session::Cycle(bool force, bool blocking) {
       double quantity;
       OrderId id;  // 0: denied, never an engine order
       std::string deny;
+      double limit_price = 0.0;
     };
     std::vector<Row> rows;
     for (const auto& q : queued)
-      rows.push_back({q.symbol, q.side, q.quantity, q.id, {}});
+      rows.push_back({q.symbol, q.side, q.quantity, q.id, {}, q.limit_price});
     const RiskLimits& limits = risk_->Limits();
     for (const auto& d : denials) {
       std::string why(d.reason);
@@ -413,6 +414,7 @@ int Session::Cycle(bool force, bool blocking) {
       jo.side = std::string(ToString(q.side));
       jo.qty = q.quantity;
       jo.ref_price = px;
+      jo.limit_price = q.limit_price;
       jo.state = !deny.empty() ? "denied" : o_.dry_run ? "dry_run" : "planned";
       jo.reason = deny;
       if (q.id) engine_ids_[jo.client_order_id] = q.id;
@@ -422,13 +424,17 @@ int Session::Cycle(bool force, bool blocking) {
           ToString(q.side), q.quantity, px, notional, before * 100, after * 100,
           std::isnan(targets_[q.symbol]) ? std::string("-")
                                          : fmt::format("{:.2f}%", targets_[q.symbol] * 100),
-          deny.empty() ? "ok" : "DENIED " + deny);
+          !deny.empty()         ? "DENIED " + deny
+          : q.limit_price > 0.0 ? fmt::format("ok, limit {}", JsonNumber(q.limit_price))
+                                : std::string("ok"));
       JsonFields pj;
       pj.Add("client_order_id", jo.client_order_id)
           .Add("symbol", sym)
           .Add("side", ToString(q.side))
           .Add("qty", q.quantity)
           .Add("price", px)
+          .Add("type", ToString(q.limit_price > 0.0 ? OrderType::kLimit : OrderType::kMarket))
+          .Add("limit_price", q.limit_price)
           .Add("notional", notional)
           .Add("weight_before", before)
           .Add("weight_after", after)

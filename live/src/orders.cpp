@@ -111,10 +111,11 @@ void Session::OnOrderUpdate(const broker::OrderUpdate& u) {
     if (id != engine_ids_.end()) {
       if (u.phase == broker::OrderPhase::kRejected)
         orders_->OnOrderRejected(id->second, "broker_rejected", Now());
-      if (u.phase == broker::OrderPhase::kCanceled || u.phase == broker::OrderPhase::kExpired) {
+      if (u.phase == broker::OrderPhase::kCanceled) {
         orders_->OnOrderCanceled(id->second, !u.order.reason.empty() ? u.order.reason : state,
                                  Now());
       }
+      if (u.phase == broker::OrderPhase::kExpired) orders_->OnOrderExpired(id->second, Now());
     }
     if (u.phase == broker::OrderPhase::kRejected) ++m_.orders_rejected;
     if (IsTerminalState(state)) open_.erase(it);
@@ -178,6 +179,10 @@ void Session::Send(JournalOrder& o, bool resized) {
   req.symbol = o.symbol;
   req.side = o.side == "sell" ? Side::kSell : Side::kBuy;
   req.qty = o.qty;
+  if (o.limit_price > 0.0) {
+    req.type = broker::OrderType::kLimit;
+    req.limit_price = o.limit_price;
+  }
   using Kind = broker::PlaceResult::Kind;
   auto r = broker_->Place(req);
   // Never blind-retry a POST: after an unknown outcome, find out whether it was placed; send
@@ -210,6 +215,7 @@ void Session::Send(JournalOrder& o, bool resized) {
       .Add("symbol", o.symbol)
       .Add("side", o.side)
       .Add("qty", o.qty);
+  if (o.limit_price > 0.0) f.Add("type", "limit").Add("limit_price", o.limit_price);
   if (r.kind == Kind::kAccepted) {
     ++m_.orders_sent;
     journal_->SetOrderState(o.client_order_id, "sent", r.order.id);
@@ -223,8 +229,9 @@ void Session::Send(JournalOrder& o, bool resized) {
     // The refused POST placed nothing, so the client order id is still free.
     const auto account = broker_->GetAccount();
     const double power = account.buying_power > 0.0 ? account.buying_power : account.cash;
-    const double qty =
-        RoundQty(std::min(o.qty, (power - live_.cash_buffer * equity_) / o.ref_price));
+    const double qty = RoundQty(std::min(
+        o.qty, (power - live_.cash_buffer * equity_) /
+                   (o.limit_price > 0.0 ? std::max(o.limit_price, o.ref_price) : o.ref_price)));
     JsonFields rf;
     rf.Add("client_order_id", o.client_order_id)
         .Add("qty", o.qty)
@@ -333,9 +340,10 @@ std::vector<Order> Session::Sendable(std::vector<Order> queued) {
   }
   // Buys fit the cash the sells will bring, less live.cash_buffer: a market order fills at a
   // price not known now, and the broker refuses a buy that exceeds its buying power by a cent.
+  // A limit buy may cost up to its limit.
   double need = 0.0;
   for (const auto& q : out) {
-    if (q.side == Side::kBuy) need += q.quantity * marks_[q.symbol];
+    if (q.side == Side::kBuy) need += q.quantity * std::max(q.limit_price, marks_[q.symbol]);
   }
   const double room = BuyingPower(cash);
   if (need > room && need > 0.0) {
@@ -401,7 +409,7 @@ void Session::SendPendingBuys() {
   broker_cash_ = broker_->GetAccount().cash;
   double need = 0.0;
   for (const auto& o : buys)
-    need += o.qty * o.ref_price;
+    need += o.qty * std::max(o.limit_price, o.ref_price);  // a limit buy may cost its limit
   const double room = BuyingPower(broker_cash_);
   const double k = need > room && need > 0.0 ? std::max(0.0, room) / need : 1.0;
   for (auto& o : buys) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "testkit.hpp"
 
@@ -53,6 +54,27 @@ TEST(CliTest, BacktestWritesAllOutputsAndPrintsASummary) {
   // Refuses to overwrite without --force; replaces with it.
   EXPECT_EQ(RunCli({"backtest", cfg, "--out", dir / "run"}).exit_code, 2);
   EXPECT_EQ(RunCli({"backtest", cfg, "--out", dir / "run", "--force"}).exit_code, 0);
+}
+
+TEST(CliTest, PassiveLimitOrdersFillSomeDaysAndExpireOthers) {
+  TempDir dir;
+  const auto cfg = WriteConfig(dir, kGood);  // next_open fills, whole shares, quarterly
+  const auto r = RunCli({"backtest", cfg, "--out", dir / "run", "--set",
+                         "execution.order_type=limit", "--set", "execution.limit_offset_bps=-30"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::size_t expired = 0;
+  std::istringstream events(testkit::ReadFile(dir.path() / "run/events.jsonl"));
+  for (std::string line; std::getline(events, line);) {
+    if (line.find("\"order_expired\"") == std::string::npos) continue;
+    ++expired;
+    EXPECT_NE(line.find("\"limit_price\":"), std::string::npos) << line;
+  }
+  EXPECT_GT(expired, 0u);  // 30 bps below the close is not reached every next day
+  const auto trades = testkit::ReadCsv(dir.path() / "run/trades.csv");
+  EXPECT_GT(trades.size(), 1u);  // ... but some days it is
+  const auto market = RunCli({"backtest", cfg, "--out", dir / "market"});
+  ASSERT_EQ(market.exit_code, 0) << market.err;
+  EXPECT_LT(trades.size(), testkit::ReadCsv(dir.path() / "market/trades.csv").size());
 }
 
 TEST(CliTest, DefaultOutputDirectoryIsRunsNameTimestamp) {
@@ -147,6 +169,11 @@ TEST(CliTest, ConfigErrorsExitTwoWithOneLineNamingTheKeyAndWriteNothing) {
       {"portfolio.initial_cash=\"lots\"", "portfolio.initial_cash: expected a number"},
       {"execution.fill=vwap", "execution.fill: expected one of \"close\", \"next_open\""},
       {"execution.commission.model=tiered", "execution.commission.model: expected one of"},
+      {"execution.order_type=stop", "execution.order_type: expected one of \"market\", \"limit\""},
+      {"execution.limit_offset_bps=5",
+       "execution.limit_offset_bps: expected no limit_offset_bps unless order_type is \"limit\""},
+      {"execution={\"order_type\": \"limit\", \"limit_offset_bps\": 5000}",
+       "execution.limit_offset_bps: expected basis points from the last price between -1000"},
       {"strategy.type=magic", "strategy.type: expected a strategy type"},
       {"benchmark=ZZZ", "benchmark: symbol 'ZZZ' is not in the store"},
       {"data.start=2030-01-01", "data.end: expected a date after data.start"},

@@ -129,6 +129,10 @@ INSTANTIATE_TEST_SUITE_P(
                 kCosts,
             "2021-01-01", "2025-12-31"},
         Case{
+            "calendar_limit_orders_costs", "etfs",
+            R"("portfolio": {"initial_cash": 50000}, "strategy": {"type": "calendar", "frequency": "monthly", "targets": {"SPY": 0.5, "AGG": 0.3, "GLD": 0.2}}, "benchmark": "SPY", "execution": {"fill": "close", "commission": {"model": "per_share", "per_share": 0.005, "min": 1.0}, "slippage_bps": 5, "order_type": "limit", "limit_offset_bps": 10})",
+            "2022-01-01", "2025-12-31"},
+        Case{
             "dca_contributions", "etfs",
             R"("portfolio": {"initial_cash": 5000}, "strategy": {"type": "dca", "frequency": "monthly", "investment_amount": 500, "funding": "contribution", "targets": {"SPY": 0.7, "AGG": 0.3}}, )" +
                 kCosts,

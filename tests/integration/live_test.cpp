@@ -285,6 +285,64 @@ TEST(LiveAlpaca, RejectedOrderFailsTheDecisionWithoutRetrying) {
   EXPECT_NE(testkit::ReadFile(out + "/events.jsonl").find("\"order_rejected\""), std::string::npos);
 }
 
+TEST(LiveAlpaca, LimitOrdersGoOutAtTheirLimitOnTheTickAndRestWhenAwayFromTheMarket) {
+  testkit::TempDir dir;
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  std::map<std::string, double> last;
+  for (const auto& b : o.bars)
+    last[b.symbol] = b.close.back();
+  {
+    FakeAlpaca fake(o);
+    fake.ExportEnvironment();
+    const std::string out = dir / "marketable";
+    const auto r =
+        Live(Config(dir), out,
+             {"--set", "execution.order_type=limit", "--set", "execution.limit_offset_bps=10"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto orders = fake.Orders();
+    ASSERT_EQ(orders.size(), 2u);
+    for (const auto& v : orders) {
+      EXPECT_EQ(v.type, "limit");
+      EXPECT_EQ(v.side, "buy");
+      // 10 bps above the last close, up to the next cent (computed here, not by ballast).
+      EXPECT_NEAR(v.limit_price, std::ceil(last[v.symbol] * 1.001 * 100 - 1e-9) / 100, 1e-9)
+          << v.symbol;
+      EXPECT_EQ(v.status, "filled");
+      EXPECT_LE(v.filled_avg_price, v.limit_price);
+    }
+    const auto rows = Query(out + "/journal.sqlite", "SELECT symbol, limit_price FROM orders");
+    ASSERT_EQ(rows.size(), 2u);
+    for (const auto& row : rows) {
+      for (const auto& v : orders) {
+        if (v.symbol == row[0]) {
+          EXPECT_NEAR(std::stod(row[1]), v.limit_price, 1e-9);
+        }
+      }
+    }
+    const json preview = json::parse(testkit::ReadFile(out + "/preview.json"));
+    EXPECT_EQ(preview["orders"][0]["type"], "limit");
+  }
+  {
+    FakeAlpaca fake(o);
+    fake.ExportEnvironment();
+    const std::string out = dir / "passive";
+    const auto r = Live(Config(dir), out,
+                        {"--set", "execution.order_type=limit", "--set",
+                         "execution.limit_offset_bps=-50", "--set", "live.fill_timeout_seconds=1"});
+    EXPECT_EQ(r.exit_code, 5) << r.err;  // incomplete: the day orders are working
+    const auto orders = fake.Orders();
+    ASSERT_EQ(orders.size(), 2u);
+    for (const auto& v : orders) {
+      EXPECT_EQ(v.type, "limit");
+      EXPECT_EQ(v.status, "accepted");
+      EXPECT_NEAR(v.limit_price, std::ceil(last[v.symbol] * 0.995 * 100 - 1e-9) / 100, 1e-9);
+    }
+    EXPECT_TRUE(fake.Positions().empty() || fake.Positions().begin()->second == 0.0);
+    EXPECT_EQ(Query(out + "/journal.sqlite", "SELECT state FROM cycles")[0][0], "incomplete");
+  }
+}
+
 TEST(LiveAlpaca, RateLimitWaitsForTheResetAndCompletes) {
   testkit::TempDir dir;
   FakeAlpacaOptions o;

@@ -115,7 +115,8 @@ struct FakeAlpaca::Impl {
                 {"client_order_id", v.client_order_id},
                 {"symbol", v.symbol},
                 {"side", v.side},
-                {"type", "market"},
+                {"type", v.type},
+                {"limit_price", v.type == "limit" ? json(Dec(v.limit_price)) : json()},
                 {"time_in_force", "day"},
                 {"status", v.status},
                 {"qty", Dec(v.qty)},
@@ -337,9 +338,29 @@ struct FakeAlpaca::Impl {
         return error(http::status::bad_request, 40010000, "request body format is invalid");
       }
       if (!body.contains("symbol") || !body.contains("qty") || !body.contains("side") ||
-          body.value("type", "") != "market" || !body.contains("client_order_id") ||
+          (body.value("type", "") != "market" && body.value("type", "") != "limit") ||
+          !body.contains("client_order_id") ||
           body["client_order_id"].get<std::string>().size() > 48) {
         return error(http::status::unprocessable_entity, 40010000, "invalid order request");
+      }
+      const bool limit = body["type"] == "limit";
+      double limit_price = 0.0;
+      if (limit) {
+        // As Alpaca: a limit price is a decimal string on the tick ($0.01 from $1, else $0.0001).
+        if (!body.contains("limit_price") || !body["limit_price"].is_string() ||
+            body.value("time_in_force", "") != "day") {
+          return error(http::status::unprocessable_entity, 40010000, "invalid order request");
+        }
+        const std::string text = body["limit_price"];
+        limit_price = Num(body["limit_price"]);
+        const auto dot = text.find('.');
+        const std::size_t decimals = dot == std::string::npos ? 0 : text.size() - dot - 1;
+        if (!(limit_price > 0.0) || decimals > (limit_price >= 1.0 ? 2u : 4u)) {
+          return error(http::status::unprocessable_entity, 42210000,
+                       fmt::format("invalid limit_price {}. sub-penny increment does not fulfill "
+                                   "minimum pricing criteria",
+                                   text));
+        }
       }
       const std::string coid = body["client_order_id"];
       for (const auto& v : orders) {
@@ -383,6 +404,10 @@ struct FakeAlpaca::Impl {
       v.side = body["side"];
       v.qty = qty;
       v.status = "accepted";
+      if (limit) {
+        v.type = "limit";
+        v.limit_price = limit_price;
+      }
       orders.push_back(v);
       res.body() = OrderJson(v).dump();
       if (posts_lost < o.lose_post_replies) {
@@ -390,9 +415,11 @@ struct FakeAlpaca::Impl {
         res.set("X-Fake-Drop", "1");  // Serve closes the connection instead of replying
       }
       Update(orders.back(), "new", 0, 0);
+      const double last = LastClose(symbol);
+      const bool rests = limit && (v.side == "buy" ? last > limit_price : last < limit_price);
       if (o.hold_fills) {
         held.push_back(coid);
-      } else {
+      } else if (!rests) {  // a limit away from the last close rests until canceled
         Fill(orders.back());
       }
       cv.notify_all();

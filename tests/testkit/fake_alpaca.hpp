@@ -97,6 +97,8 @@ class FakeAlpaca {
   struct OrderView {
     std::string id, client_order_id, symbol, side, status;
     double qty = 0.0, filled_qty = 0.0, filled_avg_price = 0.0;
+    std::string type = "market";
+    double limit_price = 0.0;  ///< limit orders: as sent
   };
   [[nodiscard]] std::vector<OrderView> Orders() const;
   [[nodiscard]] std::map<std::string, double> Positions() const;

@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS orders(
   broker_id TEXT NOT NULL DEFAULT '',
   filled_qty REAL NOT NULL DEFAULT 0,
   avg_price REAL NOT NULL DEFAULT 0,
-  reason TEXT NOT NULL DEFAULT '');
+  reason TEXT NOT NULL DEFAULT '',
+  limit_price REAL NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS fills(
   exec_key TEXT PRIMARY KEY,
   client_order_id TEXT NOT NULL,
@@ -69,6 +70,7 @@ JournalOrder ReadOrder(sqlite::Stmt& s) {
   o.filled_qty = s.Real(8);
   o.avg_price = s.Real(9);
   o.reason = s.Text(10);
+  o.limit_price = s.Real(11);
   return o;
 }
 
@@ -81,7 +83,7 @@ std::vector<JournalOrder> ReadOrders(sqlite::Stmt& s) {
 
 constexpr const char* kOrderColumns =
     "client_order_id, cycle_id, symbol, side, qty, ref_price, state, broker_id, filled_qty, "
-    "avg_price, reason";
+    "avg_price, reason, limit_price";
 
 }  // namespace
 
@@ -100,6 +102,11 @@ Journal::Journal(const std::string& path, bool sync_every_commit) : path_(path) 
   db_->Exec(sync_every_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   db_->Exec("PRAGMA foreign_keys=ON");
   db_->Exec(kSchema);
+  // Journals written before limit orders have no limit_price column: their orders were market.
+  bool has_limit = false;
+  for (sqlite::Stmt c(*db_, "PRAGMA table_info(orders)"); c.Step();)
+    has_limit = has_limit || c.Text(1) == "limit_price";
+  if (!has_limit) db_->Exec("ALTER TABLE orders ADD COLUMN limit_price REAL NOT NULL DEFAULT 0");
 }
 
 Journal::~Journal() = default;
@@ -138,7 +145,7 @@ void Journal::PlanOrders(std::int64_t cycle, const std::vector<JournalOrder>& or
       sqlite::Stmt s(
           *db_,
           "INSERT INTO orders(client_order_id, cycle_id, symbol, side, qty, ref_price, state, "
-          "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+          "reason, limit_price) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
       s.Bind(1, o.client_order_id)
           .Bind(2, cycle)
           .Bind(3, o.symbol)
@@ -147,6 +154,7 @@ void Journal::PlanOrders(std::int64_t cycle, const std::vector<JournalOrder>& or
           .Bind(6, o.ref_price)
           .Bind(7, o.state)
           .Bind(8, o.reason)
+          .Bind(9, o.limit_price)
           .Step();
     }
     sqlite::Stmt c(*db_, "UPDATE cycles SET state = 'planned', preview = ? WHERE id = ?");

@@ -130,11 +130,17 @@ broker::PlaceResult SimBroker::Place(const broker::OrderRequest& r) {
   out.kind = broker::PlaceResult::Kind::kAccepted;
   out.status = 200;
   out.order = o;
-  const bool marketable = r.type == broker::OrderType::kMarket ||
-                          (r.side == Side::kBuy ? *px <= r.limit_price : *px >= r.limit_price);
+  // As SimVenue's close fills: a limit order fills when the price after slippage is at its limit
+  // or better; else its day ends unfilled (this broker sees one price, not the day's path).
+  const double slipped = SlippedPrice(*px, r.side == Side::kBuy, options_.slippage_bps);
+  const bool marketable =
+      r.type == broker::OrderType::kMarket ||
+      (r.side == Side::kBuy ? slipped <= r.limit_price : slipped >= r.limit_price);
+  std::string coid = r.client_order_id;
   if (marketable) {
-    std::string coid = r.client_order_id;
     boost::asio::post(io_, [this, coid] { Execute(coid); });
+  } else {
+    boost::asio::post(io_, [this, coid] { Expire(coid); });
   }
   return out;
 }
@@ -162,6 +168,19 @@ void SimBroker::Execute(const std::string& coid) {
   u.qty = qty;
   u.price = fill_px;
   u.commission = fee;
+  Post(std::move(u));
+}
+
+void SimBroker::Expire(const std::string& coid) {
+  const auto it = orders_.find(coid);
+  if (it == orders_.end() || broker::IsFinal(it->second.phase)) return;
+  it->second.phase = OrderPhase::kExpired;
+  it->second.status = "expired";
+  it->second.reason = "limit not reached";
+  broker::OrderUpdate u;
+  u.event = "expired";
+  u.phase = OrderPhase::kExpired;
+  u.order = it->second;
   Post(std::move(u));
 }
 

@@ -1,6 +1,7 @@
 #include "ballast/adapters/sim/sim_venue.hpp"
 
 #include <cmath>
+#include <optional>
 
 namespace ballast::sim {
 
@@ -23,10 +24,23 @@ void SimVenue::Cancel(OrderId id, std::string_view reason) {
   }
 }
 
-bool SimVenue::Execute(const PendingOrder& p, double price, Timestamp t) {
+std::optional<SimVenue::Price> SimVenue::FillPrice(const Order& o, double at,
+                                                   double through) const {
+  const bool buy = o.side == Side::kBuy;
+  const double slipped = SlippedPrice(at, buy, options_.slippage_bps);
+  if (!(o.limit_price > 0.0)) return Price{at, slipped};
+  // At the open or the close, after slippage, at the limit or better: fills there.
+  if (buy ? slipped <= o.limit_price : slipped >= o.limit_price) return Price{at, slipped};
+  // Later in the bar, when its range reaches the limit: fills at the limit, as a resting order.
+  if (buy ? through <= o.limit_price : through >= o.limit_price)
+    return Price{o.limit_price, o.limit_price};
+  return std::nullopt;
+}
+
+bool SimVenue::Execute(const PendingOrder& p, Price price, Timestamp t) {
   const Order& o = p.order;
   const bool buy = o.side == Side::kBuy;
-  const double fill_price = SlippedPrice(price, buy, options_.slippage_bps);
+  const double fill_price = price.fill;
   double qty = o.quantity;
   if (buy) {
     const double cash = available_cash_();
@@ -58,7 +72,7 @@ bool SimVenue::Execute(const PendingOrder& p, double price, Timestamp t) {
   f.quantity = qty;
   f.price = fill_price;
   f.commission = options_.commission.Fee(qty, fill_price);
-  f.slippage = std::abs(fill_price - price) * qty;
+  f.slippage = std::abs(fill_price - price.market) * qty;
   f.time = t;
   listener_->OnFill(f);
   if (qty < o.quantity) listener_->OnOrderCanceled(o.id, "insufficient_buying_power", t);
@@ -74,8 +88,17 @@ void SimVenue::OnSliceOpen(std::size_t row) {
   auto batch = std::move(pending_);
   pending_.clear();
   for (const auto& p : batch) {
-    if (p.row < row && panel_.HasBar(row, p.order.symbol)) {
-      Execute(p, panel_.Open(row, p.order.symbol), t);
+    const SymbolIndex sym = p.order.symbol;
+    if (p.row < row && panel_.HasBar(row, sym)) {
+      // A day limit order works through this bar; what its range does not reach expires.
+      const auto price =
+          FillPrice(p.order, panel_.Open(row, sym),
+                    p.order.side == Side::kBuy ? panel_.Low(row, sym) : panel_.High(row, sym));
+      if (price) {
+        Execute(p, *price, t);
+      } else {
+        listener_->OnOrderExpired(p.order.id, t);
+      }
     } else {
       keep_.push_back(p);
     }
@@ -91,7 +114,13 @@ void SimVenue::OnSliceClose(std::size_t row) {
   pending_.clear();
   for (const auto& p : batch) {
     if (panel_.HasBar(row, p.order.symbol)) {
-      Execute(p, panel_.Close(row, p.order.symbol), t);
+      // Decided on the close, filled on it: nothing of the bar is left for a limit to work in.
+      const auto price = FillPrice(p.order, panel_.Close(row, p.order.symbol), kNaN);
+      if (price) {
+        Execute(p, *price, t);
+      } else {
+        listener_->OnOrderExpired(p.order.id, t);
+      }
     } else {
       listener_->OnOrderRejected(p.order.id, "no_bar_for_symbol", t);
     }

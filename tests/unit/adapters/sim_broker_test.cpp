@@ -145,28 +145,31 @@ TEST(SimBroker, RestoreRebuildsTheAccountAndItsOrdersFromBookedFills) {
   EXPECT_DOUBLE_EQ(f.b.GetAccount().cash, a.cash - 300.0);
 }
 
-TEST(SimBroker, ALimitOrderFillsOnlyWhenMarketableAndCancelsAsAnUpdate) {
+TEST(SimBroker, ALimitOrderFillsWhenMarketableAndExpiresWhenNot) {
   Fixture f;
   broker::OrderRequest r;
   r.client_order_id = "l1";
   r.symbol = "SPY";
   r.qty = 1.0;
   r.type = broker::OrderType::kLimit;
-  r.limit_price = 390.0;  // below the market: rests
+  r.limit_price = 390.0;  // below the market: its day ends unfilled
   ASSERT_EQ(f.b.Place(r).kind, Kind::kAccepted);
-  f.Drain();
-  EXPECT_TRUE(f.listener.updates.empty());
-  ASSERT_EQ(f.b.GetOpenOrders().size(), 1u);
-  EXPECT_TRUE(f.b.Cancel(*f.b.FindOrder("l1")));
+  EXPECT_EQ(f.b.FindOrder("l1")->phase, OrderPhase::kWorking);  // until the update
   f.Drain();
   ASSERT_EQ(f.listener.updates.size(), 1u);
-  EXPECT_EQ(f.listener.updates[0].phase, OrderPhase::kCanceled);
+  EXPECT_EQ(f.listener.updates[0].phase, OrderPhase::kExpired);
+  EXPECT_FALSE(f.listener.updates[0].execution);
+  EXPECT_TRUE(f.b.GetOpenOrders().empty());
+  EXPECT_FALSE(f.b.Cancel(*f.b.FindOrder("l1")));  // nothing left to cancel
+  const double cash = f.b.GetAccount().cash;
   r.client_order_id = "l2";
   r.limit_price = 401.0;  // marketable
   ASSERT_EQ(f.b.Place(r).kind, Kind::kAccepted);
   f.Drain();
   ASSERT_EQ(f.listener.updates.size(), 2u);
   EXPECT_EQ(f.listener.updates[1].phase, OrderPhase::kFilled);
+  EXPECT_LE(f.listener.updates[1].price, 401.0);
+  EXPECT_LT(f.b.GetAccount().cash, cash);
 }
 
 }  // namespace

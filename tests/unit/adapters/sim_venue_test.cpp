@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct Recorder final : VenueListener {
   }
   void OnOrderCanceled(OrderId id, std::string_view reason, Timestamp) override {
     log.push_back("canceled " + std::to_string(id) + " " + std::string(reason));
+  }
+  void OnOrderExpired(OrderId id, Timestamp) override {
+    log.push_back("expired " + std::to_string(id));
   }
 };
 
@@ -144,6 +148,67 @@ TEST(SimVenueTest, RejectsCloseOrdersForASymbolWithoutABar) {
   v.Submit(MakeOrder(7, 1, Side::kBuy, 1));
   v.OnSliceClose(1);
   EXPECT_EQ(r.log.back(), "rejected 7 no_bar_for_symbol");
+}
+
+Order Limit(OrderId id, SymbolIndex s, Side side, double q, double limit) {
+  Order o = MakeOrder(id, s, side, q);
+  o.limit_price = limit;
+  return o;
+}
+
+// Day 1: A O10 H11 L9 C10.5, B O20 H21 L19 C20.5; day 2: A O11 H12 L10 C11.5.
+TEST(SimVenueTest, CloseLimitFillsOnlyWhenTheCloseAfterSlippageIsAtTheLimitOrBetter) {
+  const BarPanel p = TwoDays();
+  double cash = 1e9;
+  SimVenueOptions o;
+  o.slippage_bps = 10;  // a buy of A at 10.5 costs 10.5105, a sell of B at 20.5 gets 20.4795
+  SimVenue v(p, o, [&] { return cash; });
+  Recorder r;
+  v.SetListener(&r);
+  v.OnSliceOpen(0);
+  v.Submit(Limit(1, 0, Side::kBuy, 1, 10.52));  // covers the slipped price
+  v.Submit(Limit(2, 0, Side::kBuy, 1, 10.51));  // covers the close, not the slippage
+  v.Submit(Limit(3, 1, Side::kSell, 1, 20.47));
+  v.Submit(Limit(4, 1, Side::kSell, 1, 20.5));
+  v.OnSliceClose(0);
+  ASSERT_EQ(r.fills.size(), 2u);
+  EXPECT_EQ(r.fills[0].order, 1u);
+  EXPECT_DOUBLE_EQ(r.fills[0].price, 10.5 * 1.001);
+  EXPECT_NEAR(r.fills[0].slippage, 10.5 * 0.001, 1e-12);
+  EXPECT_EQ(r.fills[1].order, 3u);
+  EXPECT_DOUBLE_EQ(r.fills[1].price, 20.5 * 0.999);
+  EXPECT_EQ(r.log, (std::vector<std::string>{"accepted 1", "accepted 2", "accepted 3", "accepted 4",
+                                             "fill 1", "expired 2", "fill 3", "expired 4"}));
+  EXPECT_EQ(v.Pending(), 0u);  // day orders: nothing is carried to the next bar
+}
+
+TEST(SimVenueTest, NextOpenLimitFillsAtTheOpenOrAtTheLimitWhenTheBarReachesIt) {
+  const BarPanel p = TwoDays();
+  double cash = 1e9;
+  SimVenueOptions o;
+  o.fill = FillModel::kNextOpen;
+  o.slippage_bps = 10;
+  SimVenue v(p, o, [&] { return cash; });
+  Recorder r;
+  v.SetListener(&r);
+  v.OnSliceOpen(0);
+  v.Submit(Limit(1, 0, Side::kBuy, 1, 11.2));    // above the open (11 -> 11.011): at the open
+  v.Submit(Limit(2, 0, Side::kBuy, 1, 10.5));    // between the low (10) and the open
+  v.Submit(Limit(3, 0, Side::kBuy, 1, 9.99));    // below the low: expires
+  v.Submit(Limit(4, 0, Side::kSell, 1, 11.9));   // below the high (12)
+  v.Submit(Limit(5, 0, Side::kSell, 1, 12.01));  // above the high: expires
+  v.OnSliceClose(0);
+  EXPECT_TRUE(r.fills.empty());
+  v.OnSliceOpen(1);
+  ASSERT_EQ(r.fills.size(), 3u);
+  EXPECT_DOUBLE_EQ(r.fills[0].price, 11.0 * 1.001);
+  EXPECT_DOUBLE_EQ(r.fills[1].price, 10.5);  // a resting order's fill: no slippage
+  EXPECT_EQ(r.fills[1].slippage, 0.0);
+  EXPECT_DOUBLE_EQ(r.fills[2].price, 11.9);
+  EXPECT_EQ(r.fills[2].order, 4u);
+  EXPECT_EQ(r.log.back(), "expired 5");
+  EXPECT_NE(std::find(r.log.begin(), r.log.end(), "expired 3"), r.log.end());
+  EXPECT_EQ(v.Pending(), 0u);
 }
 
 }  // namespace

@@ -256,5 +256,35 @@ TEST(PlannerTest, PropertyCashNeverNegativeWithCosts) {
   }
 }
 
+TEST(PlannerTest, LimitPricesAreOnTheTickAndRoundTowardTheMarket) {
+  EXPECT_EQ(LimitPrice(100.0, Side::kBuy, 10), 100.10);
+  EXPECT_EQ(LimitPrice(100.0, Side::kSell, 10), 99.90);
+  EXPECT_EQ(LimitPrice(101.25, Side::kBuy, 0), 101.25);      // already on the tick: unchanged
+  EXPECT_EQ(LimitPrice(101.231, Side::kBuy, 0), 101.24);     // a buy rounds up
+  EXPECT_EQ(LimitPrice(101.239, Side::kSell, 0), 101.23);    // a sell rounds down
+  EXPECT_EQ(LimitPrice(100.0, Side::kBuy, -50), 99.50);      // passive: below the market
+  EXPECT_EQ(LimitPrice(0.5, Side::kBuy, 10), 0.5005);        // $0.0001 below $1
+  EXPECT_EQ(LimitPrice(0.00001, Side::kSell, 100), 0.0001);  // never below one tick
+}
+
+TEST(PlannerTest, LimitOrdersCarryTheirPriceAndMarketOrdersNone) {
+  PlannerOptions o;
+  const Book b{{10, 0}, {50.0, 20.0}, {0.2, 0.8}, 500.0};  // sell A, buy B
+  const Plan market = MakePlanFor(Planner(o), b);
+  ASSERT_EQ(market.orders.size(), 2u);
+  for (const auto& po : market.orders)
+    EXPECT_EQ(po.limit_price, 0.0);
+  o.order_type = OrderType::kLimit;
+  o.limit_offset_bps = 25;
+  const Plan limit = MakePlanFor(Planner(o), b);
+  ASSERT_EQ(limit.orders.size(), 2u);
+  EXPECT_EQ(limit.orders[0].side, Side::kSell);
+  EXPECT_EQ(limit.orders[0].limit_price, 49.87);  // 50 * (1 - 0.0025) = 49.875, down
+  EXPECT_EQ(limit.orders[1].limit_price, 20.05);  // 20 * 1.0025
+  // Buys are sized at their limit: the 800 the account has after the sell buys 800 / 20.05.
+  EXPECT_EQ(market.orders[1].quantity, 40.0);
+  EXPECT_NEAR(limit.orders[1].quantity, 800.0 / 20.05, 1e-9);
+}
+
 }  // namespace
 }  // namespace ballast

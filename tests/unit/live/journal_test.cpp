@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <sstream>
 
@@ -123,6 +124,50 @@ TEST(Journal, EquityCsvIsTimeWeightedFromTheBaseAndAFlowIsNotAReturn) {
   EXPECT_EQ(r2.substr(0, r2.find(",done")), "2026-07-14,1210,0,1210," +
                                                 JsonNumber(index2 / (990.0 / 1000) - 1) +
                                                 ",0,200," + JsonNumber(1000.0 * 55 / 50) + ",0");
+}
+
+TEST(Journal, KeepsLimitPricesAndOpensAJournalWrittenBeforeThem) {
+  testkit::TempDir dir;
+  const std::string path = dir / "j.sqlite";
+  const Days day = *ParseIsoDate("2026-07-14");
+  auto order = [](std::int64_t cycle, const char* id, double limit) {
+    JournalOrder o;
+    o.client_order_id = id;
+    o.cycle = cycle;
+    o.symbol = "SPY";
+    o.side = "buy";
+    o.qty = 1.0;
+    o.ref_price = 400.0;
+    o.limit_price = limit;
+    o.state = "planned";
+    return o;
+  };
+  {
+    Journal j(path);
+    const auto c = j.BeginCycle(day, "scheduled", 1);
+    j.PlanOrders(c, {order(c, "old-market", 0.0)}, "[]");
+  }
+  // As a journal from before limit orders: no limit_price column.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "ALTER TABLE orders DROP COLUMN limit_price", nullptr, nullptr, nullptr),
+      SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  {
+    Journal j(path);
+    const auto old_orders = j.OpenOrders();
+    ASSERT_EQ(old_orders.size(), 1u);
+    EXPECT_EQ(old_orders[0].limit_price, 0.0);  // a market order, as it was sent
+    const auto c = j.BeginCycle(day + std::chrono::days(1), "scheduled", 2);
+    j.PlanOrders(c, {order(c, "new-limit", 400.4)}, "[]");
+  }
+  Journal j(path);
+  const auto orders = j.OpenOrders();
+  ASSERT_EQ(orders.size(), 2u);
+  for (const auto& o : orders)
+    EXPECT_EQ(o.limit_price, o.client_order_id == "new-limit" ? 400.4 : 0.0);
 }
 
 TEST(Journal, UnwritablePathIsAClearError) {

@@ -33,6 +33,9 @@ struct BacktestConfig {
   CommissionModel commission;
   double slippage_bps = 0.0;
   double min_trade_notional = 0.0;
+  /// execution.order_type; limit orders are day orders `limit_offset_bps` from the last price.
+  OrderType order_type = OrderType::kMarket;
+  double limit_offset_bps = 10.0;
   /// constraints.max_weight: 0.4 when a constraints section is given, else no cap.
   double max_weight = std::numeric_limits<double>::infinity();
   double max_turnover = 0.0;  ///< constraints.max_turnover (0 = none)

@@ -46,6 +46,7 @@ class OrderManager final : public VenueListener {
   void OnFill(const Fill& fill) override;
   void OnOrderRejected(OrderId id, std::string_view reason, Timestamp t) override;
   void OnOrderCanceled(OrderId id, std::string_view reason, Timestamp t) override;
+  void OnOrderExpired(OrderId id, Timestamp t) override;
 
  private:
   OrderState& Get(OrderId id);

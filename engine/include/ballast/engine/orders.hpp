@@ -54,13 +54,22 @@ enum class OrderStatus : std::uint8_t {
          s == OrderStatus::kExpired;
 }
 
-/// A market order as the venue sees it. Quantity is in shares (fractional allowed) and positive.
+/// Market orders fill at the venue's price; a limit order fills only at its limit or better.
+enum class OrderType : std::uint8_t { kMarket, kLimit };
+
+[[nodiscard]] constexpr std::string_view ToString(OrderType t) noexcept {
+  return t == OrderType::kMarket ? "market" : "limit";
+}
+
+/// An order as the venue sees it: a market order, or a day limit order when `limit_price` > 0.
+/// Quantity is in shares (fractional allowed) and positive.
 struct Order {
   OrderId id = 0;
   SymbolIndex symbol = 0;
   Side side = Side::kBuy;
   double quantity = 0.0;
   double reference_price = 0.0;  ///< price the planner sized with
+  double limit_price = 0.0;      ///< > 0: a limit order (time in force: the day); 0: market
   std::uint64_t decision = 0;    ///< which rebalance decision created it
   Timestamp created = 0;
 };

@@ -35,7 +35,17 @@ struct PlannerOptions {
   // may borrow up to a gross exposure of max_leverage * equity. 1 and 1 = a cash account.
   double leverage = 1.0;
   double max_leverage = 1.0;
+  // Order type (config `execution.order_type`): limit orders are priced `limit_offset_bps` from
+  // the price the planner sized with (above it for buys, below it for sells; see LimitPrice).
+  OrderType order_type = OrderType::kMarket;
+  double limit_offset_bps = 0.0;
 };
+
+/// The limit price of a day limit order sized at `reference`: `offset_bps` above it for a buy,
+/// below it for a sell (a negative offset rests on the passive side), on the US equity tick
+/// ($0.01 at $1 and above, $0.0001 below), rounded toward the market side so an offset of 0 is
+/// marketable at `reference`. Never below one tick.
+[[nodiscard]] double LimitPrice(double reference, Side side, double offset_bps) noexcept;
 
 struct PlanInput {
   std::span<const double> quantities;  ///< current holdings per symbol
@@ -67,8 +77,9 @@ struct PlannedOrder {
   SymbolIndex symbol = 0;
   Side side = Side::kBuy;
   double quantity = 0.0;
-  double price = 0.0;    ///< the price it was sized with (before slippage)
-  double est_fee = 0.0;  ///< estimated commission
+  double price = 0.0;        ///< the price it was sized with (before slippage)
+  double est_fee = 0.0;      ///< estimated commission
+  double limit_price = 0.0;  ///< > 0: send as a day limit order at this price
 };
 
 struct Plan {
@@ -106,9 +117,13 @@ class Planner {
 
  private:
   [[nodiscard]] double RoundQuantity(double raw) const noexcept;
+  /// What a buy at `price` is sized and costed at: the price after slippage for a market order,
+  /// the limit for a limit order (what the broker holds for it, and the most it pays).
+  [[nodiscard]] double BuyPrice(double price) const noexcept;
   void Reset(Plan& out, const PlanInput& in) const;
   /// Scales the buys in out.orders[first_buy..] down until they cost at most `available`.
   void FitBuys(Plan& out, std::size_t first_buy, double buy_cost, double available) const;
+  /// Sums the buys into the plan's estimates and prices limit orders.
   void Finish(Plan& out, std::size_t first_buy, double cash) const;
   /// Applies max_weight and cash_reserve to `in.weights` into out.weights, recording clips.
   void ApplyWeightRules(const PlanInput& in, Plan& out) const;

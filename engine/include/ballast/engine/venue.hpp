@@ -16,6 +16,8 @@ class VenueListener {
   virtual void OnOrderRejected(OrderId id, std::string_view reason, Timestamp t) = 0;
   /// The rest of the order is canceled (after any partial fills).
   virtual void OnOrderCanceled(OrderId id, std::string_view reason, Timestamp t) = 0;
+  /// A day limit order's day ended with the rest of it unfilled (after any partial fills).
+  virtual void OnOrderExpired(OrderId id, Timestamp t) = 0;
 };
 
 class Venue {

@@ -26,6 +26,7 @@ struct JournalOrder {
   std::string side;  ///< buy | sell
   double qty = 0.0;
   double ref_price = 0.0;
+  double limit_price = 0.0;  ///< > 0: a day limit order at this price; 0: a market order
   /// planned | sending | sent | accepted | partially_filled | filled | canceled | expired |
   /// rejected | denied | dry_run | abandoned | skipped
   std::string state;

@@ -85,7 +85,7 @@ struct BrokerOrder {
   Timestamp updated_at = 0;
 };
 
-enum class OrderType : std::uint8_t { kMarket, kLimit };
+using OrderType = ballast::OrderType;  // market or day limit, as the engine plans them
 
 struct OrderRequest {
   std::string client_order_id;

@@ -4,8 +4,9 @@
 /// broker does, and fills each order at the price the session last saw for its symbol through
 /// the backtest's slippage and commission models. Fills arrive as order updates on the
 /// session's io_context, after the call that placed the order, as a real broker's do.
-/// Market orders fill in full; a limit order fills only when marketable at that price, else it
-/// stays working until canceled (a day order in a session whose price does not move).
+/// Market orders fill in full; a day limit order fills when marketable at that price after
+/// slippage, else it expires (as SimVenue's `close` fills: this broker sees one price per
+/// symbol, not the day's path).
 
 #include <functional>
 #include <map>
@@ -71,6 +72,8 @@ class SimBroker final : public broker::Broker {
   /// Cash buys may still spend: cash (plus margin) less what open buys have reserved.
   [[nodiscard]] double BuyingPower() const;
   void Execute(const std::string& client_order_id);
+  /// A limit order that is not marketable: its day ends unfilled.
+  void Expire(const std::string& client_order_id);
   void Post(broker::OrderUpdate update);
 
   boost::asio::io_context& io_;

@@ -4,8 +4,12 @@
 /// bar of its symbol. Commission and slippage come from the configured models. Like a broker, it
 /// checks buying power when a buy fills: a buy that no longer fits the cash (next_open prices
 /// moved) is reduced to what fits, and the rest canceled with reason `insufficient_buying_power`.
+/// Limit orders (Order::limit_price > 0) are day orders: they fill at the fill model's price
+/// after slippage when that is at the limit or better; under `next_open`, otherwise at the limit
+/// when the bar's low (buys) or high (sells) reaches it; else they expire with that bar.
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "ballast/engine/bar_panel.hpp"
@@ -43,8 +47,15 @@ class SimVenue final : public Venue {
     Order order;
     std::size_t row;  // slice on which it was submitted
   };
+  struct Price {
+    double market = 0.0;  ///< the price before slippage (the open, the close, or the limit)
+    double fill = 0.0;    ///< after slippage
+  };
+  /// What `o` fills at when the market is at `at` and later reaches `through` (the bar's low
+  /// for a buy, its high for a sell); nullopt when a limit order does not fill.
+  [[nodiscard]] std::optional<Price> FillPrice(const Order& o, double at, double through) const;
   /// Tries to fill `p` at `price`; returns true when the order is done (filled/canceled).
-  bool Execute(const PendingOrder& p, double price, Timestamp t);
+  bool Execute(const PendingOrder& p, Price price, Timestamp t);
 
   const BarPanel& panel_;
   SimVenueOptions options_;
