@@ -24,8 +24,8 @@ void Session::LoadPrices(Days today) {
   std::set<Days> dates;
   for (const auto& b : bars)
     dates.insert(NyDate(b.t));
-  for (const auto& [sym, b] : latest_)
-    dates.insert(NyDate(b.t));
+  for (const Days d : today_.DaysSeen())
+    dates.insert(d);
   if (IsSession(today)) dates.insert(today);  // else the last session's row holds the marks
   if (!panel_) panel_ = std::make_shared<BarPanel>(symbols_);
   std::map<Days, std::size_t> row_of;
@@ -45,11 +45,16 @@ void Session::LoadPrices(Days today) {
     panel_->SetBar(it->second, static_cast<std::size_t>(col), b.open, b.high, b.low, b.close,
                    b.volume);
   };
-  for (const auto& b : bars)
+  std::map<std::string, broker::DailyBar> rest_today;  // the day so far, as REST has it
+  for (const auto& b : bars) {
     put(b);
-  // The stream's latest bar of the day (minute or daily) is the freshest price.
-  for (const auto& [sym, b] : latest_) {
-    if (NyDate(b.t) == today) put(b);
+    if (NyDate(b.t) == today) rest_today[b.symbol] = b;
+  }
+  // Today's bar from the stream (its daily bar, every minute, the freshest price) over REST's.
+  for (const auto& sym : symbols_) {
+    const auto base = rest_today.find(sym);
+    if (const auto b = today_.Day(sym, today, base != rest_today.end() ? &base->second : nullptr))
+      put(*b);
   }
   // The decision row is today's: a symbol without a bar today is valued at its last close.
   const std::size_t last = panel_->Rows() - 1;

@@ -378,17 +378,15 @@ int Session::Run() {
         alpaca::DataStream::Handlers{
             [this] { Log("data_stream_ready", ""); },
             [this](const alpaca::DataMessage& m) {
-              auto& b = latest_[m.bar.symbol];
-              if (m.kind == alpaca::DataMessage::Kind::kTrade) {
-                b.symbol = m.bar.symbol;
-                b.t = m.bar.t;
-                b.close = m.bar.close;
-                if (b.open == 0) b.open = b.high = b.low = b.close;
-              } else if (m.bar.t >= b.t) {
-                // A newer bar, or an updated bar replacing the one with the same t.
-                b = broker::DailyBar{m.bar.symbol, m.bar.t,     m.bar.open,  m.bar.high,
-                                     m.bar.low,    m.bar.close, m.bar.volume};
-              }
+              using K = alpaca::DataMessage::Kind;
+              const auto kind = m.kind == K::kBar          ? TodayBars::Kind::kMinute
+                                : m.kind == K::kUpdatedBar ? TodayBars::Kind::kUpdatedMinute
+                                : m.kind == K::kDailyBar   ? TodayBars::Kind::kDaily
+                                : m.kind == K::kTrade      ? TodayBars::Kind::kTrade
+                                                           : std::optional<TodayBars::Kind>{};
+              if (!kind) return;
+              today_.Add(*kind, broker::DailyBar{m.bar.symbol, m.bar.t, m.bar.open, m.bar.high,
+                                                 m.bar.low, m.bar.close, m.bar.volume});
             },
             [this](std::string_view kind, const std::string& detail) {
               if (kind == "malformed_message") ++m_.malformed;

@@ -40,6 +40,7 @@
 #include "ballast/live/ops_server.hpp"
 #include "ballast/live/time_ny.hpp"
 #include "replay_market.hpp"
+#include "today_bars.hpp"
 
 namespace ballast::live::detail {
 namespace fs = std::filesystem;
@@ -245,7 +246,7 @@ class Session final : public broker::BrokerListener {
   std::size_t tradable_ = 0;
   std::ptrdiff_t bench_col_ = -1;
   std::shared_ptr<BarPanel> panel_;
-  std::map<std::string, broker::DailyBar> latest_;  // live bars from the data stream
+  TodayBars today_;  // today's bars from the market-data stream
   std::vector<double> broker_qty_, broker_cost_;
   double broker_cash_ = 0.0;
   double equity_ = 0.0;
