@@ -372,12 +372,16 @@ int Session::Run() {
   }
   // Service: stream today's prices (Alpaca; a replay's prices are the store's), check at the
   // configured time on every session.
-  if (alpaca_)
+  // The stream reads on a thread of its own (REST calls here never stall it); what it receives
+  // is handled here, on the session's io_context.
+  auto here = [this](std::function<void()> fn) { boost::asio::post(io_, std::move(fn)); };
+  if (alpaca_) {
+    data_thread_ = std::make_unique<alpaca::IoThread>();
     data_ = std::make_unique<alpaca::DataStream>(
-        io_, live_.endpoints, creds_, cfg_.strategy.symbols,
+        data_thread_->Io(), live_.endpoints, creds_, cfg_.strategy.symbols,
         alpaca::DataStream::Handlers{
-            [this] { Log("data_stream_ready", ""); },
-            [this](const alpaca::DataMessage& m) {
+            [here, this] { here([this] { Log("data_stream_ready", ""); }); },
+            [here, this](const alpaca::DataMessage& m) {
               using K = alpaca::DataMessage::Kind;
               const auto kind = m.kind == K::kBar          ? TodayBars::Kind::kMinute
                                 : m.kind == K::kUpdatedBar ? TodayBars::Kind::kUpdatedMinute
@@ -385,16 +389,20 @@ int Session::Run() {
                                 : m.kind == K::kTrade      ? TodayBars::Kind::kTrade
                                                            : std::optional<TodayBars::Kind>{};
               if (!kind) return;
-              today_.Add(*kind, broker::DailyBar{m.bar.symbol, m.bar.t, m.bar.open, m.bar.high,
-                                                 m.bar.low, m.bar.close, m.bar.volume});
+              here([this, k = *kind,
+                    b = broker::DailyBar{m.bar.symbol, m.bar.t, m.bar.open, m.bar.high, m.bar.low,
+                                         m.bar.close, m.bar.volume}] { today_.Add(k, b); });
             },
-            [this](std::string_view kind, const std::string& detail) {
-              if (kind == "malformed_message") ++m_.malformed;
-              JsonFields f;
-              f.Add("detail", detail);
-              Log(kind, f.Take(), spdlog::level::warn);
+            [here, this](std::string_view kind, const std::string& detail) {
+              here([this, k = std::string(kind), detail] {
+                if (k == "malformed_message") ++m_.malformed;
+                JsonFields f;
+                f.Add("detail", detail);
+                Log(k, f.Take(), spdlog::level::warn);
+              });
             },
-            [this](const std::string& why) { fatal_ = why; },
+            [here, this](const std::string& why) { here([this, why] { fatal_ = why; }); },
+            // On the stream's thread: the wall clock and the calendar, both safe to read there.
             [this] {
               const Timestamp now = Now();
               const Days d = NyDate(now);
@@ -406,7 +414,8 @@ int Session::Run() {
             std::chrono::milliseconds(500), std::chrono::milliseconds(30'000),
             std::chrono::milliseconds(10'000),
             std::chrono::milliseconds(static_cast<long long>(live_.stale_data_s * 1000))});
-  if (data_) data_->Start();
+    data_thread_->Run([this] { data_->Start(); });
+  }
   // Reconcile now so /ready and the status reflect the account before the first check.
   {
     const auto clock = BrokerClock();
@@ -424,7 +433,7 @@ int Session::Run() {
   io_.restart();
   io_.run();
   stopping_ = true;
-  if (data_) data_->Stop();
+  if (data_) data_thread_->Run([this] { data_->Stop(); });
   broker_->StopUpdates();
   FlushEquityCsv();
   Log(

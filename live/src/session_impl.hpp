@@ -26,6 +26,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "ballast/adapters/alpaca/alpaca_broker.hpp"
+#include "ballast/adapters/alpaca/io_thread.hpp"
 #include "ballast/adapters/alpaca/streams.hpp"
 #include "ballast/adapters/broker/broker.hpp"
 #include "ballast/adapters/sim/sim_broker.hpp"
@@ -115,6 +116,9 @@ class Session final : public broker::BrokerListener {
       FlushEquityCsv();  // whatever way the run ends, equity.csv holds every status
     } catch (...) {
     }
+    // The data stream's handlers run on its thread: stop that first, then the stream can go.
+    if (data_thread_) data_thread_->Join();
+    data_.reset();
   }
   int Run();
 
@@ -239,6 +243,7 @@ class Session final : public broker::BrokerListener {
   std::unique_ptr<sim::SimBroker> sim_;
   broker::Broker* broker_ = nullptr;
   broker::MarketData* market_ = nullptr;
+  std::unique_ptr<alpaca::IoThread> data_thread_;  // the data stream reads on it
   std::unique_ptr<alpaca::DataStream> data_;
   std::unique_ptr<OpsServer> ops_;
   alpaca::Credentials creds_;

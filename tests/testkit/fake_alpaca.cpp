@@ -82,6 +82,8 @@ struct FakeAlpaca::Impl {
   int lookups_hidden = 0;
   int trade_conns = 0, data_conns = 0;
   bool dropped_once = false;
+  bool hold_account = false;      // GET /v2/account waits for ReleaseAccount()
+  std::size_t accounts_held = 0;  // GET /v2/account requests that waited
   std::uint64_t event_seq = 0;
   // Trade-update frames for each connected trade stream.
   std::vector<std::shared_ptr<std::deque<std::string>>> trade_queues;
@@ -209,9 +211,15 @@ struct FakeAlpaca::Impl {
       res.body() = body.dump();
       return res;
     };
-    std::lock_guard lock(mu);
+    std::unique_lock lock(mu);
     ++requests[path];
     received.push_back(std::string(req.method_string()) + " " + target);
+    if (path == "/v2/account" && hold_account) {
+      // Answered once the test lets it go (mu is released while it waits).
+      ++accounts_held;
+      cv.notify_all();
+      cv.wait(lock, [&] { return !hold_account; });
+    }
     const std::string key(req["APCA-API-KEY-ID"]);
     const std::string secret(req["APCA-API-SECRET-KEY"]);
     if (o.bad_keys || key != o.key_id || secret != o.secret) {
@@ -781,6 +789,22 @@ void FakeAlpaca::ExportEnvironment() const {
   ::setenv("APCA_API_DATA_URL", http.c_str(), 1);
   ::setenv("APCA_API_STREAM_URL", (ws + "/stream").c_str(), 1);
   ::setenv("APCA_API_DATA_STREAM_URL", (ws + "/v2/test").c_str(), 1);
+}
+
+void FakeAlpaca::HoldAccount() {
+  std::lock_guard lock(impl_->mu);
+  impl_->hold_account = true;
+}
+
+bool FakeAlpaca::WaitForHeldAccount(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mu);
+  return impl_->cv.wait_for(lock, timeout, [&] { return impl_->accounts_held > 0; });
+}
+
+void FakeAlpaca::ReleaseAccount() {
+  std::lock_guard lock(impl_->mu);
+  impl_->hold_account = false;
+  impl_->cv.notify_all();
 }
 
 void FakeAlpaca::ReleaseFills() {

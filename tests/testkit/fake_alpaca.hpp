@@ -91,6 +91,11 @@ class FakeAlpaca {
 
   /// Fills every held order now (hold_fills).
   void ReleaseFills();
+  /// GET /v2/account requests from now on wait (connection open, no reply) until
+  /// ReleaseAccount(); WaitForHeldAccount waits until one is waiting.
+  void HoldAccount();
+  bool WaitForHeldAccount(std::chrono::milliseconds timeout);
+  void ReleaseAccount();
   /// Blocks until `n` orders were accepted, or the timeout; true when reached.
   bool WaitForOrders(std::size_t n, std::chrono::milliseconds timeout);
 

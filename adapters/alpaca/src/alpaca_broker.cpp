@@ -4,6 +4,9 @@
 
 #include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
 namespace ballast::alpaca {
 
 using broker::OrderPhase;
@@ -106,7 +109,11 @@ AlpacaBroker::AlpacaBroker(boost::asio::io_context& io, Endpoints endpoints,
                                  });
 }
 
-AlpacaBroker::~AlpacaBroker() = default;
+AlpacaBroker::~AlpacaBroker() {
+  // The stream's handlers run on its thread: stop that first, then the stream can go.
+  if (stream_thread_) stream_thread_->Join();
+  trades_.reset();
+}
 
 template <class F>
 auto AlpacaBroker::Call(F&& f) {
@@ -208,22 +215,41 @@ bool AlpacaBroker::Cancel(const broker::BrokerOrder& order) {
 
 void AlpacaBroker::StartUpdates(broker::BrokerListener& listener) {
   listener_ = &listener;
-  trades_ = std::make_unique<TradeStream>(
-      io_, endpoints_, credentials_,
-      TradeStream::Handlers{
-          [this](bool reconnected) { listener_->OnUpdatesReady(reconnected); },
-          [this](const TradeMessage& m) { listener_->OnOrderUpdate(UpdateOf(m)); },
-          [this] { listener_->OnUpdatesDown(); },
-          [this](std::string_view kind, const std::string& detail) {
-            listener_->OnBrokerEvent(kind, detail);
-          },
-          [this](const std::string& why) { listener_->OnBrokerFatal(why); }},
-      stream_options_);
-  trades_->Start();
+  if (!stream_thread_) stream_thread_ = std::make_unique<IoThread>();
+  // Read on the stream's thread; handled on the session's io_context (the listener's).
+  auto to_session = [this](auto fn) {
+    boost::asio::post(io_, [this, fn = std::move(fn)] {
+      if (listener_) fn(*listener_);
+    });
+  };
+  stream_thread_->Run([&] {
+    if (trades_) {  // started before: connect again (its handlers stay on its io_context)
+      trades_->Start();
+      return;
+    }
+    trades_ = std::make_unique<TradeStream>(
+        stream_thread_->Io(), endpoints_, credentials_,
+        TradeStream::Handlers{
+            [to_session](bool reconnected) {
+              to_session([reconnected](auto& l) { l.OnUpdatesReady(reconnected); });
+            },
+            [to_session](const TradeMessage& m) {
+              to_session([u = UpdateOf(m)](auto& l) { l.OnOrderUpdate(u); });
+            },
+            [to_session] { to_session([](auto& l) { l.OnUpdatesDown(); }); },
+            [to_session](std::string_view kind, const std::string& detail) {
+              to_session([k = std::string(kind), detail](auto& l) { l.OnBrokerEvent(k, detail); });
+            },
+            [to_session](const std::string& why) {
+              to_session([why](auto& l) { l.OnBrokerFatal(why); });
+            }},
+        stream_options_);
+    trades_->Start();
+  });
 }
 
 void AlpacaBroker::StopUpdates() {
-  if (trades_) trades_->Stop();
+  if (stream_thread_ && trades_) stream_thread_->Run([&] { trades_->Stop(); });
 }
 
 broker::Broker::Stats AlpacaBroker::GetStats() const noexcept {

@@ -1,11 +1,14 @@
 #pragma once
 /// Alpaca behind the broker seam: REST for the account, orders, assets, clock and bars, the
 /// trade-updates websocket for order updates. Alpaca's status and event words map to the
-/// broker-neutral phases here (PhaseOf, UpdateOf), and nowhere else.
+/// broker-neutral phases here (PhaseOf, UpdateOf), and nowhere else. The trade stream reads on
+/// a thread of its own (IoThread), so REST calls on the session's thread never stall it; its
+/// updates reach the listener on the session's io_context.
 
 #include <memory>
 #include <string_view>
 
+#include "ballast/adapters/alpaca/io_thread.hpp"
 #include "ballast/adapters/alpaca/rest.hpp"
 #include "ballast/adapters/alpaca/streams.hpp"
 #include "ballast/adapters/broker/broker.hpp"
@@ -68,6 +71,7 @@ class AlpacaBroker final : public broker::Broker, public broker::MarketData {
   Credentials credentials_;
   StreamOptions stream_options_;
   std::unique_ptr<Rest> rest_;
+  std::unique_ptr<IoThread> stream_thread_;  // the trade stream reads on it
   std::unique_ptr<TradeStream> trades_;
   broker::BrokerListener* listener_ = nullptr;
   Rest::EventFn on_event_;

@@ -1,9 +1,11 @@
 #pragma once
-/// Alpaca's two websockets on the session's io_context: trade updates (orders are only sent while
-/// it is up) and market data. Both reconnect on their own with capped exponential backoff plus
-/// jitter (longer after a 406 or 429), re-authenticate and resubscribe, and report every fault as
-/// an event through `on_event`; an authentication failure is fatal (`on_fatal`).
+/// Alpaca's two websockets, each on the io_context it is given (an IoThread's in a session):
+/// trade updates (orders are only sent while it is up) and market data. Both reconnect on their own
+/// with capped exponential backoff plus jitter (longer after a 406 or 429), re-authenticate and
+/// resubscribe, and report every fault as an event through `on_event`; an authentication failure is
+/// fatal (`on_fatal`).
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -91,10 +93,11 @@ class TradeStream {
   Backoff backoff_;
   TradeMessage msg_;
   std::unordered_set<std::string> seen_;
-  bool ready_ = false;
+  // Read from other threads (the session's, when the stream runs on an IoThread).
+  std::atomic<bool> ready_ = false;
   bool stopped_ = true;
   bool ever_ready_ = false;
-  std::uint64_t reconnects_ = 0, malformed_ = 0, messages_ = 0, duplicates_ = 0;
+  std::atomic<std::uint64_t> reconnects_ = 0, malformed_ = 0, messages_ = 0, duplicates_ = 0;
 };
 
 class DataStream {
@@ -137,11 +140,12 @@ class DataStream {
   std::unique_ptr<Timers> timers_;
   Backoff backoff_;
   std::vector<DataMessage> batch_;
-  bool ready_ = false;
+  // Read from other threads (the session's, when the stream runs on an IoThread).
+  std::atomic<bool> ready_ = false;
   bool stopped_ = true;
   bool slow_ = false;
-  std::uint64_t reconnects_ = 0, malformed_ = 0, messages_ = 0;
-  Timestamp last_data_ = 0;
+  std::atomic<std::uint64_t> reconnects_ = 0, malformed_ = 0, messages_ = 0;
+  std::atomic<Timestamp> last_data_ = 0;
 };
 
 }  // namespace ballast::alpaca
