@@ -27,6 +27,15 @@ void SimClock::AdvanceTo(Timestamp t) {
 WallClock::WallClock(boost::asio::io_context& io) : io_(io) {}
 WallClock::~WallClock() = default;
 
+Timestamp WallClock::SyncTo(const std::function<Timestamp()>& read) {
+  const Timestamp before = SystemNow();
+  const Timestamp reference = read();
+  const Timestamp after = SystemNow();
+  const Timestamp offset = reference - before - (after - before) / 2;
+  SetOffset(offset);
+  return offset;
+}
+
 Timestamp WallClock::SystemNow() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -157,7 +157,7 @@ void Session::ConnectBroker() {
     market_ = replay_.get();
   } else {
     alpaca_ = std::make_unique<alpaca::AlpacaBroker>(
-        io_, live_.endpoints, creds_, alpaca::StreamOptions{},
+        io_, wall_, live_.endpoints, creds_, alpaca::StreamOptions{},
         [this](std::string_view kind, const std::string& detail) { OnBrokerEvent(kind, detail); });
     sessions_ = std::make_unique<NyseSessions>();
     market_ = alpaca_.get();
@@ -213,12 +213,13 @@ void Session::ConnectBroker() {
 
 broker::MarketClock Session::BrokerClock() {
   if (replay_clock_) return market_->GetClock();  // the replay's clock is the market's
-  const Timestamp before = WallClock::SystemNow();
-  auto clock = market_->GetClock();
-  const Timestamp after = WallClock::SystemNow();
-  const Timestamp offset = clock.now - before - (after - before) / 2;
-  const Timestamp change = offset - wall_.Offset();
-  wall_.SetOffset(offset);
+  broker::MarketClock clock;
+  const Timestamp was = wall_.Offset();
+  const Timestamp offset = wall_.SyncTo([&] {
+    clock = market_->GetClock();
+    return clock.now;
+  });
+  const Timestamp change = offset - was;
   if (std::abs(offset) > 2'000'000'000 && std::abs(change) > 1'000'000'000) {
     JsonFields f;
     f.Add("broker_minus_local_seconds", static_cast<double>(offset) / 1e9);
@@ -378,7 +379,7 @@ int Session::Run() {
   if (alpaca_) {
     data_thread_ = std::make_unique<alpaca::IoThread>();
     data_ = std::make_unique<alpaca::DataStream>(
-        data_thread_->Io(), live_.endpoints, creds_, cfg_.strategy.symbols,
+        data_thread_->Io(), wall_, live_.endpoints, creds_, cfg_.strategy.symbols,
         alpaca::DataStream::Handlers{
             [here, this] { here([this] { Log("data_stream_ready", ""); }); },
             [here, this](const alpaca::DataMessage& m) {
@@ -461,7 +462,9 @@ BrokerPortfolio ReadBrokerPortfolio(const std::string& config_path,
   LiveOptions o;
   o.live = live;
   const LiveConfig c = ParseLiveConfig(doc, o);
-  alpaca::Rest rest(c.endpoints, alpaca::LoadCredentials(env_file));
+  boost::asio::io_context io;
+  WallClock clock(io);
+  alpaca::Rest rest(clock, c.endpoints, alpaca::LoadCredentials(env_file));
   BrokerPortfolio out;
   out.account = c.endpoints.trading_url;
   try {

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -192,7 +193,7 @@ class Session final : public broker::BrokerListener {
   /// Rewrites equity.csv from the journal when a status changed it since the last write.
   void FlushEquityCsv();
   bool equity_dirty_ = false;
-  Timestamp equity_written_ = 0;
+  std::chrono::steady_clock::time_point equity_written_{};  // a real-time throttle
   double Drift() const;
   OpsReply Ops(std::string_view path);
   // Service mode.

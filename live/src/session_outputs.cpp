@@ -140,7 +140,8 @@ void Session::WriteStatus(std::string_view cycle_state) {
   // equity.csv is rewritten whole: at most once a second (a replay writes thousands of
   // statuses), and at the end of the run (FlushEquityCsv).
   equity_dirty_ = true;
-  if (WallClock::SystemNow() - equity_written_ >= 1'000'000'000) FlushEquityCsv();
+  if (std::chrono::steady_clock::now() - equity_written_ >= std::chrono::seconds(1))
+    FlushEquityCsv();
   WriteSummary(day, cycle_state);
 }
 
@@ -154,7 +155,7 @@ void Session::FlushEquityCsv() {
   }
   fs::rename(equity_csv + ".tmp", equity_csv);
   equity_dirty_ = false;
-  equity_written_ = WallClock::SystemNow();
+  equity_written_ = std::chrono::steady_clock::now();
 }
 
 void Session::WriteSummary(Days day, std::string_view cycle_state) {
@@ -204,7 +205,7 @@ OpsReply Session::Ops(std::string_view path) {
     b += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name,
                      JsonNumber(value));
   };
-  const Timestamp now = WallClock::SystemNow();  // the streams stamp data with the system clock
+  const Timestamp now = Now();  // the data stream stamps data with the session's clock
   metric("ballast_orders_sent_total", "counter", "Orders accepted by the broker.",
          static_cast<double>(m_.orders_sent));
   metric("ballast_orders_rejected_total", "counter", "Orders rejected by the broker.",

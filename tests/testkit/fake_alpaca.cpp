@@ -227,10 +227,8 @@ struct FakeAlpaca::Impl {
     }
     if (rest_calls++ < o.rate_limit_first) {
       res.set("X-Ratelimit-Remaining", "0");
-      const auto reset = std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count() +
-                         1;
+      // On the server's clock, the one /v2/clock reports (as Alpaca's headers are).
+      const auto reset = NowTs() / 1'000'000'000LL + 1;
       res.set("X-Ratelimit-Reset", std::to_string(reset));
       return error(http::status::too_many_requests, 42910000, "rate limit exceeded");
     }

@@ -91,7 +91,7 @@ broker::OrderUpdate UpdateOf(const TradeMessage& m) {
   return u;
 }
 
-AlpacaBroker::AlpacaBroker(boost::asio::io_context& io, Endpoints endpoints,
+AlpacaBroker::AlpacaBroker(boost::asio::io_context& io, const Clock& clock, Endpoints endpoints,
                            Credentials credentials, StreamOptions stream_options,
                            Rest::EventFn on_event)
     : io_(io),
@@ -99,7 +99,7 @@ AlpacaBroker::AlpacaBroker(boost::asio::io_context& io, Endpoints endpoints,
       credentials_(std::move(credentials)),
       stream_options_(stream_options),
       on_event_(std::move(on_event)) {
-  rest_ = std::make_unique<Rest>(endpoints_, credentials_,
+  rest_ = std::make_unique<Rest>(clock, endpoints_, credentials_,
                                  [this](std::string_view kind, const std::string& detail) {
                                    if (listener_) {
                                      listener_->OnBrokerEvent(kind, detail);

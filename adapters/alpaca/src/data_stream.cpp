@@ -23,10 +23,11 @@ std::string DataStream::Url(const Endpoints& e) {
                                    : e.data_stream_url;
 }
 
-DataStream::DataStream(boost::asio::io_context& io, const Endpoints& endpoints,
+DataStream::DataStream(boost::asio::io_context& io, const Clock& clock, const Endpoints& endpoints,
                        Credentials credentials, std::vector<std::string> symbols, Handlers handlers,
                        StreamOptions options)
-    : url_(net::ParseUrl(Url(endpoints))),
+    : clock_(clock),
+      url_(net::ParseUrl(Url(endpoints))),
       credentials_(std::move(credentials)),
       symbols_(std::move(symbols)),
       h_(std::move(handlers)),
@@ -96,7 +97,7 @@ void DataStream::OnMessage(std::string_view frame) {
         if (!ready_) {
           ready_ = true;
           backoff_.Reset();
-          last_data_ = WallClock::SystemNow();
+          last_data_ = clock_.Now();
           if (h_.on_ready) h_.on_ready();
         }
         break;
@@ -131,7 +132,7 @@ void DataStream::OnMessage(std::string_view frame) {
       case DataMessage::Kind::kUpdatedBar:
       case DataMessage::Kind::kDailyBar:
       case DataMessage::Kind::kTrade:
-        last_data_ = WallClock::SystemNow();
+        last_data_ = clock_.Now();
         if (h_.on_data) h_.on_data(m);
         break;
       case DataMessage::Kind::kOther:
@@ -170,7 +171,7 @@ void DataStream::Watchdog() {
   timers_->watchdog.expires_after(period);
   timers_->watchdog.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
-    const Timestamp now = WallClock::SystemNow();
+    const Timestamp now = clock_.Now();
     const auto stale_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(options_.stale_after).count();
     if (ready_ && last_data_ != 0 && now - last_data_ > stale_ns && h_.market_open &&

@@ -101,9 +101,10 @@ std::string OrderBody(const OrderRequest& o) {
       o.symbol, Decimal(o.qty), o.side, o.time_in_force, o.client_order_id);
 }
 
-Rest::Rest(Endpoints endpoints, Credentials credentials, EventFn on_event,
+Rest::Rest(const Clock& clock, Endpoints endpoints, Credentials credentials, EventFn on_event,
            std::chrono::milliseconds timeout)
-    : endpoints_(std::move(endpoints)),
+    : clock_(clock),
+      endpoints_(std::move(endpoints)),
       trading_(net::ParseUrl(endpoints_.trading_url)),
       data_(net::ParseUrl(endpoints_.data_url)),
       auth_{{"APCA-API-KEY-ID", credentials.key_id},
@@ -124,10 +125,7 @@ net::HttpResponse Rest::Call(std::string_view method, const net::Url& origin,
   auto& http = &origin == &data_ ? *data_http_ : *trading_http_;
   const std::string full = origin.target + target;
   for (int attempt = 1;; ++attempt) {
-    const Timestamp now = WallClock::SystemNow();
-    if (wait_until_ > now) {
-      std::this_thread::sleep_for(std::chrono::nanoseconds(wait_until_ - now));
-    }
+    std::this_thread::sleep_until(wait_until_);
     ++requests_;
     net::HttpResponse r;
     try {
@@ -143,20 +141,24 @@ net::HttpResponse Rest::Call(std::string_view method, const net::Url& origin,
     const auto reset = r.Header("x-ratelimit-reset");
     long long reset_s = 0;
     std::from_chars(reset.data(), reset.data() + reset.size(), reset_s);
-    const Timestamp reset_at = reset_s * 1'000'000'000LL;
-    // Never wait more than a minute on a clock we do not control (Alpaca's window is a minute).
-    const Timestamp cap = WallClock::SystemNow() + 60'000'000'000LL;
-    if (remaining == "0" && reset_s > 0) wait_until_ = std::min(reset_at, cap);
+    // The reset is the server's time (epoch seconds); the clock keeps the broker's time. The
+    // wait is a duration from now, at most a minute (Alpaca's window), so a later change of the
+    // clock's offset cannot stretch it.
+    auto until_reset = [&] {
+      const Timestamp left = reset_s * 1'000'000'000LL - clock_.Now();
+      return std::chrono::nanoseconds(std::clamp<Timestamp>(left, 0, 60'000'000'000LL));
+    };
+    if (remaining == "0" && reset_s > 0)
+      wait_until_ = std::chrono::steady_clock::now() + until_reset();
     if (r.status == 429) {
       ++rate_limited_;
-      const Timestamp until = reset_s > 0 ? std::min(reset_at, cap)
-                                          : WallClock::SystemNow() + 1'000'000'000LL * attempt;
+      const std::chrono::nanoseconds wait =
+          reset_s > 0 ? until_reset() : std::chrono::nanoseconds(1'000'000'000LL * attempt);
       if (on_event_) {
-        on_event_("rate_limited",
-                  fmt::format("{} {}: 429, waiting {:.1f} s for the reset", method, target,
-                              static_cast<double>(until - WallClock::SystemNow()) / 1e9));
+        on_event_("rate_limited", fmt::format("{} {}: 429, waiting {:.1f} s for the reset", method,
+                                              target, static_cast<double>(wait.count()) / 1e9));
       }
-      wait_until_ = until;
+      wait_until_ = std::chrono::steady_clock::now() + wait;
       // A 429 was refused before any processing: repeating it (even a POST) is safe.
       if (attempt >= 5) return r;
       continue;
@@ -305,7 +307,7 @@ std::vector<Bar> Rest::GetDailyBars(const std::vector<std::string>& symbols, Day
   // Bounded work against any server: at most one bar per symbol and calendar day can exist, so
   // more bars (or more pages than bars) than that, a page without bars that promises more, or a
   // token seen before (a loop of any length) ends the download with an error.
-  const Days last = end ? *end : TimestampToDay(WallClock::SystemNow()) + std::chrono::days{1};
+  const Days last = end ? *end : TimestampToDay(clock_.Now()) + std::chrono::days{1};
   const auto days = std::max<std::int64_t>(1, (last - start).count() + 1);
   const std::size_t max_bars = symbols.size() * static_cast<std::size_t>(days);
   std::set<std::string> seen;

@@ -8,6 +8,9 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
+
+#include <boost/asio/io_context.hpp>
 
 #include "ballast/adapters/alpaca/rest.hpp"
 #include "ballast/data/bar_store.hpp"
@@ -68,7 +71,9 @@ int FetchBars(const FetchOptions& o) {
   } catch (const std::invalid_argument& ex) {
     throw Error(ErrorKind::kUsage, fmt::format("APCA_API_DATA_URL: {}", ex.what()));
   }
-  alpaca::Rest rest(e, alpaca::LoadCredentials(o.env_file),
+  boost::asio::io_context io;  // the clock's timers (none are set)
+  WallClock clock(io);
+  alpaca::Rest rest(clock, e, alpaca::LoadCredentials(o.env_file),
                     [](std::string_view kind, const std::string& detail) {
                       spdlog::warn("{}: {}", kind, detail);
                     });

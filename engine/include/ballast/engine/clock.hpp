@@ -72,6 +72,10 @@ class WallClock final : public Clock {
   void FireDue(Timestamp) override {}
   /// Keep time by a reference clock (a live session: the broker's): Now() = system + offset.
   void SetOffset(Timestamp offset_ns) noexcept { offset_.store(offset_ns); }
+  /// Reads a reference clock with `read` (a broker's clock, over the network) and keeps time by
+  /// it: the offset is the reference minus the system time halfway through the read. Returns
+  /// the offset.
+  Timestamp SyncTo(const std::function<Timestamp()>& read);
   [[nodiscard]] Timestamp Offset() const noexcept { return offset_.load(); }
   /// The system time, for the few callers outside a run (naming an output directory).
   [[nodiscard]] static Timestamp SystemNow();

@@ -32,8 +32,10 @@ class AlpacaBroker final : public broker::Broker, public broker::MarketData {
  public:
   /// `on_event` reports faults the REST client handled (rate_limited, retry) before the update
   /// stream starts; afterwards they also go to the listener.
-  AlpacaBroker(boost::asio::io_context& io, Endpoints endpoints, Credentials credentials,
-               StreamOptions stream_options = {}, Rest::EventFn on_event = {});
+  /// `clock`: see Rest (a session's WallClock).
+  AlpacaBroker(boost::asio::io_context& io, const Clock& clock, Endpoints endpoints,
+               Credentials credentials, StreamOptions stream_options = {},
+               Rest::EventFn on_event = {});
   ~AlpacaBroker() override;
 
   [[nodiscard]] std::string_view Name() const noexcept override { return "alpaca"; }

@@ -3,6 +3,7 @@
 /// until `X-Ratelimit-Reset` (and a spent `X-Ratelimit-Remaining` waits before the next call),
 /// reads are retried on transport errors and 5xx, and POST /v2/orders is never retried blind.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -12,6 +13,7 @@
 
 #include "ballast/adapters/alpaca/messages.hpp"
 #include "ballast/adapters/alpaca/net.hpp"
+#include "ballast/engine/clock.hpp"
 #include "ballast/engine/redact.hpp"
 
 namespace ballast::alpaca {
@@ -78,7 +80,9 @@ class Rest {
  public:
   /// `on_event(kind, detail)` reports faults handled here (rate_limited, retry).
   using EventFn = std::function<void(std::string_view kind, const std::string& detail)>;
-  Rest(Endpoints endpoints, Credentials credentials, EventFn on_event = {},
+  /// `clock` is the one rate-limit resets (the server's epoch seconds) and "today" are read
+  /// on: a session's WallClock, which keeps the broker's time.
+  Rest(const Clock& clock, Endpoints endpoints, Credentials credentials, EventFn on_event = {},
        std::chrono::milliseconds timeout = std::chrono::seconds(10));
   ~Rest();
 
@@ -109,6 +113,7 @@ class Rest {
                          std::string_view body, bool retry_reads);
   [[noreturn]] void Throw(std::string_view what, const net::HttpResponse& r) const;
 
+  const Clock& clock_;
   Endpoints endpoints_;
   net::Url trading_, data_;
   net::Headers auth_;
@@ -116,7 +121,7 @@ class Rest {
   std::unique_ptr<net::HttpClient> trading_http_, data_http_;
   std::uint64_t requests_ = 0;
   std::uint64_t rate_limited_ = 0;
-  Timestamp wait_until_ = 0;  // from a spent X-Ratelimit-Remaining
+  std::chrono::steady_clock::time_point wait_until_{};  // no request before (rate limits)
 };
 
 /// Builds the JSON body of POST /v2/orders (market, or limit when `limit_price` > 0; quantities

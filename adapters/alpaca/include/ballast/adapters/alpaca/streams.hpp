@@ -110,8 +110,11 @@ class DataStream {
     /// True during regular trading hours (the stale-data watchdog only runs then).
     std::function<bool()> market_open;
   };
-  DataStream(boost::asio::io_context& io, const Endpoints& endpoints, Credentials credentials,
-             std::vector<std::string> symbols, Handlers handlers, StreamOptions options = {});
+  /// `clock` stamps each data message's arrival and drives the stale-data watchdog (a
+  /// session's WallClock; read on the stream's thread, so it must be safe there).
+  DataStream(boost::asio::io_context& io, const Clock& clock, const Endpoints& endpoints,
+             Credentials credentials, std::vector<std::string> symbols, Handlers handlers,
+             StreamOptions options = {});
   ~DataStream();
   void Start();
   void Stop();
@@ -119,7 +122,7 @@ class DataStream {
   [[nodiscard]] std::uint64_t Reconnects() const noexcept { return reconnects_; }
   [[nodiscard]] std::uint64_t Malformed() const noexcept { return malformed_; }
   [[nodiscard]] std::uint64_t Messages() const noexcept { return messages_; }
-  /// Wall-clock time of the last data message (0 before any).
+  /// The clock's time at the last data message (0 before any).
   [[nodiscard]] Timestamp LastData() const noexcept { return last_data_; }
   /// The URL the stream connects to (endpoint or default per feed).
   [[nodiscard]] static std::string Url(const Endpoints& endpoints);
@@ -131,6 +134,7 @@ class DataStream {
   void Watchdog();
 
   struct Timers;
+  const Clock& clock_;
   net::Url url_;
   Credentials credentials_;
   std::vector<std::string> symbols_;
