@@ -38,6 +38,15 @@ void OrderManager::Submit(const Plan& plan, std::uint64_t decision, Timestamp no
   }
 }
 
+OrderId OrderManager::Adopt(Order order, double filled, double avg_price) {
+  order.id = orders_.size() + 1;
+  const bool partly = filled > 0.0;
+  orders_.push_back({order, partly ? OrderStatus::kPartiallyFilled : OrderStatus::kAccepted, filled,
+                     partly ? avg_price : 0.0, false});
+  ++open_;
+  return order.id;
+}
+
 OrderState& OrderManager::Get(OrderId id) {
   if (id == 0 || id > orders_.size()) {
     throw Error(ErrorKind::kInternal, fmt::format("the venue reported unknown order {}", id));

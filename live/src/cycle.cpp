@@ -126,57 +126,14 @@ void Session::Reconcile() {
   reconciled_ = true;
 }
 
-void Session::Recover(Days today) {
-  // Orders a previous process journaled but did not see to the end.
-  for (auto& o : journal_->OpenOrders()) {
-    const std::optional<broker::BrokerOrder> b = broker_->FindOrder(o.client_order_id);
-    JsonFields f;
-    f.Add("client_order_id", o.client_order_id).Add("journal_state", o.state);
-    if (b && !SameOrder(*b, o)) {
-      journal_->SetOrderState(o.client_order_id, "abandoned", {},
-                              "the broker's order under this id is a different order");
-      f.Add("broker_status", b->status).Add("action", "abandoned_foreign");
-      Log("order_recovered", f.Take(), spdlog::level::warn);
-      continue;
-    }
-    if (b) {
-      // Fills the broker made while we were away: already in its positions, journal them.
-      const double known = journal_->FilledQty(o.client_order_id);
-      if (b->filled_qty > known + 1e-9) {
-        const double qty = b->filled_qty - known;
-        const double px =
-            NewFillPrice(o.client_order_id, b->filled_qty, b->filled_avg_price, o.ref_price);
-        journal_->RecordFill(JournalFill{
-            fmt::format("recovered-{}-{}", o.client_order_id, b->filled_qty), o.client_order_id,
-            o.symbol, o.side, qty, px, 0.0, b->updated_at ? b->updated_at : Now()});
-        AppendTrade(Now(), o.client_order_id, o.symbol, o.side, qty, px, "recovered");
-      }
-      journal_->SetOrderProgress(o.client_order_id, b->filled_qty, b->filled_avg_price);
-      const std::string state(broker::IsFinal(b->phase) ? JournalState(b->phase) : "sent");
-      journal_->SetOrderState(o.client_order_id, state, b->id, b->reason);
-      f.Add("broker_status", b->status)
-          .Add("phase", broker::ToString(b->phase))
-          .Add("filled_qty", b->filled_qty);
-      if (!IsTerminalState(state)) {
-        o.state = state;
-        o.broker_id = b->id;
-        open_[o.client_order_id] = o;
-      }
-    } else {
-      const auto cycle = journal_->LastCycle();
-      const bool resumable = cycle && cycle->id == o.cycle && cycle->day == today;
-      if (resumable && (o.state == "planned" || o.state == "sending")) {
-        f.Add("broker_status", "not_found").Add("action", "resend");
-        o.state = "planned";
-        open_[o.client_order_id] = o;
-      } else {
-        journal_->SetOrderState(o.client_order_id, "abandoned", {},
-                                "not at the broker and its session day has passed");
-        f.Add("broker_status", "not_found").Add("action", "abandoned");
-      }
-    }
-    Log("order_recovered", f.Take());
-  }
+void Session::MakeLedger() {
+  if (ledger_) return;
+  ledger_ = std::make_unique<Ledger>(tradable_, 0.0, /*allow_borrowing=*/true);
+  // The one order lifecycle of the process: the kernel's orders and those an earlier process
+  // left open (adopted by the venue) live here.
+  record_.events_enabled = true;
+  record_.weights_enabled = false;
+  orders_ = std::make_unique<OrderManager>(*venue_, *ledger_, record_, cfg_.strategy.symbols, tag_);
 }
 
 void Session::CarryDeferred(Days today) {
@@ -200,14 +157,16 @@ void Session::CarryDeferred(Days today) {
 
 int Session::Cycle(bool force, bool blocking) {
   ++m_.cycles;
-  engine_ids_.clear();  // engine order ids belong to one cycle's order manager
   const auto clock = BrokerClock();
   const Days today = NyDate(clock.now);
   const bool trading_day = IsSession(today);
   LoadPrices(today);
-  if (!ledger_) ledger_ = std::make_unique<Ledger>(tradable_, 0.0, /*allow_borrowing=*/true);
+  MakeLedger();
   Reconcile();
-  Recover(today);
+  {
+    const auto last = journal_->LastCycle();
+    venue_->Recover(last && last->day == today ? std::optional(last->id) : std::nullopt);
+  }
   CarryDeferred(today);
   SettleSignals(today);
   const std::size_t row = panel_->Rows() - 1;
@@ -221,7 +180,7 @@ int Session::Cycle(bool force, bool blocking) {
   if (last && last->day == today && (last->state == "planned" || last->state == "sending")) {
     cycle_id = last->id;
     for (auto& o : journal_->CycleOrders(cycle_id)) {
-      if (open_.count(o.client_order_id)) planned.push_back(open_[o.client_order_id]);
+      if (const JournalOrder* open = venue_->Open(o.client_order_id)) planned.push_back(*open);
     }
     resumed = true;
     JsonFields f;
@@ -272,8 +231,9 @@ int Session::Cycle(bool force, bool blocking) {
           .Add("reason", "kill_switch")
           .Add("client_order_id", o.client_order_id);
       Log("risk_denied", f.Take(), spdlog::level::warn);
+      venue_->Drop(o.client_order_id, "kill_switch");
     }
-    if (live_.risk.cancel_on_kill) CancelOpen("kill_switch");
+    if (live_.risk.cancel_on_kill) venue_->CancelAll("kill_switch");
     journal_->SetCycleState(cycle_id, "failed", "kill switch");
     WriteStatus("killed");
     return kLiveIncomplete;
@@ -290,10 +250,6 @@ int Session::Cycle(bool force, bool blocking) {
     // otherwise the schedule compares today with the last session the strategy saw, from the
     // journal.
     if (!kernel_) {
-      record_.events_enabled = true;
-      record_.weights_enabled = false;
-      orders_ =
-          std::make_unique<OrderManager>(venue_, *ledger_, record_, cfg_.strategy.symbols, tag_);
       planner_ = std::make_unique<Planner>(backtests::MakePlannerOptions(cfg_));
       // The operator's live.risk limits are rules of the engine's risk gate (step 6 of the
       // slice), as its short-sale and cash checks are.
@@ -301,7 +257,7 @@ int Session::Cycle(bool force, bool blocking) {
                                          live_.risk.limits);
       strategy_ = cfg_.strategy.make();
       kernel_ = std::make_unique<Kernel>(
-          KernelParts{*panel_, *sessions_, kernel_clock_, *strategy_, *planner_, *risk_, venue_,
+          KernelParts{*panel_, *sessions_, kernel_clock_, *strategy_, *planner_, *risk_, *venue_,
                       *orders_, *ledger_, record_},
           KernelOptions{tradable_, bench_col_, false, 0, cfg_.leverage, cfg_.max_leverage, 0.0,
                         cfg_.maintenance,
@@ -346,7 +302,7 @@ int Session::Cycle(bool force, bool blocking) {
       journal_->SetState("decision_before", prev_text.value_or(""));
       journal_->SetState("last_decision_day", FormatDate(today));
     };
-    auto queued = Sendable(venue_.Take());
+    auto queued = venue_->Prepare(AccountView{broker_cash_, equity_, broker_qty_, marks_});
     const std::vector<RiskDenial> denials = kernel_->LastDenials();
     if (queued.empty() && denials.empty()) {
       TrackSignals({});
@@ -422,7 +378,7 @@ int Session::Cycle(bool force, bool blocking) {
       jo.limit_price = q.limit_price;
       jo.state = !deny.empty() ? "denied" : o_.dry_run ? "dry_run" : "planned";
       jo.reason = deny;
-      if (q.id) engine_ids_[jo.client_order_id] = q.id;
+      if (q.id) venue_->Bind(jo.client_order_id, q.id);
       planned.push_back(jo);
       table += fmt::format(
           "  {:<8} {:<4} {:>12.4f} {:>10.2f} {:>12.2f} {:>7.2f}% {:>7.2f}% {:>7}  {}\n", sym,
@@ -464,14 +420,10 @@ int Session::Cycle(bool force, bool blocking) {
       if (jo.state == "denied") {
         ++m_.orders_denied;  // the gate's risk_denied event is already logged
       } else if (jo.state == "dry_run") {
-        orders_->OnOrderCanceled(engine_ids_[jo.client_order_id], "dry_run", Now());
+        venue_->Drop(jo.client_order_id, "dry_run");
       }
     }
-    if (kill && live_.risk.cancel_on_kill) CancelOpen("kill_switch");
-  } else if (!orders_) {
-    // Resumed orders have no engine order: their fills go to the ledger directly.
-    orders_ =
-        std::make_unique<OrderManager>(venue_, *ledger_, record_, cfg_.strategy.symbols, tag_);
+    if (kill && live_.risk.cancel_on_kill) venue_->CancelAll("kill_switch");
   }
 
   if (o_.dry_run) {
@@ -493,7 +445,7 @@ int Session::Cycle(bool force, bool blocking) {
     return kLiveIncomplete;
   }
   SendOrders(planned, blocking);
-  if (!blocking && (!open_.empty() || !pending_buys_.empty())) {
+  if (!blocking && (venue_->OpenCount() != 0 || venue_->HasPendingBuys())) {
     // The cycle finishes when its last order is final (OnOrderUpdate), or at the fill timeout.
     unfinished_cycle_ = cycle_id;
     finish_timer_.emplace(io_);
@@ -502,7 +454,7 @@ int Session::Cycle(bool force, bool blocking) {
     finish_timer_->async_wait([this, cycle_id](const boost::system::error_code& ec) {
       if (ec || unfinished_cycle_ != cycle_id) return;
       try {
-        (void)FinishCycle(cycle_id, !open_.empty());
+        (void)FinishCycle(cycle_id, venue_->OpenCount() != 0);
       } catch (const std::exception& e) {
         JsonFields ef;
         ef.Add("detail", e.what());
@@ -518,17 +470,14 @@ int Session::Cycle(bool force, bool blocking) {
 int Session::FinishCycle(std::int64_t cycle_id, bool timed_out) {
   unfinished_cycle_ = 0;
   if (finish_timer_) finish_timer_->cancel();
-  if (timed_out) PollOpenOrders();
-  if (!pending_buys_.empty() && !SellsOpen()) SendPendingBuys();
-  for (const auto& o : std::exchange(pending_buys_, {})) {
-    journal_->SetOrderState(o.client_order_id, "abandoned", {},
-                            "the sells that fund it did not fill in time");
-  }
+  if (timed_out) venue_->Poll();
+  if (venue_->HasPendingBuys() && !venue_->SellsOpen()) venue_->SendPendingBuys();
+  venue_->AbandonPendingBuys("the sells that fund it did not fill in time");
   bool failed = false;
   for (const auto& jo : journal_->CycleOrders(cycle_id)) {
     if (jo.state != "filled") failed = true;
   }
-  const std::string state = !open_.empty() ? "incomplete" : failed ? "failed" : "done";
+  const std::string state = venue_->OpenCount() != 0 ? "incomplete" : failed ? "failed" : "done";
   journal_->SetCycleState(cycle_id, state);
   // The broker is the source of truth: re-read what it holds after the fills.
   Reconcile();
@@ -539,7 +488,7 @@ int Session::FinishCycle(std::int64_t cycle_id, bool timed_out) {
       .Add("equity", equity_)
       .Add("cash", ledger_->Cash())
       .Add("drift", Drift())
-      .Add("open_orders", static_cast<std::uint64_t>(open_.size()));
+      .Add("open_orders", static_cast<std::uint64_t>(venue_->OpenCount()));
   Log("cycle_finished", f.Take(), state == "done" ? spdlog::level::info : spdlog::level::warn);
   WriteStatus(state);
   return state == "done" ? kLiveOk : kLiveIncomplete;

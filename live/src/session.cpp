@@ -120,6 +120,18 @@ void Session::Open() {
     booked.open_orders.push_back(std::move(b));
   }
   broker_->Restore(booked);
+  // The kernel's Venue: the one way this session's orders reach the broker and their life comes
+  // back to the engine's order manager.
+  SendRules rules;
+  rules.whole_shares = cfg_.shares == ShareMode::kWhole;
+  rules.lot_size = cfg_.lot_size;
+  rules.min_trade_notional = backtests::MakePlannerOptions(cfg_).min_trade_notional;
+  rules.max_leverage = cfg_.max_leverage;
+  rules.cash_buffer = live_.cash_buffer;
+  rules.source_label = BrokerName() == "sim" ? "sim" : "fill";
+  rules.tag = tag_;
+  venue_ = std::make_unique<BrokerVenue>(*broker_, *journal_, *this, symbols_, tradable_,
+                                         std::move(rules));
   // A replay resumes where its journal ends: the day of the last cycle (decided, or to resume).
   if (replay_clock_) {
     if (const auto last = journal_->LastCycle()) {
@@ -233,7 +245,7 @@ void Session::OnUpdatesReady(bool reconnected) {
   f.Add("reconnected", reconnected);
   Log("trade_stream_ready", f.Take());
   // Updates sent while we were away are not replayed: ask for each open order.
-  if (reconnected && !open_.empty()) PollOpenOrders();
+  if (reconnected && venue_ && venue_->OpenCount() != 0) venue_->Poll();
 }
 
 void Session::OnUpdatesDown() {
@@ -267,16 +279,16 @@ void Session::ScheduleNext() {
       JsonFields f;
       f.Add("last_session", FormatDate(replay_->LastSession()))
           .Add("cycles", m_.cycles)
-          .Add("orders_sent", m_.orders_sent)
-          .Add("fills", m_.fills)
+          .Add("orders_sent", venue_->Count().sent)
+          .Add("fills", venue_->Count().fills)
           .Add("equity", equity_);
       Log("replay_finished", f.Take());
       if (!o_.quiet) {
         std::cout << fmt::format(
                          "replay finished: {} sessions to {}, {} orders, equity {:.2f}; outputs "
                          "in {}\n",
-                         m_.cycles, FormatDate(replay_->LastSession()), m_.orders_sent, equity_,
-                         out_)
+                         m_.cycles, FormatDate(replay_->LastSession()), venue_->Count().sent,
+                         equity_, out_)
                   << std::flush;
       }
       replay_done_ = true;
@@ -345,10 +357,12 @@ void Session::WatchStop() {
     if (ec) return;
     if ((o_.stop && o_.stop->load()) || !fatal_.empty()) {
       stopping_ = true;
+      venue_->Stop();
       io_.stop();
       return;
     }
-    if (KillSwitch() && live_.risk.cancel_on_kill && !open_.empty()) CancelOpen("kill_switch");
+    if (KillSwitch() && live_.risk.cancel_on_kill && venue_->OpenCount() != 0)
+      venue_->CancelAll("kill_switch");
     WatchStop();
   });
 }
@@ -421,9 +435,11 @@ int Session::Run() {
   {
     const auto clock = BrokerClock();
     LoadPrices(NyDate(clock.now));
-    if (!ledger_) ledger_ = std::make_unique<Ledger>(tradable_, 0.0, true);
+    MakeLedger();
     Reconcile();
-    Recover(NyDate(clock.now));
+    const Days today = NyDate(clock.now);
+    const auto last = journal_->LastCycle();
+    venue_->Recover(last && last->day == today ? std::optional(last->id) : std::nullopt);
     WriteStatus("waiting");
   }
   if (o_.force) RunScheduledCycle(true, true);  // before the loop runs: blocking is safe
@@ -434,6 +450,7 @@ int Session::Run() {
   io_.restart();
   io_.run();
   stopping_ = true;
+  venue_->Stop();
   if (data_) data_thread_->Run([this] { data_->Stop(); });
   broker_->StopUpdates();
   FlushEquityCsv();

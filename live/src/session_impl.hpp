@@ -41,6 +41,7 @@
 #include "ballast/live/journal.hpp"
 #include "ballast/live/ops_server.hpp"
 #include "ballast/live/time_ny.hpp"
+#include "broker_venue.hpp"
 #include "replay_market.hpp"
 #include "today_bars.hpp"
 
@@ -79,37 +80,20 @@ std::string_view JournalState(broker::OrderPhase phase) noexcept;
 /// The config's `broker` and `live` sections (with the environment's endpoints), checked.
 LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o);
 
-/// Orders wait here until the session has previewed, checked and journaled them.
-class QueueVenue final : public Venue {
- public:
-  void SetListener(VenueListener* l) override { listener_ = l; }
-  void Submit(const Order& order) override { queue_.push_back(order); }
-  void Cancel(OrderId id, std::string_view reason) override {
-    if (listener_) listener_->OnOrderCanceled(id, reason, 0);
-  }
-  void OnSliceOpen(std::size_t) override {}
-  void OnSliceClose(std::size_t) override {}
-  std::vector<Order> Take() { return std::exchange(queue_, {}); }
-  [[nodiscard]] VenueListener* Listener() const noexcept { return listener_; }
-
- private:
-  VenueListener* listener_ = nullptr;
-  std::vector<Order> queue_;
-};
-
 /// Marks a directory as a ballast live session's (kept across runs, its files rewritten).
 inline constexpr const char* kSessionMarker = ".ballast-live";
 
 struct Metrics {
-  std::uint64_t orders_sent = 0, orders_rejected = 0, orders_denied = 0, fills = 0, cycles = 0,
-                malformed = 0, rate_limited = 0;
+  // (Orders sent and rejected, and fills, are the venue's counts.)
+  std::uint64_t orders_denied = 0, cycles = 0, malformed = 0, rate_limited = 0;
   double equity = 0.0, drift = 0.0;
 };
 
 /// The session talks to its broker only through the broker seam (`broker_`, a Broker) and reads
 /// the market through `market_` (a MarketData); which implementations they are is decided once,
-/// in ConnectBroker. It is the broker's listener: order updates arrive on its io_context.
-class Session final : public broker::BrokerListener {
+/// in ConnectBroker. It is the broker's listener (order updates arrive on its io_context and go
+/// to the venue) and the host of its BrokerVenue, the kernel's Venue.
+class Session final : public broker::BrokerListener, public VenueHost {
  public:
   Session(const LiveOptions& o) : o_(o), wall_(io_) {}
   ~Session() override {
@@ -129,6 +113,17 @@ class Session final : public broker::BrokerListener {
   void OnBrokerEvent(std::string_view kind, const std::string& detail) override;
   void OnBrokerFatal(const std::string& why) override;
 
+  // VenueHost.
+  void Log(std::string_view kind, std::string fields,
+           spdlog::level::level_enum level = spdlog::level::info) override;
+  void AppendTrade(Timestamp at, std::string_view coid, std::string_view symbol,
+                   std::string_view side, double qty, double price,
+                   std::string_view source) override;
+  [[nodiscard]] Timestamp Now() const override { return clock_->Now(); }
+  OrderId Adopt(const JournalOrder& order) override;
+  bool Oversells(SymbolIndex symbol, double qty) override;
+  void OnOrdersSettled() override;
+
  private:
   // Set-up.
   void Load();
@@ -136,58 +131,24 @@ class Session final : public broker::BrokerListener {
   void Open();
   void LoadPrices(Days today);
   void Reconcile();
-  void Recover(Days today);
+  /// The ledger and the order manager, once per process.
+  void MakeLedger();
   void CarryDeferred(Days today);
   // One cycle.
   /// `blocking` (--once): waits for fills here. Otherwise (service) returns after sending and a
   /// timer finishes the cycle, so the io_context is never run from inside one of its handlers.
   int Cycle(bool force, bool blocking);
   int FinishCycle(std::int64_t cycle_id, bool timed_out);
+  /// Sells now, buys once they have filled (--once waits here for the sells).
   void SendOrders(std::vector<JournalOrder>& planned, bool blocking);
-  /// The planned orders as the broker will take them (rounded, dust dropped, buys fit the cash).
-  std::vector<Order> Sendable(std::vector<Order> queued);
-  [[nodiscard]] double RoundQty(double qty) const;
-  /// What buys may spend given `cash`: margin's borrowing, less live.cash_buffer of equity.
-  [[nodiscard]] double BuyingPower(double cash) const;
-  /// Buys wait for the sells that fund them (Alpaca counts no unfilled sell as buying power).
-  std::vector<JournalOrder> pending_buys_;
-  void SendPendingBuys();
-  [[nodiscard]] bool SellsOpen() const;
-  /// `resized`: this is the one resend after a buying-power refusal.
-  void Send(JournalOrder& o, bool resized = false);
-  /// Rejects `o` (journal, event, order manager) when the broker's order under its client order
-  /// id is a different order; false when it is the same.
-  bool RefuseForeign(JournalOrder& o, const broker::BrokerOrder& broker_order);
-  /// Rejects `o` before it reaches the broker: journal, event, order manager (`label`).
-  void Refuse(JournalOrder& o, const std::string& why, std::string_view label);
-  /// Whether the broker trades `o.symbol` (and in fractions; a fractional quantity of a symbol
-  /// that trades only whole is rounded down). False when refused (journaled and logged).
-  bool CheckAsset(JournalOrder& o);
-  std::map<std::string, std::optional<broker::Asset>> assets_;  // asked once per process
-  /// Books one execution. `cumulative`: the order's filled quantity after it, as the broker
-  /// reports it (< 0 when unknown); only what goes beyond the journal's fills is booked.
-  void ApplyFill(const std::string& coid, const std::string& symbol, Side side, double qty,
-                 double price, double commission, Timestamp at, const std::string& exec_key,
-                 double cumulative);
-  /// Price of the quantity an order filled beyond what the journal holds, from the broker's
-  /// cumulative quantity and average price (not the average itself).
-  double NewFillPrice(const std::string& coid, double cumulative, double cumulative_avg,
-                      double fallback);
   bool WaitForOrders(double timeout_s, bool sells_only = false);
-  void PollOpenOrders();
-  void CancelOpen(std::string_view reason);
   bool KillSwitch() const;
   // Outputs.
-  void Log(std::string_view kind, std::string fields,
-           spdlog::level::level_enum level = spdlog::level::info);
   static std::string EventLine(Timestamp at, std::string_view kind, const std::string& fields);
   std::vector<std::tuple<Timestamp, std::string, std::string>> early_events_;
   void FlushKernelEvents();
   void TrackSignals(const std::vector<JournalOrder>& planned);
   void SettleSignals(Days today);
-  /// One line of trades.csv (written with its header on first use).
-  void AppendTrade(Timestamp at, std::string_view coid, std::string_view symbol,
-                   std::string_view side, double qty, double price, std::string_view source);
   void WriteStatus(std::string_view cycle_state);
   void WriteSummary(Days day, std::string_view cycle_state);
   /// Rewrites equity.csv from the journal when a status changed it since the last write.
@@ -208,14 +169,14 @@ class Session final : public broker::BrokerListener {
     date.erase(std::remove(date.begin(), date.end(), '-'), date.end());
     return fmt::format("{}-{}-{}-{}", tag_, date, cycle, symbol).substr(0, 48);
   }
-  [[nodiscard]] Timestamp Now() const { return clock_->Now(); }
   [[nodiscard]] bool IsSession(Days d) const {
     return sessions_->NextSession(d - std::chrono::days(1)) == d;
   }
   /// Nothing in flight: no order open or waiting, no cycle unfinished (a replay at full speed
   /// moves its clock on only then).
   [[nodiscard]] bool Idle() const {
-    return open_.empty() && pending_buys_.empty() && unfinished_cycle_ == 0;
+    return (!venue_ || (venue_->OpenCount() == 0 && !venue_->HasPendingBuys())) &&
+           unfinished_cycle_ == 0;
   }
   /// The broker's clock, and keep the session's time by it (the broker's day and hours rule).
   broker::MarketClock BrokerClock();
@@ -257,11 +218,8 @@ class Session final : public broker::BrokerListener {
   double broker_cash_ = 0.0;
   double equity_ = 0.0;
   std::vector<double> marks_;
-  std::vector<double> targets_;               // last target weights (NaN = none)
-  std::map<std::string, JournalOrder> open_;  // by client order id, this process
-  std::map<std::string, OrderId> engine_ids_;
-  std::map<std::string, Timestamp> cancel_requested_;  // by client order id: when we last asked
-  QueueVenue venue_;                                   // before orders_, which refers to it
+  std::vector<double> targets_;         // last target weights (NaN = none)
+  std::unique_ptr<BrokerVenue> venue_;  // before orders_, which refers to it
   std::unique_ptr<OrderManager> orders_;
   std::unique_ptr<Ledger> ledger_;
   // The engine's loop, built at the first decision and kept for the process.
@@ -274,7 +232,6 @@ class Session final : public broker::BrokerListener {
   std::size_t flushed_events_ = 0;
   std::string fatal_;
   bool reconciled_ = false;
-  bool poll_after_send_ = false;
   bool stopping_ = false;
   Metrics m_;
   std::ofstream events_file_;

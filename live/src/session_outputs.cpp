@@ -183,7 +183,7 @@ void Session::WriteSummary(Days day, std::string_view cycle_state) {
       .Add("equity", equity_)
       .Add("cash", ledger_ ? ledger_->Cash() : 0.0)
       .Add("drift", m_.drift)
-      .Add("open_orders", static_cast<std::uint64_t>(open_.size()))
+      .Add("open_orders", static_cast<std::uint64_t>(venue_ ? venue_->OpenCount() : 0))
       .Add("journal", journal_->Path())
       .AddRaw("positions", positions);
   const std::string tmp = out_ + "/summary.json.tmp";
@@ -207,12 +207,13 @@ OpsReply Session::Ops(std::string_view path) {
   };
   const Timestamp now = Now();  // the data stream stamps data with the session's clock
   metric("ballast_orders_sent_total", "counter", "Orders accepted by the broker.",
-         static_cast<double>(m_.orders_sent));
+         static_cast<double>(venue_ ? venue_->Count().sent : 0));
   metric("ballast_orders_rejected_total", "counter", "Orders rejected by the broker.",
-         static_cast<double>(m_.orders_rejected));
+         static_cast<double>(venue_ ? venue_->Count().rejected : 0));
   metric("ballast_orders_denied_total", "counter", "Orders stopped by the pre-trade risk gate.",
          static_cast<double>(m_.orders_denied));
-  metric("ballast_fills_total", "counter", "Executions booked.", static_cast<double>(m_.fills));
+  metric("ballast_fills_total", "counter", "Executions booked.",
+         static_cast<double>(venue_ ? venue_->Count().fills : 0));
   metric("ballast_cycles_total", "counter", "Decision cycles run.", static_cast<double>(m_.cycles));
   metric("ballast_rate_limited_total", "counter", "HTTP 429 replies.",
          static_cast<double>(m_.rate_limited));
@@ -230,7 +231,7 @@ OpsReply Session::Ops(std::string_view path) {
   metric("ballast_equity", "gauge", "Account equity at the last marks.", m_.equity);
   metric("ballast_drift", "gauge", "Half the L1 distance between weights and targets.", m_.drift);
   metric("ballast_open_orders", "gauge", "Orders sent and not final.",
-         static_cast<double>(open_.size()));
+         static_cast<double>(venue_ ? venue_->OpenCount() : 0));
   metric("ballast_ready", "gauge", "1 when connected, authenticated and reconciled.",
          ready ? 1.0 : 0.0);
   return {200, "text/plain; version=0.0.4; charset=utf-8", b};

@@ -98,6 +98,30 @@ TEST(OrderManagerTest, RejectionsAndCancelsCloseTheOrderAndAreEvents) {
   EXPECT_TRUE(canceled);
 }
 
+TEST(OrderManagerTest, AnAdoptedOrderIsTrackedWithoutBeingSentAndItsFillsBook) {
+  // A live session's order from an earlier process: 6 of 10 filled before, at 50.
+  Fixture f;
+  f.orders.Submit(TwoBuys(), 1, 0);
+  Order earlier;
+  earlier.symbol = 0;
+  earlier.side = Side::kBuy;
+  earlier.quantity = 10.0;
+  const OrderId id = f.orders.Adopt(earlier, 6.0, 50.0);
+  EXPECT_EQ(id, 3u);
+  EXPECT_EQ(f.venue.submitted.size(), 2u);  // never sent again
+  EXPECT_EQ(f.orders.OpenOrders(), 3u);
+  EXPECT_EQ(f.orders.Orders()[2].status, OrderStatus::kPartiallyFilled);
+  f.orders.OnFill({id, 0, Side::kBuy, 4.0, 55.0, 0.0, 0.0, 2});
+  const auto& s = f.orders.Orders()[2];
+  EXPECT_EQ(s.status, OrderStatus::kFilled);
+  EXPECT_DOUBLE_EQ(s.avg_fill_price, (6 * 50.0 + 4 * 55.0) / 10.0);
+  EXPECT_DOUBLE_EQ(f.ledger.Quantity(0), 4.0);  // only what filled now is booked
+  EXPECT_DOUBLE_EQ(f.ledger.Cash(), 1000.0 - 220.0);
+  EXPECT_EQ(f.orders.OpenOrders(), 2u);
+  EXPECT_EQ(f.orders.Adopt(earlier), 4u);
+  EXPECT_EQ(f.orders.Orders()[3].status, OrderStatus::kAccepted);
+}
+
 TEST(OrderManagerTest, AReportForAnOrderItDoesNotKnowIsAnError) {
   Fixture f;
   f.orders.Submit(TwoBuys(), 1, 0);

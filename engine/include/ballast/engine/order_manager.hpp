@@ -30,6 +30,11 @@ class OrderManager final : public VenueListener {
   /// `investment` marks a buy-only investment of new cash: its fills log `symbol_purchase`.
   void Submit(const Plan& plan, std::uint64_t decision, Timestamp now, bool investment = false);
 
+  /// An order the venue holds that this manager did not submit (a live session's order from an
+  /// earlier process): tracked from now on as accepted, `filled` of it done before at
+  /// `avg_price`. Its fills then book as any other's. Returns its id.
+  OrderId Adopt(Order order, double filled = 0.0, double avg_price = 0.0);
+
   [[nodiscard]] std::string ClientOrderId(const Order& order) const;
   [[nodiscard]] std::size_t OpenOrders() const noexcept { return open_; }
   [[nodiscard]] const std::vector<OrderState>& Orders() const noexcept { return orders_; }
