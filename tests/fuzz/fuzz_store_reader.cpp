@@ -135,7 +135,12 @@ void Column(Input& in, hid_t group, const char* name, std::size_t rows, bool tim
       for (auto& x : v) {
         x = t;
         const std::uint8_t step = in.Byte();
-        t += step % 16 == 0 ? -86'400'000'000'000LL : (step % 16 == 1 ? 0 : 86'400'000'000'000LL);
+        const std::int64_t day =
+            step % 16 == 0 ? -86'400'000'000'000LL : (step % 16 == 1 ? 0 : 86'400'000'000'000LL);
+        // Wrap rather than overflow: an arbitrary start near INT64_MAX is a valid input to
+        // generate.
+        t = static_cast<std::int64_t>(static_cast<std::uint64_t>(t) +
+                                      static_cast<std::uint64_t>(day));
       }
       H5Dwrite(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
     } else {
