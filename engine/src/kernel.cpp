@@ -82,7 +82,9 @@ void Kernel::OnSlice(std::size_t row) {
   target_.invest_amount = 0.0;
   target_.withdraw_after_fills = 0.0;
   const bool margin_call = CheckMargin(day, now);
-  bool decided = p_.strategy.Decide(ctx, target_);
+  // A further slice of a session already decided (live: the stream between checks) rechecks.
+  const bool again = previous_day_ && *previous_day_ == day;
+  bool decided = again ? p_.strategy.Recheck(ctx, target_) : p_.strategy.Decide(ctx, target_);
   if (margin_call && (!decided || target_.kind != Target::Kind::kRebalance)) {
     // Deleverage: scale every position so gross exposure is back at the target leverage (the
     // planner multiplies weights by `leverage`, so pass today's weights at leverage 1).

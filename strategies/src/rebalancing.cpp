@@ -131,6 +131,11 @@ bool ThresholdRebalance::Decide(const StrategyContext& ctx, Target& target) {
   const std::vector<double>* wp = targets_.Today(ctx, due || !allocated_);
   if (wp == nullptr) return false;
   const auto& w = *wp;
+  if (due) {  // the bands of this check day are watched until it ends (Recheck)
+    checked_ = w;
+    checked_day_ = ctx.day;
+    has_checked_ = true;
+  }
   if (!allocated_) {
     allocated_ = true;
     target.reason = "initial";
@@ -138,6 +143,16 @@ bool ThresholdRebalance::Decide(const StrategyContext& ctx, Target& target) {
     return true;
   }
   if (!due) return false;
+  return CheckBands(ctx, w, target);
+}
+
+bool ThresholdRebalance::Recheck(const StrategyContext& ctx, Target& target) {
+  if (!has_checked_ || checked_day_ != ctx.day) return false;
+  return CheckBands(ctx, checked_, target);
+}
+
+bool ThresholdRebalance::CheckBands(const StrategyContext& ctx, const std::vector<double>& w,
+                                    Target& target) {
   CurrentWeights(ctx, ctx.portfolio.equity, current_);
   // A symbol breaches when |w - t| is beyond its band (either rule when both are given).
   bool breach = false;

@@ -44,6 +44,10 @@ class TraceStrategy final : public Strategy {
     target.reason = "test";
     return true;
   }
+  bool Recheck(const StrategyContext& ctx, Target&) override {
+    trace_.push_back("recheck " + std::to_string(ctx.row));
+    return false;
+  }
   std::vector<double> marks_seen;
   std::vector<bool> first_seen;
 
@@ -100,6 +104,21 @@ TEST(KernelTest, ResumeMakesTheNextSliceNotTheFirst) {
   f.kernel.OnSlice(1);
   EXPECT_EQ(f.strategy.first_seen, std::vector<bool>{false});
   EXPECT_EQ(f.orders.OpenOrders(), 0u);  // no allocation: a resumed session is not a first day
+}
+
+TEST(KernelTest, AFurtherSliceOfTheSameSessionRechecksAndNeverDecidesAgain) {
+  // Live, the stream updates today's row between checks: the strategy's schedule must not see
+  // a second session (it would count it, or rebalance twice on a due day).
+  Fixture f;
+  f.kernel.OnSlice(0);
+  f.trace.clear();
+  f.panel.SetBar(0, 0, 10.0, 13.0, 10.0, 13.0, 150);  // a later price for the same day
+  f.kernel.OnSlice(0);
+  f.kernel.OnSlice(1);
+  const Trace want{"open 0", "recheck 0", "close 0", "open 1", "decide 1", "close 1"};
+  EXPECT_EQ(f.trace, want);
+  EXPECT_EQ(f.kernel.Marks()[0], 11.0);  // row 1's close; row 0's update was marked before it
+  EXPECT_EQ(f.strategy.marks_seen, (std::vector<double>{10.0, 11.0}));
 }
 
 }  // namespace

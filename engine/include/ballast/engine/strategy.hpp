@@ -70,9 +70,16 @@ class Strategy {
  public:
   virtual ~Strategy() = default;
   [[nodiscard]] virtual std::string_view Type() const noexcept = 0;
-  /// Called once per slice, after marking to market. Returns true and fills `target` (pre-sized
-  /// to the tradable symbols) to rebalance now.
+  /// Called once per session, at its first slice, after marking to market. Returns true and
+  /// fills `target` (pre-sized to the tradable symbols) to rebalance now.
   [[nodiscard]] virtual bool Decide(const StrategyContext& ctx, Target& target) = 0;
+  /// Called instead of Decide on a further slice of the session Decide already saw (a live
+  /// session's market-data stream between its scheduled checks). Schedules count each session
+  /// once, so this never makes a scheduled decision again: only rules that watch prices (drift
+  /// bands) override it. Same contract as Decide.
+  [[nodiscard]] virtual bool Recheck(const StrategyContext& /*ctx*/, Target& /*target*/) {
+    return false;
+  }
 };
 
 }  // namespace ballast

@@ -29,6 +29,10 @@ class WithCashFlows final : public Strategy {
       : inner_(std::move(inner)), rules_(std::move(rules)) {}
   [[nodiscard]] std::string_view Type() const noexcept override { return inner_->Type(); }
   [[nodiscard]] bool Decide(const StrategyContext& ctx, Target& target) override;
+  /// Flows fall on sessions, never between checks: the inner strategy's recheck alone.
+  [[nodiscard]] bool Recheck(const StrategyContext& ctx, Target& target) override {
+    return inner_->Recheck(ctx, target);
+  }
 
  private:
   std::unique_ptr<Strategy> inner_;

@@ -85,12 +85,20 @@ class ThresholdRebalance final : public Strategy {
       : targets_(std::move(targets)), o_(options) {}
   [[nodiscard]] std::string_view Type() const noexcept override { return "threshold"; }
   [[nodiscard]] bool Decide(const StrategyContext& ctx, Target& target) override;
+  /// On a check day, the bands are watched until the session ends: a further slice of that
+  /// session (live prices between checks) is checked against the same targets.
+  [[nodiscard]] bool Recheck(const StrategyContext& ctx, Target& target) override;
 
  private:
+  bool CheckBands(const StrategyContext& ctx, const std::vector<double>& w, Target& target);
+
   TargetSource targets_;
   ThresholdOptions o_;
   std::vector<double> current_;
   bool allocated_ = false;
+  std::vector<double> checked_;  // the targets of the last check day's bands
+  Days checked_day_{};
+  bool has_checked_ = false;
 };
 
 }  // namespace ballast::strategies
