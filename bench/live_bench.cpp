@@ -14,11 +14,16 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
+
+#include <boost/asio/io_context.hpp>
 
 #include "ballast/adapters/alpaca/messages.hpp"
 #include "ballast/adapters/alpaca/rest.hpp"
 #include "ballast/backtests/backtest_config.hpp"
 #include "ballast/engine/kernel.hpp"
+#include "ballast/live/time_ny.hpp"
+#include "live_source.hpp"
 
 namespace ballast {
 namespace {
@@ -63,12 +68,14 @@ class LoopbackSink {
   std::thread drain_;
 };
 
-/// The venue's send path: the order's request bytes go to the socket.
+/// The venue's send path: the order's request bytes go to the socket. With `fill_at_once`, the
+/// order then fills at its reference price (so the ledger holds what was bought).
 class SocketVenue final : public Venue {
  public:
-  explicit SocketVenue(const LoopbackSink& sink, const std::vector<std::string>& symbols)
-      : sink_(sink), symbols_(symbols) {}
-  void SetListener(VenueListener*) override {}
+  explicit SocketVenue(const LoopbackSink& sink, const std::vector<std::string>& symbols,
+                       bool fill_at_once = false)
+      : sink_(sink), symbols_(symbols), fill_at_once_(fill_at_once) {}
+  void SetListener(VenueListener* l) override { listener_ = l; }
   void Submit(const Order& o) override {
     const std::string body = alpaca::OrderBody(alpaca::OrderRequest{
         symbols_[o.symbol], std::string(ToString(o.side)), o.quantity,
@@ -81,6 +88,10 @@ class SocketVenue final : public Venue {
                    body.size(), body);
     sink_.Write(request_);
     if (first_written == Steady::time_point{}) first_written = Steady::now();
+    if (fill_at_once_ && listener_ != nullptr) {
+      listener_->OnFill(
+          Fill{o.id, o.symbol, o.side, o.quantity, o.reference_price, 0.0, 0.0, o.created});
+    }
   }
   void Cancel(OrderId, std::string_view) override {}
   void OnSliceOpen(std::size_t) override {}
@@ -90,6 +101,8 @@ class SocketVenue final : public Venue {
  private:
   const LoopbackSink& sink_;
   const std::vector<std::string>& symbols_;
+  bool fill_at_once_;
+  VenueListener* listener_ = nullptr;
   std::string request_;
 };
 
@@ -157,6 +170,99 @@ void BM_TickToOrder(benchmark::State& state) {
   state.counters["max_us"] = us.back();
 }
 BENCHMARK(BM_TickToOrder)->Iterations(20000)->Unit(benchmark::kMicrosecond);
+
+/// The kernel as the live session's EventSource feeds it between checks.
+struct KernelSink final : SliceSink {
+  Kernel* kernel = nullptr;
+  void OnSlice(std::size_t row) override { kernel->OnSlice(row); }
+  void OnSourceEnd() override {}
+};
+
+// The path a live service runs between its checks: a market-data frame is parsed, its minute
+// bar goes into today's stream bars, the LiveSource's watch slice writes them over today's panel
+// row (posted on the io_context, run here), the kernel's slice has a threshold strategy recheck
+// its bands, and the rebalance's first order request is written to a loopback socket. SPY moves
+// 40 % every tick, so every slice trades. The session's journal commit before sending (SQLite,
+// synchronous=FULL) is not included: BM_JournalPlan measures it.
+void BM_StreamBarToOrder(benchmark::State& state) {
+  const std::vector<std::string> symbols{"SPY", "AGG"};
+  auto doc = ConfigDocument::FromText(
+      R"({"data": {"store": "none.h5"}, "strategy": {"type": "threshold", "check": "daily",
+          "band": {"absolute": 0.05}, "targets": {"SPY": 0.6, "AGG": 0.4}}})",
+      "bench.json");
+  strategies::StrategyRegistry reg;
+  strategies::RegisterBuiltinStrategies(reg);
+  const auto cfg = backtests::ParseBacktestConfig(doc, reg);
+  const Days day = *ParseIsoDate("2026-07-14");
+  auto panel = std::make_shared<BarPanel>(symbols);
+  const std::size_t row = panel->AppendRow(DayToTimestamp(day));
+  panel->SetBar(row, 0, 100, 100, 100, 100, 1000);
+  panel->SetBar(row, 1, 100, 100, 100, 100, 1000);
+  DataSessions sessions({day});
+  SimClock kernel_clock;
+  SimClock clock;  // the session's: one second per tick from 09:30 New York
+  clock.AdvanceTo(live::NyLocalToUtc(day, 570));
+  Ledger ledger(2, 100000.0);
+  RunRecord record;
+  record.events_enabled = false;
+  record.weights_enabled = false;
+  LoopbackSink sink;
+  SocketVenue venue(sink, symbols, /*fill_at_once=*/true);
+  OrderManager orders(venue, ledger, record, symbols, "bench");
+  Planner planner(backtests::MakePlannerOptions(cfg));
+  RiskGate risk(0.0, cfg.commission);
+  auto strategy = cfg.strategy.make();
+  Kernel kernel(KernelParts{*panel, sessions, kernel_clock, *strategy, planner, risk, venue, orders,
+                            ledger, record},
+                KernelOptions{2, -1, false, 0});
+  boost::asio::io_context io;
+  live::detail::LiveSource source(clock, 1.0, [] { return true; });
+  KernelSink to_kernel;
+  to_kernel.kernel = &kernel;
+  source.SetPanel(panel);
+  source.Start(io, to_kernel);
+  source.Check(row);  // the day's check: the first allocation, and the bands to watch
+  // Frames as the data stream sends them, prepared up front: updated bars of one minute (Alpaca
+  // re-sends a minute when late trades change it), SPY at 140 and 100 in turn.
+  std::vector<std::string> frames;
+  for (const double px : {140.0, 100.0}) {
+    frames.push_back(fmt::format(
+        R"([{{"T":"u","S":"SPY","o":{0},"h":{0},"l":{0},"c":{0},"v":8547,"t":"{1}","n":66,"vw":{0}}}])",
+        px, alpaca::FormatRfc3339(live::NyLocalToUtc(day, 600))));
+  }
+  std::vector<alpaca::DataMessage> batch;
+  alpaca::ParseError error;
+  std::vector<double> us;
+  us.reserve(static_cast<std::size_t>(state.max_iterations));
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const std::string& frame = frames[i++ % frames.size()];
+    clock.AdvanceTo(clock.Now() + 1'000'000'000LL);
+    venue.first_written = {};
+    const auto t0 = Steady::now();
+    alpaca::ParseDataFrame(frame, batch, error);
+    for (const auto& m : batch) {
+      source.Today().Add(live::detail::TodayBars::Kind::kUpdatedMinute,
+                         broker::DailyBar{m.bar.symbol, m.bar.t, m.bar.open, m.bar.high, m.bar.low,
+                                          m.bar.close, m.bar.volume});
+    }
+    source.OnStreamBar();
+    io.restart();
+    io.poll();
+    us.push_back(std::chrono::duration<double, std::micro>(venue.first_written - t0).count());
+  }
+  if (venue.first_written == Steady::time_point{})
+    state.SkipWithError("the last tick sent nothing");
+  std::sort(us.begin(), us.end());
+  auto q = [&](double p) {
+    return us[static_cast<std::size_t>(p * static_cast<double>(us.size() - 1))];
+  };
+  state.counters["p50_us"] = q(0.50);
+  state.counters["p99_us"] = q(0.99);
+  state.counters["max_us"] = us.back();
+  state.counters["slices"] = static_cast<double>(source.WatchSlices());
+}
+BENCHMARK(BM_StreamBarToOrder)->Iterations(20000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace ballast

@@ -115,6 +115,12 @@ void BrokerVenue::Drop(const std::string& client_order_id, std::string_view reas
   }
 }
 
+void BrokerVenue::DropStaged(std::string_view reason) {
+  for (const Order& o : std::exchange(staged_, {})) {
+    if (listener_ != nullptr) listener_->OnOrderCanceled(o.id, reason, host_.Now());
+  }
+}
+
 void BrokerVenue::CancelAll(std::string_view reason) {
   const Timestamp now = host_.Now();
   for (auto& [coid, o] : open_) {

@@ -81,6 +81,10 @@ class BrokerVenue final : public Venue {
   /// (nearly) the whole position selling exactly what it holds, buys fitted to the cash the
   /// sells bring; what falls below the broker's minimum or min_trade is reported canceled.
   std::vector<Order> Prepare(const AccountView& account);
+  /// Whether the kernel submitted orders since the last Prepare.
+  [[nodiscard]] bool HasStaged() const noexcept { return !staged_.empty(); }
+  /// The staged orders will not be sent (reported canceled with `reason`).
+  void DropStaged(std::string_view reason);
   /// The client order id the session journaled for engine order `id`.
   void Bind(const std::string& client_order_id, OrderId id) { engine_ids_[client_order_id] = id; }
   /// A planned order that will not be sent (dry run, kill switch): reported canceled, no longer

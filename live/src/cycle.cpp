@@ -24,10 +24,13 @@ void Session::LoadPrices(Days today) {
   std::set<Days> dates;
   for (const auto& b : bars)
     dates.insert(NyDate(b.t));
-  for (const Days d : today_.DaysSeen())
+  for (const Days d : source_->Today().DaysSeen())
     dates.insert(d);
   if (IsSession(today)) dates.insert(today);  // else the last session's row holds the marks
-  if (!panel_) panel_ = std::make_shared<BarPanel>(symbols_);
+  if (!panel_) {
+    panel_ = std::make_shared<BarPanel>(symbols_);
+    source_->SetPanel(panel_);
+  }
   std::map<Days, std::size_t> row_of;
   for (std::size_t r = 0; r < panel_->Rows(); ++r)
     row_of[panel_->Day(r)] = r;
@@ -53,7 +56,8 @@ void Session::LoadPrices(Days today) {
   // Today's bar from the stream (its daily bar, every minute, the freshest price) over REST's.
   for (const auto& sym : symbols_) {
     const auto base = rest_today.find(sym);
-    if (const auto b = today_.Day(sym, today, base != rest_today.end() ? &base->second : nullptr))
+    if (const auto b =
+            source_->Today().Day(sym, today, base != rest_today.end() ? &base->second : nullptr))
       put(*b);
   }
   // The decision row is today's: a symbol without a bar today is valued at its last close.
@@ -281,7 +285,24 @@ int Session::Cycle(bool force, bool blocking) {
     const bool kill = KillSwitch();
     risk_->SetKillSwitch(kill);
     risk_->SetTurnoverToday(journal_->SentNotional(today));
+    source_->Check(row);  // the kernel's slice, through the session's EventSource
+    if (const auto ended = PlanDecision(cycle_id, today, prev_text, kill, planned)) return *ended;
+  }
+  return SendDecision(cycle_id, planned, blocking);
+}
+
+void Session::OnSlice(std::size_t row) {
+  if (source_->Current() == LiveSource::Trigger::kWatch) {
+    WatchCycle(row);
+  } else {
     kernel_->OnSlice(row);
+  }
+}
+
+std::optional<int> Session::PlanDecision(std::int64_t cycle_id, Days today,
+                                         const std::optional<std::string>& prev_text, bool kill,
+                                         std::vector<JournalOrder>& planned) {
+  {
     FlushKernelEvents();  // with the gate's risk_denied events
     // A strategy's contribution or withdrawal: booked by the kernel, moved at a broker that
     // simulates transfers (journaled first: the account is rebuilt from the journal). At a real
@@ -425,7 +446,11 @@ int Session::Cycle(bool force, bool blocking) {
     }
     if (kill && live_.risk.cancel_on_kill) venue_->CancelAll("kill_switch");
   }
+  return std::nullopt;
+}
 
+int Session::SendDecision(std::int64_t cycle_id, std::vector<JournalOrder>& planned,
+                          bool blocking) {
   if (o_.dry_run) {
     journal_->SetCycleState(cycle_id, "dry_run");
     WriteStatus("dry_run");

@@ -69,7 +69,7 @@ LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o) {
   if (auto l = root.Find("live")) {
     l->ExpectKeys({"check_time", "history_days", "fill_timeout_seconds", "metrics_port",
                    "confirm_live", "stale_data_seconds", "cash_buffer", "stream_connect_seconds",
-                   "retry_seconds", "risk"});
+                   "retry_seconds", "watch_seconds", "risk"});
     c.cash_buffer = l->NumberOr("cash_buffer", c.cash_buffer);
     if (!(c.cash_buffer >= 0.0 && c.cash_buffer < 0.5))
       l->At("cash_buffer").Fail("a fraction of equity in [0, 0.5)");
@@ -79,6 +79,9 @@ LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o) {
     c.retry_s = l->NumberOr("retry_seconds", c.retry_s);
     if (!(c.retry_s >= 1.0 && c.retry_s <= 3600.0))
       l->At("retry_seconds").Fail("seconds from 1 to 3600");
+    c.watch_s = l->NumberOr("watch_seconds", c.watch_s);
+    if (!(c.watch_s == 0.0 || (c.watch_s >= 0.1 && c.watch_s <= 86400.0)))
+      l->At("watch_seconds").Fail("0 (only the scheduled checks) or seconds from 0.1 to 86400");
     if (auto t = l->Find("check_time")) {
       const std::string s = t->String();
       int h = -1, m = -1;

@@ -132,6 +132,11 @@ void Session::Open() {
   rules.tag = tag_;
   venue_ = std::make_unique<BrokerVenue>(*broker_, *journal_, *this, symbols_, tradable_,
                                          std::move(rules));
+  // The kernel's EventSource: checks, and (a service on a live market) the stream's prices
+  // between them.
+  source_ = std::make_unique<LiveSource>(*clock_, o_.once || o_.replay ? 0.0 : live_.watch_s,
+                                         [this] { return MayWatch(); });
+  source_->Start(io_, *this);
   // A replay resumes where its journal ends: the day of the last cycle (decided, or to resume).
   if (replay_clock_) {
     if (const auto last = journal_->LastCycle()) {
@@ -313,13 +318,13 @@ void Session::ScheduleNext() {
   }
 }
 
-void Session::RunScheduledCycle(bool force, bool blocking) {
+bool Session::Guarded(const std::function<void()>& cycle) {
   try {
-    (void)Cycle(force, blocking);
+    cycle();
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::kBroker) {
       fatal_ = e.what();
-      return;
+      return false;
     }
     JsonFields ef;
     ef.Add("detail", e.what());
@@ -329,6 +334,14 @@ void Session::RunScheduledCycle(bool force, bool blocking) {
     ef.Add("detail", e.what());
     Log("cycle_error", ef.Take(), spdlog::level::err);
   }
+  // Orders the kernel staged in a cycle that failed before previewing them are never sent by a
+  // later one.
+  if (venue_ && venue_->HasStaged()) venue_->DropStaged("cycle_error");
+  return true;
+}
+
+void Session::RunScheduledCycle(bool force, bool blocking) {
+  if (!Guarded([&] { (void)Cycle(force, blocking); })) return;
   // A deferred cycle (orders kept, not sent) is retried within the session; once the session is
   // over, the next session's check carries its period's rebalance.
   const auto last = journal_->LastCycle();
@@ -406,7 +419,10 @@ int Session::Run() {
               if (!kind) return;
               here([this, k = *kind,
                     b = broker::DailyBar{m.bar.symbol, m.bar.t, m.bar.open, m.bar.high, m.bar.low,
-                                         m.bar.close, m.bar.volume}] { today_.Add(k, b); });
+                                         m.bar.close, m.bar.volume}] {
+                source_->Today().Add(k, b);
+                source_->OnStreamBar();
+              });
             },
             [here, this](std::string_view kind, const std::string& detail) {
               here([this, k = std::string(kind), detail] {

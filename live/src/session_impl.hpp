@@ -42,6 +42,7 @@
 #include "ballast/live/ops_server.hpp"
 #include "ballast/live/time_ny.hpp"
 #include "broker_venue.hpp"
+#include "live_source.hpp"
 #include "replay_market.hpp"
 #include "today_bars.hpp"
 
@@ -70,6 +71,9 @@ struct LiveConfig {
   double stream_connect_s = 60.0;
   /// Service mode: a deferred cycle is retried this often until the session's close.
   double retry_s = 60.0;
+  /// Service mode: after the day's check, the stream's prices are a slice at most this often
+  /// (drift bands are watched until the close); 0: only the checks.
+  double watch_s = 300.0;
   LiveRisk risk;
 };
 
@@ -92,8 +96,10 @@ struct Metrics {
 /// The session talks to its broker only through the broker seam (`broker_`, a Broker) and reads
 /// the market through `market_` (a MarketData); which implementations they are is decided once,
 /// in ConnectBroker. It is the broker's listener (order updates arrive on its io_context and go
-/// to the venue) and the host of its BrokerVenue, the kernel's Venue.
-class Session final : public broker::BrokerListener, public VenueHost {
+/// to the venue), the host of its BrokerVenue (the kernel's Venue) and the sink of its
+/// LiveSource (the kernel's EventSource): a check's slice runs inside Cycle, a watch slice is a
+/// cycle of its own when the strategy's recheck trades.
+class Session final : public broker::BrokerListener, public VenueHost, public SliceSink {
  public:
   Session(const LiveOptions& o) : o_(o), wall_(io_) {}
   ~Session() override {
@@ -124,6 +130,10 @@ class Session final : public broker::BrokerListener, public VenueHost {
   bool Oversells(SymbolIndex symbol, double qty) override;
   void OnOrdersSettled() override;
 
+  // SliceSink (the LiveSource's slices).
+  void OnSlice(std::size_t row) override;
+  void OnSourceEnd() override {}
+
  private:
   // Set-up.
   void Load();
@@ -139,6 +149,18 @@ class Session final : public broker::BrokerListener, public VenueHost {
   /// timer finishes the cycle, so the io_context is never run from inside one of its handlers.
   int Cycle(bool force, bool blocking);
   int FinishCycle(std::int64_t cycle_id, bool timed_out);
+  /// The kernel's decision at this slice, previewed, checked and journaled with its orders in
+  /// `planned`; a status when the cycle ends there (nothing due), else nullopt.
+  std::optional<int> PlanDecision(std::int64_t cycle_id, Days today,
+                                  const std::optional<std::string>& prev_text, bool kill,
+                                  std::vector<JournalOrder>& planned);
+  /// Sends the journaled orders and finishes the cycle (or leaves a timer to).
+  int SendDecision(std::int64_t cycle_id, std::vector<JournalOrder>& planned, bool blocking);
+  /// A watch slice: the strategy rechecks today's row; orders it wants are a cycle ("watch").
+  void WatchCycle(std::size_t row);
+  /// Whether a watch slice may run now: service mode, market hours, today's check decided and
+  /// finished, nothing in flight, no kill switch.
+  bool MayWatch();
   /// Sells now, buys once they have filled (--once waits here for the sells).
   void SendOrders(std::vector<JournalOrder>& planned, bool blocking);
   bool WaitForOrders(double timeout_s, bool sells_only = false);
@@ -162,6 +184,9 @@ class Session final : public broker::BrokerListener, public VenueHost {
   /// One scheduled (or forced) cycle, errors logged; a deferred one is retried every
   /// live.retry_seconds until the session's close.
   void RunScheduledCycle(bool force, bool blocking);
+  /// Runs a cycle: a broker failure becomes the session's fatal error (false), any other error
+  /// a `cycle_error` event.
+  bool Guarded(const std::function<void()>& cycle);
   void WatchStop();
 
   [[nodiscard]] std::string Coid(std::int64_t cycle, Days day, const std::string& symbol) const {
@@ -213,7 +238,7 @@ class Session final : public broker::BrokerListener, public VenueHost {
   std::size_t tradable_ = 0;
   std::ptrdiff_t bench_col_ = -1;
   std::shared_ptr<BarPanel> panel_;
-  TodayBars today_;  // today's bars from the market-data stream
+  std::unique_ptr<LiveSource> source_;  // the kernel's slices; keeps today's stream bars
   std::vector<double> broker_qty_, broker_cost_;
   double broker_cash_ = 0.0;
   double equity_ = 0.0;

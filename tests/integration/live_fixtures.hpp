@@ -21,16 +21,22 @@ inline std::vector<data::SymbolSeries> Bars(const char* last_day,
                           *ParseIsoDate(last_day));
 }
 
-/// The portfolio the live tests trade; `cash_buffer` 0 so weights land exactly on target (the
-/// buffer has its own test).
-inline std::string Config(const testkit::TempDir& dir, const std::string& extra_live = "") {
+/// The strategy the live tests trade.
+inline constexpr const char* kMonthlySixtyForty =
+    R"({"type": "calendar", "frequency": "monthly", "on": "first", "targets": {"SPY": 0.6, "AGG": 0.4}})";
+
+/// A portfolio config in `dir` (the bundled sample store, close fills, no costs) with `extra_live`
+/// appended to its `live` section and `strategy` as its strategy; `cash_buffer` 0 unless given,
+/// so weights land exactly on target (the buffer has its own test).
+inline std::string Config(const testkit::TempDir& dir, const std::string& extra_live = "",
+                          const std::string& strategy = kMonthlySixtyForty) {
   const std::string path = dir / "portfolio.json";
   testkit::WriteFile(path, R"({
   "name": "Live sixty forty",
   "data": {"store": ")" + testkit::SampleStore() +
                                R"("},
   "portfolio": {"initial_cash": 100000},
-  "strategy": {"type": "calendar", "frequency": "monthly", "on": "first", "targets": {"SPY": 0.6, "AGG": 0.4}},
+  "strategy": )" + strategy + R"(,
   "execution": {"fill": "close", "commission": {"model": "none"}, "slippage_bps": 0},
   "live": {"fill_timeout_seconds": 10, "history_days": 60)" +
                                (extra_live.find("cash_buffer") == std::string::npos

@@ -823,6 +823,61 @@ TEST(LiveAlpaca, ServiceDecidesOnUpdatedBarsAndReconnectsStaleData) {
   EXPECT_EQ(fake.Orders().size(), 2u);  // the forced cycle at start; the check sends nothing
 }
 
+TEST(LiveAlpaca, ServiceWatchesDriftBandsOnStreamPricesBetweenChecks) {
+  // A threshold portfolio checked daily: the forced cycle at start allocates 60/40 (today's
+  // check). Later that session the stream says SPY is up 30 %: 65.9 % of the book, beyond its
+  // 5 % band. The stream's price is a slice of today's row (a watch slice), the strategy's
+  // recheck trades back to target, and that decision is a cycle of its own, journaled "watch".
+  testkit::TempDir dir;
+  const std::string cfg = Config(dir, R"(, "watch_seconds": 0.2)",
+                                 R"({"type": "threshold", "band": {"absolute": 0.05},
+                                     "check": "daily", "targets": {"SPY": 0.6, "AGG": 0.4}})");
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const std::string out = dir / "svc";
+  const pid_t pid = Spawn({"live", cfg, "--paper", "--force", "--out", out}, dir / "svc.log");
+  auto events_have = [&](const std::string& what) {
+    return std::filesystem::exists(out + "/events.jsonl") &&
+           testkit::ReadFile(out + "/events.jsonl").find(what) != std::string::npos;
+  };
+  bool allocated = false;
+  for (int i = 0; i < 600 && !allocated; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    allocated = events_have("\"cycle_finished\"");
+  }
+  ASSERT_TRUE(allocated) << testkit::ReadFile(dir / "svc.log.err");
+  ASSERT_EQ(fake.Orders().size(), 2u);
+  double spy = 0.0;
+  for (const auto& series : o.bars)
+    if (series.symbol == "SPY") spy = series.close.back();
+  fake.PushMinuteBar("SPY", spy * 1.3, 15 * 60 + 46);
+  const bool traded = fake.WaitForOrders(4, std::chrono::seconds(60));
+  bool finished = false;
+  for (int i = 0; i < 600 && traded && !finished; ++i) {
+    finished = Query(out + "/journal.sqlite",
+                     "SELECT state FROM cycles WHERE reason = 'watch' AND state = 'done'")
+                   .size() == 1;
+    if (!finished) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(WaitExit(pid), 0);
+  ASSERT_TRUE(traded) << testkit::ReadFile(out + "/events.jsonl");
+  EXPECT_TRUE(finished);
+  const auto orders = fake.Orders();
+  ASSERT_EQ(orders.size(), 4u);
+  // The watch cycle sold SPY (up) and bought AGG, back to 60/40 at the stream's price.
+  EXPECT_EQ(orders[2].side == "sell" ? orders[2].symbol : orders[3].symbol, "SPY");
+  EXPECT_EQ(orders[2].side == "buy" ? orders[2].symbol : orders[3].symbol, "AGG");
+  const auto cycles = Query(out + "/journal.sqlite", "SELECT reason FROM cycles ORDER BY id");
+  ASSERT_EQ(cycles.size(), 2u);
+  EXPECT_EQ(cycles[0][0], "forced");
+  EXPECT_EQ(cycles[1][0], "watch");
+  EXPECT_TRUE(events_have("\"watch_decided\""));
+  EXPECT_TRUE(events_have("\"allocation_drift\""));
+}
+
 TEST(DataFetch, AlpacaBarsIntoTheStoreAcrossPages) {
   testkit::TempDir dir;
   FakeAlpacaOptions o;

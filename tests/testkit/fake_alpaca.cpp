@@ -77,6 +77,7 @@ struct FakeAlpaca::Impl {
   std::size_t cancels = 0;  // DELETE /v2/orders/{id} requests
   std::map<std::string, std::size_t> requests;
   std::vector<std::string> received;
+  std::vector<std::string> pushed_bars;  // PushMinuteBar frames, sent on every data stream
   int rest_calls = 0;
   int posts_lost = 0;
   int lookups_hidden = 0;
@@ -651,7 +652,16 @@ struct FakeAlpaca::Impl {
       ws.text(true);
     }
     ws.write(asio::buffer(updates.dump()), ec);
+    std::size_t pushed = 0;  // every pushed bar, from the first (a minute bar replaces itself)
     while (!stopping && !ec) {
+      std::vector<std::string> frames;
+      {
+        std::lock_guard lock(mu);
+        frames.assign(pushed_bars.begin() + static_cast<std::ptrdiff_t>(pushed), pushed_bars.end());
+        pushed = pushed_bars.size();
+      }
+      for (const auto& f : frames)
+        ws.write(asio::buffer(f), ec);
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
@@ -803,6 +813,14 @@ void FakeAlpaca::ReleaseAccount() {
   std::lock_guard lock(impl_->mu);
   impl_->hold_account = false;
   impl_->cv.notify_all();
+}
+
+void FakeAlpaca::PushMinuteBar(const std::string& symbol, double close, int ny_minute) {
+  std::lock_guard lock(impl_->mu);
+  const std::string t = alpaca::FormatRfc3339(live::NyLocalToUtc(impl_->today, ny_minute));
+  const json bar{{"T", "b"},   {"S", symbol}, {"o", close}, {"h", close}, {"l", close},
+                 {"c", close}, {"v", 50},     {"t", t},     {"n", 3},     {"vw", close}};
+  impl_->pushed_bars.push_back(json::array({bar}).dump());
 }
 
 void FakeAlpaca::ReleaseFills() {

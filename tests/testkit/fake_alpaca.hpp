@@ -91,6 +91,9 @@ class FakeAlpaca {
 
   /// Fills every held order now (hold_fills).
   void ReleaseFills();
+  /// Sends a minute bar of `symbol` (open = high = low = close) starting at `ny_minute` of today,
+  /// New York, on every data stream (those connected now and later).
+  void PushMinuteBar(const std::string& symbol, double close, int ny_minute);
   /// GET /v2/account requests from now on wait (connection open, no reply) until
   /// ReleaseAccount(); WaitForHeldAccount waits until one is waiting.
   void HoldAccount();
