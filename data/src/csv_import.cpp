@@ -4,11 +4,13 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include "ballast/data/bar_store.hpp"
 #include "ballast/engine/error.hpp"
@@ -171,6 +173,67 @@ std::string ReadMaybeGzip(const std::string& path) {
 
 namespace {
 
+/// A bar's date: `YYYY-MM-DD`, or with a time and zone after it as yfinance writes them
+/// (`2020-01-02 00:00:00-05:00`, `2020-01-02T00:00:00Z`): daily bars, so the date part is the
+/// session and the rest must only look like a time.
+std::optional<Days> ParseBarDate(std::string_view s) {
+  if (s.size() > 10 && (s[10] == ' ' || s[10] == 'T')) {
+    const std::string_view rest = s.substr(11);
+    if (rest.size() < 5 || rest[2] != ':') return std::nullopt;
+    for (const char c : rest) {
+      if (!(std::isdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.' || c == '+' ||
+            c == '-' || c == 'Z')) {
+        return std::nullopt;
+      }
+    }
+    s = s.substr(0, 10);
+  }
+  return ParseIsoDate(s);
+}
+
+/// One symbol's columns in a row.
+struct Slot {
+  std::string symbol;  ///< empty: the row's symbol column (long format) or the file's name
+  Columns col;
+};
+
+/// The yfinance multi-ticker header: a `Price` row naming each column's field, a `Ticker` row
+/// naming its symbol, then (usually) a `Date` row with nothing else. Returns one slot per ticker.
+std::vector<Slot> WideSlots(const std::string& path, const std::vector<std::string_view>& price,
+                            const std::vector<std::string_view>& ticker) {
+  std::vector<Slot> slots;
+  std::map<std::string, std::size_t, std::less<>> index;
+  for (std::size_t j = 1; j < price.size(); ++j) {
+    const std::string_view sym = j < ticker.size() ? ticker[j] : std::string_view{};
+    if (sym.empty())
+      DataError(path, 2, fmt::format("column {} has no ticker in the Ticker row", j + 1));
+    CheckSymbol(path, 2, sym);
+    auto [it, fresh] = index.try_emplace(std::string(sym), slots.size());
+    if (fresh) slots.push_back({std::string(sym), Columns{}});
+    Columns& c = slots[it->second].col;
+    c.date = 0;
+    const std::string h = Lower(price[j]);
+    int* slot = h == "open"                                               ? &c.open
+                : h == "high"                                             ? &c.high
+                : h == "low"                                              ? &c.low
+                : h == "close"                                            ? &c.close
+                : h == "adj close" || h == "adj_close" || h == "adjclose" ? &c.adj
+                : h == "volume"                                           ? &c.volume
+                                                                          : nullptr;
+    if (slot == nullptr) continue;  // Dividends, Stock Splits, Capital Gains: not prices
+    if (*slot >= 0)
+      DataError(path, 1,
+                fmt::format("column '{}' for {} appears twice in the header", price[j], sym));
+    *slot = static_cast<int>(j);
+  }
+  if (slots.empty()) DataError(path, 2, "no ticker columns in the yfinance header");
+  for (const auto& t : slots) {
+    if (t.col.close < 0)
+      DataError(path, 1, fmt::format("missing required column 'Close' for {}", t.symbol));
+  }
+  return slots;
+}
+
 void ImportOne(const std::string& path, std::string_view text, const ImportOptions& opt,
                std::map<std::string, Builder>& out, std::map<std::string, std::string>& owner,
                std::vector<std::string>& warnings) {
@@ -195,14 +258,43 @@ void ImportOne(const std::string& path, std::string_view text, const ImportOptio
   if (line.size() >= 3 && static_cast<unsigned char>(line[0]) == 0xEF)
     line.remove_prefix(3);  // BOM
   Split(line, fields);
-  const Columns col = FindColumns(path, fields);
   const std::size_t width = fields.size();
-  const bool long_format = col.symbol >= 0;
-  const bool use_adj = col.adj >= 0 && opt.price == PriceMode::kAdjusted;
-  const std::string adjustment =
-      col.adj >= 0 ? (use_adj ? "adjusted" : "raw") : (opt.assume_adjusted ? "adjusted" : "source");
+  // Either one slot for the whole row (a per-symbol file, or a long file whose rows name their
+  // symbol), or yfinance's wide layout: one slot per ticker.
+  std::vector<Slot> slots;
+  const bool wide = !fields.empty() && Lower(fields[0]) == "price";
+  if (wide) {
+    const std::vector<std::string_view> price = fields;
+    if (!next_line(line))
+      DataError(path, 1, "a 'Price' header row but no 'Ticker' row after it (yfinance layout)");
+    Split(line, fields);
+    if (fields.empty() || Lower(fields[0]) != "ticker") {
+      DataError(path, line_no,
+                "expected the 'Ticker' row of a yfinance header after its 'Price' row");
+    }
+    slots = WideSlots(path, price, fields);
+    // The 'Date' row that names the index column (nothing else on it).
+    const std::size_t pos_before = pos, line_before = line_no;
+    if (next_line(line)) {
+      Split(line, fields);
+      const bool date_row = !fields.empty() && Lower(fields[0]) == "date" &&
+                            std::all_of(fields.begin() + 1, fields.end(),
+                                        [](std::string_view f) { return f.empty(); });
+      if (!date_row) {
+        pos = pos_before;
+        line_no = line_before;
+      }
+    }
+  } else {
+    slots.push_back({{}, FindColumns(path, fields)});
+  }
+  const Columns& first = slots.front().col;
+  const bool long_format = !wide && first.symbol >= 0;
+  const bool use_adj = first.adj >= 0 && opt.price == PriceMode::kAdjusted;
+  const std::string adjustment = first.adj >= 0 ? (use_adj ? "adjusted" : "raw")
+                                                : (opt.assume_adjusted ? "adjusted" : "source");
   std::string file_symbol;
-  if (!long_format) {
+  if (!long_format && !wide) {
     file_symbol = SymbolFromFileName(path);
     CheckSymbol(path, 0, file_symbol);
   }
@@ -229,76 +321,62 @@ void ImportOne(const std::string& path, std::string_view text, const ImportOptio
 
   // A symbol counts from its first sight, so one whose rows are all invalid (or a header-only
   // file) is reported rather than silently missing from the store.
-  if (!long_format) builder_for(file_symbol);
-  while (next_line(line)) {
-    Split(line, fields);
-    auto fail_or_skip = [&](const std::string& what) {
-      if (opt.on_invalid == OnInvalidRow::kSkip) {
-        warnings.push_back(fmt::format("{}:{}: skipped: {}", path, line_no, what));
-        return;
-      }
-      DataError(path, line_no, what);
-    };
-    if (fields.size() != width) {
-      fail_or_skip(
-          fmt::format("expected {} fields like the header, found {}", width, fields.size()));
-      continue;
+  if (wide) {
+    for (const auto& t : slots)
+      builder_for(t.symbol);
+  } else if (!long_format) {
+    builder_for(file_symbol);
+  }
+  std::optional<Days> day;
+  std::string_view date_text;
+  auto fail_or_skip = [&](const std::string& what) {
+    if (opt.on_invalid == OnInvalidRow::kSkip) {
+      warnings.push_back(fmt::format("{}:{}: skipped: {}", path, line_no, what));
+      return;
     }
-    std::string_view symbol =
-        long_format ? fields[static_cast<std::size_t>(col.symbol)] : std::string_view(file_symbol);
-    if (long_format) {
-      CheckSymbol(path, line_no, symbol);
-      builder_for(symbol);
-    }
-    const std::string_view date_text = fields[static_cast<std::size_t>(col.date)];
-    const auto day = ParseIsoDate(date_text);
-    if (!day) {
-      fail_or_skip(fmt::format("Date '{}' is not a date YYYY-MM-DD from {}-01-01 to {}-12-31",
-                               date_text, kMinYear, kMaxYear));
-      continue;
-    }
-    auto number = [&](int c, std::string_view name, double& v) -> NumState {
+    DataError(path, line_no, what);
+  };
+  // One symbol's bar from this row's `fields`.
+  auto add_bar = [&](std::string_view symbol, const Columns& col) {
+    auto number = [&](int c, double& v) -> NumState {
       if (c < 0) return NumState::kMissing;
       const auto st = ParseNumber(fields[static_cast<std::size_t>(c)], v);
       if (st == NumState::kOk && !std::isfinite(v)) return NumState::kUnparsable;
-      (void)name;
       return st;
     };
     double close = 0.0;
-    const auto close_state = number(col.close, "Close", close);
+    const auto close_state = number(col.close, close);
     if (close_state != NumState::kOk || !(close > 0.0)) {
-      fail_or_skip(fmt::format("Close '{}' is not a positive finite number",
-                               fields[static_cast<std::size_t>(col.close)]));
-      continue;
+      fail_or_skip(fmt::format("Close '{}'{} is not a positive finite number",
+                               fields[static_cast<std::size_t>(col.close)],
+                               wide ? fmt::format(" for {}", symbol) : std::string()));
+      return;
     }
     double factor = 1.0;
-    if (use_adj) {
+    if (use_adj && col.adj >= 0) {
       double adj = 0.0;
-      if (number(col.adj, "Adj Close", adj) != NumState::kOk || !(adj > 0.0)) {
+      if (number(col.adj, adj) != NumState::kOk || !(adj > 0.0)) {
         fail_or_skip(fmt::format("Adj Close '{}' is not a positive finite number",
                                  fields[static_cast<std::size_t>(col.adj)]));
-        continue;
+        return;
       }
       factor = adj / close;
       close = adj;
     }
     double o = 0.0, h = 0.0, l = 0.0, vol = 0.0;
-    const auto so = number(col.open, "Open", o);
-    const auto sh = number(col.high, "High", h);
-    const auto sl = number(col.low, "Low", l);
-    const auto sv = number(col.volume, "Volume", vol);
-    bool bad = false;
+    const auto so = number(col.open, o);
+    const auto sh = number(col.high, h);
+    const auto sl = number(col.low, l);
+    const auto sv = number(col.volume, vol);
     for (auto [st, c, name] :
          {std::tuple{so, col.open, "Open"}, std::tuple{sh, col.high, "High"},
           std::tuple{sl, col.low, "Low"}, std::tuple{sv, col.volume, "Volume"}}) {
       if (st == NumState::kUnparsable) {
         fail_or_skip(
             fmt::format("{} '{}' is not a number", name, fields[static_cast<std::size_t>(c)]));
-        bad = true;
-        break;
+        return;
       }
     }
-    if (bad) continue;
     Builder& b = builder_for(symbol);
     SymbolSeries& s = b.series;
     bool repaired = false;
@@ -313,7 +391,7 @@ void ImportOne(const std::string& path, std::string_view text, const ImportOptio
                                  fields[static_cast<std::size_t>(col.open)],
                                  fields[static_cast<std::size_t>(col.high)],
                                  fields[static_cast<std::size_t>(col.low)]));
-        continue;
+        return;
       }
       o *= factor;
       h *= factor;
@@ -325,7 +403,7 @@ void ImportOne(const std::string& path, std::string_view text, const ImportOptio
     } else if (vol < 0.0) {
       fail_or_skip(
           fmt::format("Volume '{}' is negative", fields[static_cast<std::size_t>(col.volume)]));
-      continue;
+      return;
     }
     const Timestamp ts = DayToTimestamp(*day);
     if (!s.time.empty() && ts <= s.time.back()) {
@@ -336,7 +414,7 @@ void ImportOne(const std::string& path, std::string_view text, const ImportOptio
                        : fmt::format("date {} for {} is before the previous row's {} (line {}); "
                                      "dates must increase",
                                      date_text, s.symbol, prev, b.last_line));
-      continue;
+      return;
     }
     if (repaired) ++s.repaired_rows;
     if (h < l || h < std::max(o, close) * (1 - 1e-12) || l > std::min(o, close) * (1 + 1e-12)) {
@@ -349,6 +427,42 @@ void ImportOne(const std::string& path, std::string_view text, const ImportOptio
     s.close.push_back(close);
     s.volume.push_back(vol);
     b.last_line = line_no;
+  };
+
+  while (next_line(line)) {
+    Split(line, fields);
+    if (fields.size() != width) {
+      fail_or_skip(
+          fmt::format("expected {} fields like the header, found {}", width, fields.size()));
+      continue;
+    }
+    date_text = fields[static_cast<std::size_t>(first.date)];
+    day = ParseBarDate(date_text);
+    if (!day) {
+      fail_or_skip(fmt::format(
+          "Date '{}' is not a date YYYY-MM-DD from {}-01-01 to {}-12-31 (a time and zone "
+          "after it, as yfinance writes, are fine)",
+          date_text, kMinYear, kMaxYear));
+      continue;
+    }
+    if (wide) {
+      for (const auto& t : slots) {
+        // A ticker with nothing on this row (not listed yet, or halted) has no bar that day.
+        bool empty = true;
+        for (const int c :
+             {t.col.open, t.col.high, t.col.low, t.col.close, t.col.adj, t.col.volume})
+          empty = empty && (c < 0 || IsMissing(fields[static_cast<std::size_t>(c)]));
+        if (!empty) add_bar(t.symbol, t.col);
+      }
+      continue;
+    }
+    std::string_view symbol = long_format ? fields[static_cast<std::size_t>(first.symbol)]
+                                          : std::string_view(file_symbol);
+    if (long_format) {
+      CheckSymbol(path, line_no, symbol);
+      builder_for(symbol);
+    }
+    add_bar(symbol, first);
   }
 }
 

@@ -116,9 +116,14 @@ TEST(CsvImportTest, UnparsableNumbersAndDates) {
   WriteFile(dir / "U.csv", "Date,Open,Close\n2020-01-02,1.x,1.0\n");
   EXPECT_EQ(ErrorOf({dir / "U.csv"}), (dir / "U.csv") + ":2: Open '1.x' is not a number");
   WriteFile(dir / "D.csv", "Date,Close\n01/02/2020,1.0\n");
-  EXPECT_EQ(ErrorOf({dir / "D.csv"}),
-            (dir / "D.csv") +
-                ":2: Date '01/02/2020' is not a date YYYY-MM-DD from 1800-01-01 to 2200-12-31");
+  EXPECT_EQ(
+      ErrorOf({dir / "D.csv"}),
+      (dir / "D.csv") +
+          ":2: Date '01/02/2020' is not a date YYYY-MM-DD from 1800-01-01 to 2200-12-31 (a time "
+          "and zone after it, as yfinance writes, are fine)");
+  WriteFile(dir / "T.csv", "Date,Close\n2020-01-02 noon,1.0\n");
+  EXPECT_NE(ErrorOf({dir / "T.csv"}).find(":2: Date '2020-01-02 noon' is not a date"),
+            std::string::npos);
 }
 
 TEST(CsvImportTest, DatesMustStrictlyIncrease) {
@@ -162,6 +167,61 @@ TEST(CsvImportTest, CrlfAndBlankLinesAreTolerated) {
   TempDir dir;
   WriteFile(dir / "W.csv", "Date,Close\r\n2020-01-02,1\r\n\r\n2020-01-03,2\r\n");
   EXPECT_EQ(ImportCsvFiles({dir / "W.csv"}, {}).series[0].Rows(), 2u);
+}
+
+// Issue 15: what current yfinance writes. Dates carry the exchange's time and zone; the date
+// part is the session.
+TEST(CsvImportTest, YfinanceDatesWithTimeAndZone) {
+  TempDir dir;
+  WriteFile(dir / "SPY.csv",
+            "Date,Open,High,Low,Close,Volume\n"
+            "2020-01-02 00:00:00-05:00,10,12,9,11,100\n"
+            "2020-01-03 00:00:00-05:00,11,11,10,10,200\n"
+            "2020-01-06T00:00:00Z,10,11,9,10.5,300\n");
+  const auto r = ImportCsvFiles({dir / "SPY.csv"}, {});
+  ASSERT_EQ(r.series[0].Rows(), 3u);
+  EXPECT_EQ(FormatDate(TimestampToDay(r.series[0].time[0])), "2020-01-02");
+  EXPECT_EQ(FormatDate(TimestampToDay(r.series[0].time[2])), "2020-01-06");
+}
+
+// The multi-ticker download: a Price row (each column's field), a Ticker row (its symbol) and a
+// Date row, then one row per date with every ticker's values; a ticker with nothing on a row
+// has no bar that day. Columns that are not prices (Dividends) are left out.
+TEST(CsvImportTest, YfinanceMultiTickerHeader) {
+  TempDir dir;
+  WriteFile(dir / "download.csv",
+            "Price,Close,Close,High,High,Low,Low,Open,Open,Volume,Volume,Dividends,Dividends\n"
+            "Ticker,AAPL,MSFT,AAPL,MSFT,AAPL,MSFT,AAPL,MSFT,AAPL,MSFT,AAPL,MSFT\n"
+            "Date,,,,,,,,,,,,\n"
+            "2020-01-02 00:00:00-05:00,75,160,75.5,160.7,74,158,74.1,158.8,135480400,22622100,0,0\n"
+            "2020-01-03 00:00:00-05:00,,159,,159.9,,158,,158.3,,21116200,,0\n"
+            "2020-01-06 "
+            "00:00:00-05:00,74.9,159.5,75,159.9,73.2,156.5,73.4,157.1,118387200,20813700,0,0\n");
+  const auto r = ImportCsvFiles({dir / "download.csv"}, {});
+  ASSERT_EQ(r.series.size(), 2u);
+  const auto& aapl = r.series[0];
+  const auto& msft = r.series[1];
+  EXPECT_EQ(aapl.symbol, "AAPL");
+  EXPECT_EQ(msft.symbol, "MSFT");
+  ASSERT_EQ(aapl.Rows(), 2u);  // nothing on 2020-01-03
+  ASSERT_EQ(msft.Rows(), 3u);
+  EXPECT_DOUBLE_EQ(aapl.close[1], 74.9);
+  EXPECT_DOUBLE_EQ(aapl.open[0], 74.1);
+  EXPECT_DOUBLE_EQ(msft.high[1], 159.9);
+  EXPECT_DOUBLE_EQ(msft.volume[2], 20813700);
+  EXPECT_EQ(FormatDate(TimestampToDay(msft.time[1])), "2020-01-03");
+  EXPECT_EQ(aapl.price_adjustment, "source");
+  // A shape it does not understand still names the file and line.
+  WriteFile(dir / "bad.csv", "Price,Close\nSymbol,AAPL\n2020-01-02,1\n");
+  EXPECT_EQ(ErrorOf({dir / "bad.csv"}),
+            (dir / "bad.csv") +
+                ":2: expected the 'Ticker' row of a yfinance header after its 'Price' row");
+  WriteFile(dir / "half.csv", "Price,Close,Open\nTicker,AAPL,AAPL\nDate,,\n2020-01-02,,1\n");
+  EXPECT_EQ(ErrorOf({dir / "half.csv"}),
+            (dir / "half.csv") + ":4: Close '' for AAPL is not a positive finite number");
+  WriteFile(dir / "noclose.csv", "Price,Open\nTicker,AAPL\n2020-01-02,1\n");
+  EXPECT_EQ(ErrorOf({dir / "noclose.csv"}),
+            (dir / "noclose.csv") + ":1: missing required column 'Close' for AAPL");
 }
 
 }  // namespace
