@@ -77,6 +77,7 @@ void Kernel::OnSlice(std::size_t row) {
       p_.sessions, PortfolioView{p_.ledger.Quantities(), marks_, p_.ledger.Cash(), equity},
       p_.record};
   ctx.history_row = options_.history_row;
+  ctx.max_weight = p_.planner.Options().max_weight;
   target_.kind = Target::Kind::kRebalance;
   target_.external_flow = 0.0;
   target_.invest_amount = 0.0;

@@ -311,17 +311,31 @@ void Planner::MakeInvestPlan(const PlanInput& in, const InvestInput& invest, Pla
     if (!dropped) break;
   }
 
-  // max_weight: no position may end above max_weight of the portfolio's value; the excess of its
-  // share stays in cash.
+  // max_weight: no position may end above max_weight of the portfolio's value. A capped
+  // symbol's excess goes to the other targeted symbols that still have room, by weight (capped
+  // in turn); only what none can take stays in cash.
   if (std::isfinite(options_.max_weight)) {
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!active[i] || alloc[i] <= 0.0) continue;
-      const double value = in.quantities[i] * in.marks[i];
-      const double room = std::max(0.0, options_.max_weight * out.equity - value);
-      if (alloc[i] > room + 1e-9) {
-        out.clips.push_back({static_cast<SymbolIndex>(i), "max_weight",
-                             (value + alloc[i]) / out.equity, options_.max_weight});
-        alloc[i] = room;
+    std::vector<bool> open = active;
+    for (std::size_t pass = 0; pass <= n; ++pass) {
+      double excess = 0.0;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!open[i] || alloc[i] <= 0.0) continue;
+        const double value = in.quantities[i] * in.marks[i];
+        const double room = std::max(0.0, options_.max_weight * out.equity - value);
+        if (alloc[i] > room + 1e-9) {
+          out.clips.push_back({static_cast<SymbolIndex>(i), "max_weight",
+                               (value + alloc[i]) / out.equity, options_.max_weight});
+          excess += alloc[i] - room;
+          alloc[i] = room;
+          open[i] = false;
+        }
+      }
+      double wsum = 0.0;
+      for (std::size_t i = 0; i < n; ++i)
+        wsum += open[i] ? out.weights[i] : 0.0;
+      if (excess <= 1e-9 || wsum <= 0.0) break;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (open[i]) alloc[i] += excess * out.weights[i] / wsum;
       }
     }
   }

@@ -82,18 +82,36 @@ bool Dca::Decide(const StrategyContext& ctx, Target& target) {
     target.invest_amount = o_.investment_amount;
     return true;
   }
-  if (!due) return false;
-  target.reason = allocated_ ? "scheduled" : "initial";
-  allocated_ = true;
   const double cash = ctx.portfolio.cash;
   const double invested = ctx.portfolio.equity - cash;
+  // With a rebalance threshold, drift is checked at every close (the source's daily analysis),
+  // against the targets as constraints.max_weight lets them be reached: a winner that outgrew
+  // its cap (DCA only buys) is trimmed, and a target above the cap is not chased every day.
+  auto breached = [&] {
+    CurrentWeights(ctx, invested, current_);
+    const double cap = invested > 0.0 ? ctx.max_weight * ctx.portfolio.equity / invested : 0.0;
+    reach_.resize(w.size());
+    for (std::size_t i = 0; i < w.size(); ++i)
+      reach_[i] = std::min(w[i], cap);
+    const bool rebalance = MeasureDrift(current_, reach_).absolute > *o_.rebalance_threshold;
+    (void)CheckDrift(ctx, current_, reach_, "rebalance_threshold", rebalance);
+    return rebalance;
+  };
+  if (!due) {
+    if (!o_.rebalance_threshold || !allocated_ || invested <= 0.0 || !breached()) return false;
+    // Between investments: the invested part back to the targets, the cash left as it is.
+    const double scale = ctx.portfolio.equity > 0.0 ? invested / ctx.portfolio.equity : 0.0;
+    for (std::size_t i = 0; i < w.size(); ++i)
+      target.weights[i] = w[i] * scale;
+    target.reason = "threshold_rebalance";
+    return true;
+  }
+  target.reason = allocated_ ? "scheduled" : "initial";
+  allocated_ = true;
   // Contribution: the new money plus any cash left over (whole shares); cash funding: one tranche.
   const double amount = o_.funding_contribution ? cash + flow : o_.investment_amount;
   if (o_.rebalance_threshold) {
-    CurrentWeights(ctx, invested, current_);
-    const bool rebalance = MeasureDrift(current_, w).absolute > *o_.rebalance_threshold;
-    (void)CheckDrift(ctx, current_, w, "rebalance_threshold", rebalance);
-    if (rebalance) {
+    if (breached()) {
       // A full rebalance of the invested part plus this period's money; idle cash beyond the
       // tranche (cash funding) stays cash.
       const double equity_after = ctx.portfolio.equity + flow;

@@ -62,6 +62,20 @@ std::optional<double> PositiveOr(const ConfigNode& node, std::string_view key) {
   return x;
 }
 
+/// A drift threshold or band: a fraction of the portfolio (0.05 = 5 %). A value above 1 could
+/// never be reached (drift is at most 1), so it is a percentage written as one: an error.
+std::optional<double> FractionOr(const ConfigNode& node, std::string_view key) {
+  auto v = node.Find(key);
+  if (!v) return std::nullopt;
+  const double x = v->Number();
+  if (!(x >= 0.0)) v->Fail("a fraction >= 0 (0.05 = 5 %)");
+  if (x > 1.0) {
+    v->Fail(fmt::format("a fraction <= 1 (0.05 = 5 %); {} looks like a percentage: use {}",
+                        JsonNumber(x), JsonNumber(x / 100.0)));
+  }
+  return x;
+}
+
 }  // namespace
 
 void RegisterBuiltinStrategies(StrategyRegistry& registry) {
@@ -71,7 +85,7 @@ void RegisterBuiltinStrategies(StrategyRegistry& registry) {
     node.ExpectKeys({"type", "frequency", "on", "rebalance_day", "only_if_drift", "targets",
                      "schedule", "universe", "weights"});
     const Schedule schedule = Schedule::Parse(node, /*allow_nth=*/true);
-    const auto only_if_drift = PositiveOr(node, "only_if_drift");
+    const auto only_if_drift = FractionOr(node, "only_if_drift");
     TargetSource targets = TargetSource::Parse(node);
     StrategySpec spec;
     spec.symbols = targets.Symbols();
@@ -104,7 +118,7 @@ void RegisterBuiltinStrategies(StrategyRegistry& registry) {
                   ? Route::kByWeight
                   : Route::kUnderweightFirst;
     o.min_investment_per_symbol = PositiveOr(node, "min_investment_per_symbol").value_or(0.0);
-    o.rebalance_threshold = PositiveOr(node, "rebalance_threshold");
+    o.rebalance_threshold = FractionOr(node, "rebalance_threshold");
     StrategySpec spec;
     spec.symbols = targets.Symbols();
     spec.make = [targets, o] { return std::make_unique<Dca>(targets, o); };
@@ -117,11 +131,11 @@ void RegisterBuiltinStrategies(StrategyRegistry& registry) {
     ThresholdOptions o;
     const ConfigNode band = node.At("band");
     if (band.IsNumber()) {
-      o.band.absolute = band.Number();  // shorthand: "band": 0.05
+      o.band.absolute = FractionOr(node, "band");  // shorthand: "band": 0.05
     } else {
       band.ExpectKeys({"absolute", "relative"});
-      o.band.absolute = PositiveOr(band, "absolute");
-      o.band.relative = PositiveOr(band, "relative");
+      o.band.absolute = FractionOr(band, "absolute");
+      o.band.relative = FractionOr(band, "relative");
       if (!o.band.absolute && !o.band.relative)
         band.Fail("{\"absolute\": x} and/or {\"relative\": y}");
     }

@@ -196,6 +196,25 @@ TEST(CliTest, ConfigErrorsExitTwoWithOneLineNamingTheKeyAndWriteNothing) {
       {"margin={\"max_leverage\": 2, \"leverage\": 2, \"maintenance\": 0.6}",
        "margin.maintenance: expected a ratio below 1 / leverage"},
       {"constraints.cash_reserve=1", "constraints.cash_reserve: expected a fraction in [0, 1)"},
+      // Drift thresholds and bands written as percentages (the DCA source writes 5.0) never
+      // trigger: an error with the fraction to use.
+      {"strategy.only_if_drift=5",
+       "strategy.only_if_drift: expected a fraction <= 1 (0.05 = 5 %); "
+       "5 looks like a percentage: use 0.05"},
+      {"strategy={\"type\": \"dca\", \"investment_amount\": 100, \"frequency\": \"monthly\", "
+       "\"rebalance_threshold\": 5.0, \"targets\": {\"SPY\": 0.7, \"AGG\": 0.3}}",
+       "strategy.rebalance_threshold: expected a fraction <= 1 (0.05 = 5 %); 5 looks like a "
+       "percentage: use 0.05"},
+      {"strategy={\"type\": \"threshold\", \"band\": 5, \"targets\": {\"SPY\": 0.7, "
+       "\"AGG\": 0.3}}",
+       "strategy.band: expected a fraction <= 1 (0.05 = 5 %); 5 looks like a percentage"},
+      {"strategy={\"type\": \"threshold\", \"band\": {\"relative\": 25}, \"targets\": "
+       "{\"SPY\": 0.7, \"AGG\": 0.3}}",
+       "strategy.band.relative: expected a fraction <= 1 (0.05 = 5 %); 25 looks like a "
+       "percentage: use 0.25"},
+      {"strategy={\"type\": \"threshold\", \"band\": -0.05, \"targets\": {\"SPY\": 0.7, "
+       "\"AGG\": 0.3}}",
+       "strategy.band: expected a fraction >= 0"},
       {"data.extra=1",
        "data.extra: unknown key (allowed here: store, start, end, use_history_before_start)"},
   };

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <random>
+#include <set>
 
 #include "ballast/backtests/backtest.hpp"
 #include "testkit.hpp"
@@ -163,6 +164,56 @@ TEST(DcaTest, UnderweightFirstNeverSellsNorIncreasesMaxDrift) {
     ++checked;
   }
   EXPECT_EQ(checked, 119u);
+}
+
+// Issue 15: with rebalance_threshold, DCA checks drift at every close (the source's daily
+// analysis), not only on investment days: rebalances come on days without a contribution too.
+TEST(DcaTest, RebalanceThresholdChecksDriftAtEveryClose) {
+  const auto r = RunJson(Config(R"({"type": "dca", "frequency": "monthly", "investment_amount": 300,
+      "rebalance_threshold": 0.05, "targets": {"SPY": 0.5, "TLT": 0.3, "GLD": 0.2}})"));
+  const auto& rec = r.record;
+  std::set<Timestamp> flow_days;
+  for (std::size_t t = 0; t < rec.times.size(); ++t) {
+    if (rec.flows[t] != 0.0) flow_days.insert(rec.times[t]);
+  }
+  std::size_t between = 0, on_flow_days = 0;
+  for (const auto& e : rec.events) {
+    if (e.type != "portfolio_rebalance" ||
+        e.fields_json.find(R"("reason":"threshold_rebalance")") == std::string::npos)
+      continue;
+    (flow_days.count(e.time) ? on_flow_days : between) += 1;
+  }
+  EXPECT_GT(between, 0u);
+  // One drift check per session after the first.
+  EXPECT_EQ(CountEvents(rec, "rebalancing_check"), rec.times.size() - 1);
+  // A check that rebalances leaves no position beyond the threshold at the close.
+  const std::vector<double> target{0.5, 0.3, 0.2};
+  for (std::size_t t = 0; t < rec.times.size(); ++t) {
+    const double invested = 1.0 - rec.cash[t] / rec.equity[t];
+    for (std::size_t c = 0; c < 3; ++c) {
+      EXPECT_LE(std::abs(rec.weights[t * 3 + c] / invested - target[c]), 0.05 + 1e-9)
+          << FormatDate(TimestampToDay(rec.times[t]));
+    }
+  }
+}
+
+// Issue 15: DCA only buys, so a winner outgrows constraints.max_weight (64.8 % under a 40 % cap
+// before). With a rebalance threshold the cap holds on the whole portfolio: at every close no
+// position is above max_weight by more than the threshold.
+TEST(DcaTest, MaxWeightHoldsOnTheWholePortfolioWithAThreshold) {
+  const std::string strategy =
+      R"({"type": "dca", "frequency": "monthly", "investment_amount": 300,
+          "rebalance_threshold": 0.05, "targets": {"SPY": 0.4, "TLT": 0.3, "GLD": 0.3}})";
+  const auto r = RunJson(R"({"data": {"store": "x", "start": "2010-01-01", "end": "2019-12-31"},
+      "portfolio": {"initial_cash": 10000}, "constraints": {"max_weight": 0.4},
+      "strategy": )" + strategy +
+                         "}");
+  const auto& rec = r.record;
+  double highest = 0.0;
+  for (std::size_t t = 0; t < rec.weights.size(); ++t)
+    highest = std::max(highest, rec.weights[t]);
+  EXPECT_LE(highest, 0.4 + 0.05 + 1e-9);
+  EXPECT_GT(highest, 0.4);  // it does drift above the cap between checks' trims
 }
 
 TEST(ThresholdTest, ZeroBandEqualsDailyRebalancing) {

@@ -167,6 +167,34 @@ TEST(PlannerInvestTest, UnderweightFirstFillsTheDeficit) {
   EXPECT_NEAR(bq, 100.0, 1e-6);
 }
 
+// Hand case (issue 15): holdings SPY 40, AGG 30, GLD 30 (price 1), 100 to invest, targets
+// 50/25/25, max_weight 0.4 of the 200 after. By weight SPY would get 50, but its room is
+// 0.4 x 200 - 40 = 40: the other 10 goes to AGG and GLD by weight (5 each), nothing to cash.
+TEST(PlannerInvestTest, MaxWeightRoutesTheExcessAroundCappedNames) {
+  PlannerOptions o;
+  o.max_weight = 0.4;
+  Planner p(o);
+  Book b{{40, 30, 30}, {1, 1, 1}, {0.5, 0.25, 0.25}, 100};
+  const auto plan = Invest(p, b, 100, Route::kByWeight);
+  ASSERT_EQ(plan.orders.size(), 3u);
+  EXPECT_NEAR(plan.orders[0].quantity, 40.0, 1e-9);
+  EXPECT_NEAR(plan.orders[1].quantity, 30.0, 1e-9);
+  EXPECT_NEAR(plan.orders[2].quantity, 30.0, 1e-9);
+  EXPECT_NEAR(plan.invested, 100.0, 1e-9);
+  ASSERT_EQ(plan.clips.size(), 1u);
+  EXPECT_EQ(plan.clips[0].rule, "max_weight");
+  EXPECT_NEAR(plan.clips[0].requested, 0.45, 1e-12);
+  // When every name is at its cap the rest stays in cash: 0.4 x 3 > 1 here, so cap at 0.3.
+  PlannerOptions tight;
+  tight.max_weight = 0.3;
+  Planner q(tight);
+  const auto capped = Invest(q, b, 100, Route::kByWeight);
+  double bought = 0.0;
+  for (const auto& ord : capped.orders)
+    bought += ord.quantity;
+  EXPECT_NEAR(bought, 3 * 0.3 * 200 - 100, 1e-9);  // each to 60; 80 of the 100 spent
+}
+
 TEST(PlannerInvestTest, MinInvestmentDropsAndRedistributes) {
   Planner p({});
   Book b{{0, 0, 0}, {10, 10, 10}, {0.5, 0.45, 0.05}, 100};

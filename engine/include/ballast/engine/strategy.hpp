@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,6 +37,9 @@ struct StrategyContext {
   /// First panel row that trailing windows may read: the first slice's row, or earlier with
   /// `data.use_history_before_start`.
   std::size_t history_row = 0;
+  /// constraints.max_weight: the planner keeps every position at or below this share of the
+  /// portfolio's value when it trades (strategies that only buy check it to trim).
+  double max_weight = std::numeric_limits<double>::infinity();
 };
 
 /// How new cash is spread in an investment (see Planner).

@@ -63,6 +63,7 @@ class Dca final : public Strategy {
   TargetSource targets_;
   DcaOptions o_;
   std::vector<double> current_;
+  std::vector<double> reach_;  // the targets capped at max_weight (of the invested part)
   bool allocated_ = false;
 };
 
