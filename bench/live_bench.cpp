@@ -68,7 +68,7 @@ class LoopbackSink {
   std::thread drain_;
 };
 
-/// The venue's send path: the order's request bytes go to the socket. With `fill_at_once`, the
+/// The venue's send path: the order's request bytes go to the socket. While `fill_at_once`, the
 /// order then fills at its reference price (so the ledger holds what was bought).
 class SocketVenue final : public Venue {
  public:
@@ -101,8 +101,12 @@ class SocketVenue final : public Venue {
  private:
   const LoopbackSink& sink_;
   const std::vector<std::string>& symbols_;
-  bool fill_at_once_;
   VenueListener* listener_ = nullptr;
+
+ public:
+  bool fill_at_once_;
+
+ private:
   std::string request_;
 };
 
@@ -181,9 +185,11 @@ struct KernelSink final : SliceSink {
 // The path a live service runs between its checks: a market-data frame is parsed, its minute
 // bar goes into today's stream bars, the LiveSource's watch slice writes them over today's panel
 // row (posted on the io_context, run here), the kernel's slice has a threshold strategy recheck
-// its bands, and the rebalance's first order request is written to a loopback socket. SPY moves
-// 40 % every tick, so every slice trades. The session's journal commit before sending (SQLite,
-// synchronous=FULL) is not included: BM_JournalPlan measures it.
+// its bands, and the rebalance's first order request is written to a loopback socket. The day's
+// allocation fills; later orders do not (live, fills arrive later on the trade stream), so SPY
+// 40 % and 41 % above it in turn is a breach at every slice. Events are built as live (the
+// drift check, the rebalance). The session's journal commit before sending (SQLite,
+// synchronous=FULL) is not included.
 void BM_StreamBarToOrder(benchmark::State& state) {
   const std::vector<std::string> symbols{"SPY", "AGG"};
   auto doc = ConfigDocument::FromText(
@@ -203,8 +209,7 @@ void BM_StreamBarToOrder(benchmark::State& state) {
   SimClock clock;  // the session's: one second per tick from 09:30 New York
   clock.AdvanceTo(live::NyLocalToUtc(day, 570));
   Ledger ledger(2, 100000.0);
-  RunRecord record;
-  record.events_enabled = false;
+  RunRecord record;  // events on, as a live session keeps them (it drains them every cycle)
   record.weights_enabled = false;
   LoopbackSink sink;
   SocketVenue venue(sink, symbols, /*fill_at_once=*/true);
@@ -222,10 +227,11 @@ void BM_StreamBarToOrder(benchmark::State& state) {
   source.SetPanel(panel);
   source.Start(io, to_kernel);
   source.Check(row);  // the day's check: the first allocation, and the bands to watch
+  venue.fill_at_once_ = false;
   // Frames as the data stream sends them, prepared up front: updated bars of one minute (Alpaca
-  // re-sends a minute when late trades change it), SPY at 140 and 100 in turn.
+  // re-sends a minute when late trades change it), SPY at 140 and 141 in turn.
   std::vector<std::string> frames;
-  for (const double px : {140.0, 100.0}) {
+  for (const double px : {140.0, 141.0}) {
     frames.push_back(fmt::format(
         R"([{{"T":"u","S":"SPY","o":{0},"h":{0},"l":{0},"c":{0},"v":8547,"t":"{1}","n":66,"vw":{0}}}])",
         px, alpaca::FormatRfc3339(live::NyLocalToUtc(day, 600))));
@@ -250,6 +256,8 @@ void BM_StreamBarToOrder(benchmark::State& state) {
     io.restart();
     io.poll();
     us.push_back(std::chrono::duration<double, std::micro>(venue.first_written - t0).count());
+    record.events.clear();
+    record.trades.clear();
   }
   if (venue.first_written == Steady::time_point{})
     state.SkipWithError("the last tick sent nothing");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -25,14 +26,6 @@ std::string Trim(std::string_view s) {
     s = s.substr(1, s.size() - 2);
   }
   return std::string(s);
-}
-
-std::string Decimal(double v) {
-  std::string s = fmt::format("{:.9f}", v);
-  while (!s.empty() && s.back() == '0')
-    s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
 }
 
 }  // namespace
@@ -88,17 +81,54 @@ std::string UrlEncode(std::string_view text) {
   return out;
 }
 
+std::string DecimalString(double v) {
+  // Nanos in an integer: exact below 2^20 (the error of v * 1e9 stays under 0.2 of a nano), which
+  // covers what the order path sends; fmt's "{:.9f}" takes a multi-precision path per call.
+  if (!std::isfinite(v) || std::abs(v) >= 1e6) {
+    std::string s = fmt::format("{:.9f}", v);
+    while (s.find('.') != std::string::npos && (s.back() == '0' || s.back() == '.')) {
+      const bool dot = s.back() == '.';
+      s.pop_back();
+      if (dot) break;
+    }
+    return s;
+  }
+  const long long nanos = std::llround(v * 1e9);
+  const unsigned long long u =
+      nanos < 0 ? static_cast<unsigned long long>(-nanos) : static_cast<unsigned long long>(nanos);
+  char buf[32];
+  char* p = buf;
+  if (nanos < 0) *p++ = '-';
+  p = std::to_chars(p, buf + sizeof buf, u / 1'000'000'000ULL).ptr;
+  unsigned long long frac = u % 1'000'000'000ULL;
+  if (frac != 0) {
+    int digits = 9;
+    while (frac % 10 == 0) {
+      frac /= 10;
+      --digits;
+    }
+    *p++ = '.';
+    char* end = p + digits;
+    for (char* q = end; q-- > p;) {
+      *q = static_cast<char>('0' + frac % 10);
+      frac /= 10;
+    }
+    p = end;
+  }
+  return std::string(buf, p);
+}
+
 std::string OrderBody(const OrderRequest& o) {
   // Symbols and client order ids are ours ([A-Za-z0-9.-]); no escaping needed beyond that check.
   if (o.limit_price > 0.0) {
     return fmt::format(
         R"({{"symbol":"{}","qty":"{}","side":"{}","type":"limit","limit_price":"{}","time_in_force":"{}","client_order_id":"{}"}})",
-        o.symbol, Decimal(o.qty), o.side, Decimal(o.limit_price), o.time_in_force,
+        o.symbol, DecimalString(o.qty), o.side, DecimalString(o.limit_price), o.time_in_force,
         o.client_order_id);
   }
   return fmt::format(
       R"({{"symbol":"{}","qty":"{}","side":"{}","type":"market","time_in_force":"{}","client_order_id":"{}"}})",
-      o.symbol, Decimal(o.qty), o.side, o.time_in_force, o.client_order_id);
+      o.symbol, DecimalString(o.qty), o.side, o.time_in_force, o.client_order_id);
 }
 
 Rest::Rest(const Clock& clock, Endpoints endpoints, Credentials credentials, EventFn on_event,

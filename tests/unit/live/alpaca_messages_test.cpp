@@ -1,6 +1,9 @@
 // Alpaca parsers on captured payloads (tests/data/alpaca/SOURCES.md) and on the schema drift the
 // protocol digest warns about.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <cmath>
+#include <random>
 
 #include "ballast/adapters/alpaca/messages.hpp"
 #include "ballast/adapters/alpaca/net.hpp"
@@ -210,6 +213,28 @@ TEST(AlpacaRest, OrderBodyAndClientOrderIdLimit) {
                 std::string::npos,
             true);
   EXPECT_EQ(UrlEncode("2026-07-14T13:00:00.000000000Z"), "2026-07-14T13%3A00%3A00.000000000Z");
+}
+
+// The order path's decimal strings match printf's "%.9f" with trailing zeros trimmed, for
+// quantities and prices as the venue rounds them (9 decimals) and at the edges.
+TEST(AlpacaRest, DecimalStringsMatchFixedNineDecimalsTrimmed) {
+  auto reference = [](double v) {
+    std::string s = fmt::format("{:.9f}", v);
+    while (s.back() == '0')
+      s.pop_back();
+    if (s.back() == '.') s.pop_back();
+    return s == "-0" ? std::string("0") : s;
+  };
+  std::mt19937_64 rng(15);
+  std::uniform_real_distribution<double> qty(0.0, 1e6);
+  for (int i = 0; i < 100000; ++i) {
+    const double v = std::floor(qty(rng) * 1e9) / 1e9;  // RoundQty's 9 decimals
+    ASSERT_EQ(DecimalString(v), reference(v)) << fmt::format("{:.17g}", v);
+  }
+  for (const double v : {0.0, 1.0, 3.0, 12.5000001, 0.000000001, 401.25, 751.210021973,
+                         999999.999999999, 1048575.123456789, 8.999999999e9, 1.5e12, -2.25}) {
+    EXPECT_EQ(DecimalString(v), reference(v)) << fmt::format("{:.17g}", v);
+  }
 }
 
 TEST(AlpacaRest, CredentialsFromAnEnvFileNeverInTheMessage) {

@@ -127,6 +127,9 @@ class Rest {
 /// Builds the JSON body of POST /v2/orders (market, or limit when `limit_price` > 0; quantities
 /// and prices as decimal strings).
 [[nodiscard]] std::string OrderBody(const OrderRequest& order);
+/// A quantity or price as Alpaca takes it: rounded to 9 decimals, no trailing zeros ("12.5",
+/// "3"). The same digits as printf's "%.9f" trimmed, without its cost on the order path.
+[[nodiscard]] std::string DecimalString(double v);
 /// Percent-encodes a query value.
 [[nodiscard]] std::string UrlEncode(std::string_view text);
 
