@@ -150,7 +150,8 @@ BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md, RunDet
   boost::asio::io_context io;
   source.Start(io, kernel);
   io.run();
-  result.summary = ComputeSummary(record, c.initial_cash, c.risk_free_rate, c.benchmark);
+  result.summary =
+      ComputeSummary(record, c.initial_cash, c.risk_free_rate, c.benchmark, c.benchmark_same_flows);
   return result;
 }
 

@@ -192,8 +192,17 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
             "\"leverage\": 1.0} (leverage 1: the strategy decides when to borrow)");
   }
   if (auto b = root.Find("benchmark")) {
-    c.benchmark = b->String();
-    if (c.benchmark.empty()) b->Fail("a symbol in the store, or null for none");
+    // "SPY", or {"symbol": "SPY", "flows": "same" | "none"}.
+    if (b->IsObject()) {
+      b->ExpectKeys({"symbol", "flows"});
+      const ConfigNode sym = b->At("symbol");
+      c.benchmark = sym.String();
+      if (c.benchmark.empty()) sym.Fail("a symbol in the store");
+      c.benchmark_same_flows = b->EnumOr("flows", {"same", "none"}, "same") == "same";
+    } else {
+      c.benchmark = b->String();
+      if (c.benchmark.empty()) b->Fail("a symbol in the store, or null for none");
+    }
   }
   if (auto m = root.Find("metrics")) {
     m->ExpectKeys({"risk_free_rate"});

@@ -103,6 +103,10 @@ void EquityCsv(const BacktestResult& r, Buffer& out) {
   const std::vector<double> index = TimeWeightedIndex(rec, r.config.initial_cash);
   double peak = 0.0;
   const bool has_bench = !r.config.benchmark.empty() && !rec.benchmark.empty();
+  const std::vector<double> bench =
+      has_bench ? BenchmarkAccount(rec.benchmark, rec.flows, r.config.initial_cash,
+                                   r.config.benchmark_same_flows)
+                : std::vector<double>{};
   for (std::size_t t = 0; t < rec.times.size(); ++t) {
     const double v = rec.equity[t];
     peak = std::max(peak, index[t]);
@@ -114,7 +118,7 @@ void EquityCsv(const BacktestResult& r, Buffer& out) {
       Put(out, x);
     }
     out.push_back(',');
-    if (has_bench) Put(out, r.config.initial_cash * rec.benchmark[t] / rec.benchmark[0]);
+    if (has_bench && std::isfinite(bench[t])) Put(out, bench[t]);
     out.push_back('\n');
   }
 }
@@ -258,7 +262,14 @@ std::string SummaryJson(const BacktestResult& r) {
     const auto& b = *s.benchmark;
     JsonFields bf;
     bf.Add("symbol", b.symbol)
-        .Add("total_return", b.total_return)
+        .Add("flows", b.same_flows ? "same" : "none")
+        .Add("final_value", b.final_value);
+    if (b.irr) {
+      bf.Add("irr", *b.irr);
+    } else {
+      bf.AddRaw("irr", "null");
+    }
+    bf.Add("total_return", b.total_return)
         .Add("cagr", b.cagr)
         .Add("volatility", b.volatility)
         .Add("beta", b.beta)
@@ -310,7 +321,7 @@ std::string SummaryTable(const BacktestResult& r) {
   out += fmt::format("  {:<18} {:>16}  {}\n", "", "portfolio",
                      hb ? "benchmark " + s.benchmark->symbol : "");
   row("final value", fmt::format("{:.2f}", s.final_value),
-      hb ? fmt::format("{:.2f}", s.initial_value * (1 + s.benchmark->total_return)) : "");
+      hb ? fmt::format("{:.2f}", s.benchmark->final_value) : "");
   row("total return", pct(s.total_return), hb ? pct(s.benchmark->total_return) : "");
   row("CAGR", pct(s.cagr), hb ? pct(s.benchmark->cagr) : "");
   row("volatility", pct(s.volatility), hb ? pct(s.benchmark->volatility) : "");
@@ -330,6 +341,13 @@ std::string SummaryTable(const BacktestResult& r) {
     row("contributed", fmt::format("{:.2f}", s.total_contributed),
         s.total_withdrawn > 0 ? fmt::format("withdrawn {:.2f}", s.total_withdrawn) : "");
     row("profit", fmt::format("{:.2f}", s.profit), s.irr ? fmt::format("IRR {}", pct(*s.irr)) : "");
+    if (hb) {
+      // Which money each side had: the comparison is only fair with the same flows.
+      const auto& b = *s.benchmark;
+      row("benchmark money",
+          b.same_flows ? std::string("same flows") : std::string("initial value only"),
+          b.irr ? fmt::format("IRR {}", pct(*b.irr)) : "");
+    }
     row("investments", fmt::format("{}", s.investments));
   }
   row("rebalances", fmt::format("{}", s.rebalances), fmt::format("{} trades", s.trades));

@@ -374,6 +374,24 @@ std::string ComparisonTable(const Suite& suite, const SuiteResult& result, std::
     }
     out += '\n';
   }
+  // Runs with different money in them (DCA, cash flows) compare only by time-weighted metrics.
+  bool mixed = false;
+  for (const auto i : order) {
+    mixed = mixed || result.summaries[i]->net_flows != result.summaries[order.front()]->net_flows;
+  }
+  if (mixed) {
+    const bool by_money = key == "final_value";
+    out += by_money
+               ? fmt::format(
+                     "note: these runs had different contributions or withdrawals, and {} counts "
+                     "the money put in; sort by a time-weighted metric (sharpe, cagr, "
+                     "total_return) to compare the strategies\n",
+                     key)
+               : std::string(
+                     "note: these runs had different contributions or withdrawals; the "
+                     "metrics shown are time-weighted (flows never count as return) except "
+                     "final\n");
+  }
   return out;
 }
 

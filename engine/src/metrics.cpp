@@ -161,8 +161,27 @@ ClosedTradeStats ClosedTrades(const std::vector<TradeRecord>& trades) {
   return out;
 }
 
+std::vector<double> BenchmarkAccount(std::span<const double> prices, std::span<const double> flows,
+                                     double initial_value, bool same_flows) {
+  const std::size_t n = prices.size();
+  std::vector<double> out(n, std::numeric_limits<double>::quiet_NaN());
+  auto ok = [](double p) { return std::isfinite(p) && p > 0.0; };
+  if (n == 0 || !ok(prices[0])) return out;
+  double units = 0.0;
+  double waiting = initial_value + (same_flows && !flows.empty() ? flows[0] : 0.0);
+  for (std::size_t t = 0; t < n; ++t) {
+    if (t > 0 && same_flows && t < flows.size()) waiting += flows[t];
+    if (!ok(prices[t])) continue;
+    units += waiting / prices[t];
+    waiting = 0.0;
+    units = std::max(units, 0.0);  // a withdrawal beyond the account empties it
+    out[t] = units * prices[t];
+  }
+  return out;
+}
+
 Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_free_rate,
-                       const std::string& benchmark_symbol) {
+                       const std::string& benchmark_symbol, bool benchmark_same_flows) {
   Summary s;
   const std::size_t n = r.equity.size();
   s.initial_value = initial_value;
@@ -301,6 +320,26 @@ Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_fre
   if (!benchmark_symbol.empty() && n >= 2 && !std::isnan(r.benchmark.front())) {
     BenchmarkStats b;
     b.symbol = benchmark_symbol;
+    b.same_flows = benchmark_same_flows;
+    const std::vector<double> account =
+        BenchmarkAccount(r.benchmark, r.flows, initial_value, benchmark_same_flows);
+    for (auto it = account.rbegin(); it != account.rend(); ++it) {
+      if (std::isfinite(*it)) {
+        b.final_value = *it;
+        break;
+      }
+    }
+    // Money-weighted: the portfolio's flows (or none) and the account's final value.
+    std::vector<double> bcf = benchmark_same_flows ? cf : std::vector<double>{-initial_value};
+    std::vector<Timestamp> bcf_times =
+        benchmark_same_flows ? cf_times : std::vector<Timestamp>{r.times[0]};
+    if (benchmark_same_flows) {
+      bcf.back() = b.final_value;
+    } else {
+      bcf.push_back(b.final_value);
+      bcf_times.push_back(r.times[n - 1]);
+    }
+    b.irr = Xirr(bcf_times, bcf);
     std::vector<double> rb;
     rb.reserve(n);
     for (std::size_t t = 1; t < n; ++t)

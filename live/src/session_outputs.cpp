@@ -151,7 +151,8 @@ void Session::FlushEquityCsv() {
   {
     std::ofstream eq(equity_csv + ".tmp", std::ios::trunc);
     const auto base = journal_->State("equity_base");
-    eq << EquityCsv(journal_->EquityRows(), base ? std::stod(*base) : 0.0);
+    eq << EquityCsv(journal_->EquityRows(), base ? std::stod(*base) : 0.0,
+                    cfg_.benchmark_same_flows);
   }
   fs::rename(equity_csv + ".tmp", equity_csv);
   equity_dirty_ = false;

@@ -216,6 +216,44 @@ TEST(DcaTest, MaxWeightHoldsOnTheWholePortfolioWithAThreshold) {
   EXPECT_GT(highest, 0.4);  // it does drift above the cap between checks' trims
 }
 
+// Issue 15: a DCA run's benchmark gets the same money. Three contributions (February, March,
+// April 2019), recomputed by hand from the run's own benchmark closes: 10,000 buys SPY on the
+// first day, each contribution buys more at that day's close. The benchmark's IRR compounds the
+// same flows to its final value.
+TEST(DcaTest, BenchmarkReceivesTheSameContributions) {
+  const auto r = RunJson(R"({"data": {"store": "x", "start": "2019-01-02", "end": "2019-04-30"},
+      "portfolio": {"initial_cash": 10000}, "benchmark": "SPY",
+      "strategy": {"type": "dca", "frequency": "monthly", "investment_amount": 1000,
+                   "targets": {"TLT": 0.5, "GLD": 0.5}}})");
+  const auto& rec = r.record;
+  double units = 10000.0 / rec.benchmark[0];
+  std::vector<std::pair<Timestamp, double>> money{{rec.times[0], 10000.0}};
+  for (std::size_t t = 1; t < rec.times.size(); ++t) {
+    if (rec.flows[t] == 0.0) continue;
+    units += rec.flows[t] / rec.benchmark[t];
+    money.emplace_back(rec.times[t], rec.flows[t]);
+  }
+  ASSERT_EQ(money.size(), 4u);
+  const double final_value = units * rec.benchmark.back();
+  ASSERT_TRUE(r.summary.benchmark.has_value());
+  EXPECT_NEAR(r.summary.benchmark->final_value, final_value, 1e-9 * final_value);
+  ASSERT_TRUE(r.summary.benchmark->irr.has_value());
+  double grown = 0.0;
+  for (const auto& [t, m] : money) {
+    const double days =
+        static_cast<double>(rec.times.back() - t) / static_cast<double>(kNanosPerDay);
+    grown += m * std::pow(1 + *r.summary.benchmark->irr, days / 365.0);
+  }
+  EXPECT_NEAR(grown, final_value, 1e-6 * final_value);
+  // Lump sum only, on request: the initial 10,000's growth, as before.
+  const auto none = RunJson(R"({"data": {"store": "x", "start": "2019-01-02", "end": "2019-04-30"},
+      "portfolio": {"initial_cash": 10000}, "benchmark": {"symbol": "SPY", "flows": "none"},
+      "strategy": {"type": "dca", "frequency": "monthly", "investment_amount": 1000,
+                   "targets": {"TLT": 0.5, "GLD": 0.5}}})");
+  EXPECT_NEAR(none.summary.benchmark->final_value,
+              10000.0 * rec.benchmark.back() / rec.benchmark[0], 1e-9 * final_value);
+}
+
 TEST(ThresholdTest, ZeroBandEqualsDailyRebalancing) {
   const auto th = RunJson(Config(
       R"({"type": "threshold", "band": {"absolute": 0}, "targets": {"SPY": 0.6, "TLT": 0.4}})", "",

@@ -161,6 +161,31 @@ TEST(SuiteTest, RankingFollowsTheMetricsDirection) {
   }
 }
 
+// Issue 15: a lump-sum run and a DCA run have different money in them. The default sort
+// (Sharpe) is time-weighted and the table says so; sorted by final value it warns. The DCA
+// run's benchmark got the same contributions.
+TEST(SuiteTest, MixedLumpSumAndDcaRunsSayWhichMetricsCompare) {
+  SuiteFiles f(R"({"name": "m", "base": "base.json", "variants": [
+      {"label": "lump sum", "set": {}},
+      {"label": "dca", "set": {"strategy": {"type": "dca", "frequency": "monthly",
+                                "investment_amount": 1000, "targets": {"SPY": 0.6, "AGG": 0.4}}}}]})");
+  const auto s = LoadSuite(f.suite, Registry());
+  const auto r = RunSuite(s, {});
+  const std::string by_sharpe = ComparisonTable(s, r, "sharpe");
+  EXPECT_NE(by_sharpe.find("the metrics shown are time-weighted"), std::string::npos) << by_sharpe;
+  const std::string by_value = ComparisonTable(s, r, "final_value");
+  EXPECT_NE(by_value.find("final_value counts the money put in"), std::string::npos) << by_value;
+  ASSERT_TRUE(r.summaries[1]->benchmark.has_value());
+  // The DCA run's benchmark is worth more than the lump sum's: it got 47 contributions.
+  EXPECT_GT(r.summaries[1]->benchmark->final_value,
+            r.summaries[0]->benchmark->final_value + 40000.0);
+  // Runs with the same money: no note.
+  SuiteFiles same(R"({"name": "s", "base": "base.json",
+      "grid": {"strategy.frequency": ["monthly", "quarterly"]}})");
+  const auto s2 = LoadSuite(same.suite, Registry());
+  EXPECT_EQ(ComparisonTable(s2, RunSuite(s2, {}), "final_value").find("note:"), std::string::npos);
+}
+
 TEST(SuiteCliTest, WritesComparisonAndRunsAndPrintsTheTable) {
   SuiteFiles f(R"({"name": "cli", "base": "base.json", "variants": [
       {"label": "monthly", "set": {}}, {"label": "weekly", "set": {"strategy.frequency": "weekly"}}]})");

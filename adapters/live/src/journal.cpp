@@ -4,11 +4,14 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <limits>
 
 #include "ballast/adapters/alpaca/messages.hpp"
 #include "ballast/data/sqlite.hpp"
 #include "ballast/engine/error.hpp"
+#include "ballast/engine/metrics.hpp"
 #include "ballast/engine/run_record.hpp"
 
 namespace ballast::live {
@@ -283,7 +286,7 @@ std::optional<std::string> Journal::State(std::string_view key) {
   return s.Text(0);
 }
 
-std::string EquityCsv(const std::vector<EquityRow>& rows, double base) {
+std::string EquityCsv(const std::vector<EquityRow>& rows, double base, bool benchmark_same_flows) {
   std::string out =
       "date,equity,cash,positions_value,daily_return,drawdown,flow,benchmark_equity,drift,"
       "cycle_state,time\n";
@@ -292,7 +295,13 @@ std::string EquityCsv(const std::vector<EquityRow>& rows, double base) {
   auto ratio = [](double a, double b) { return b > 0.0 ? a / b : 1.0; };
   double peak = 0.0;
   double index = 1.0;
-  const double bench0 = rows.front().benchmark_close;
+  std::vector<double> prices, flows;
+  for (const auto& r : rows) {
+    prices.push_back(r.benchmark_close > 0.0 ? r.benchmark_close
+                                             : std::numeric_limits<double>::quiet_NaN());
+    flows.push_back(r.flow);
+  }
+  const std::vector<double> account = BenchmarkAccount(prices, flows, base, benchmark_same_flows);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
     // The backtest's time-weighted index: each day's growth excludes that day's flow.
@@ -301,9 +310,7 @@ std::string EquityCsv(const std::vector<EquityRow>& rows, double base) {
                    : prev * ratio(r.equity - r.flow, rows[i - 1].equity);
     const double ret = i == 0 ? index - 1.0 : ratio(index, prev) - 1.0;
     peak = std::max(peak, index);
-    const std::string bench = bench0 > 0 && r.benchmark_close > 0
-                                  ? JsonNumber(base * r.benchmark_close / bench0)
-                                  : std::string();
+    const std::string bench = std::isfinite(account[i]) ? JsonNumber(account[i]) : std::string();
     out +=
         fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", FormatDate(r.day), JsonNumber(r.equity),
                     JsonNumber(r.cash), JsonNumber(r.equity - r.cash), JsonNumber(ret),

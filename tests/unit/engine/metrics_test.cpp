@@ -57,6 +57,50 @@ TEST(MetricsTest, BenchmarkStatisticsOfALeveragedCopy) {
   EXPECT_NEAR(s.benchmark->tracking_error, s.benchmark->volatility, 1e-12);
 }
 
+// Issue 15, by hand: 1000 into a benchmark at 100 (10 units); 110 contributed at 110 (+1 unit:
+// 11 x 110 = 1210); 49.5 withdrawn at 99 (-0.5: 10.5 x 99 = 1039.5). Without the flows it is
+// the initial value's growth: 1000, 1100, 990.
+TEST(MetricsTest, BenchmarkAccountGetsTheSameFlows) {
+  const std::vector<double> prices{100, 110, 99};
+  const std::vector<double> flows{0, 110, -49.5};
+  const auto same = BenchmarkAccount(prices, flows, 1000.0, true);
+  ASSERT_EQ(same.size(), 3u);
+  EXPECT_NEAR(same[0], 1000.0, 1e-9);
+  EXPECT_NEAR(same[1], 1210.0, 1e-9);
+  EXPECT_NEAR(same[2], 1039.5, 1e-9);
+  const auto none = BenchmarkAccount(prices, flows, 1000.0, false);
+  EXPECT_NEAR(none[1], 1100.0, 1e-9);
+  EXPECT_NEAR(none[2], 990.0, 1e-9);
+  // A flow on a day without a price waits for the next one; a withdrawal beyond the account
+  // empties it.
+  const auto gap = BenchmarkAccount(std::vector<double>{100, std::nan(""), 125},
+                                    std::vector<double>{0, 50, 0}, 1000.0, true);
+  EXPECT_TRUE(std::isnan(gap[1]));
+  EXPECT_NEAR(gap[2], 10 * 125.0 + 50.0, 1e-9);
+  const auto out =
+      BenchmarkAccount(std::vector<double>{100, 50}, std::vector<double>{0, -2000}, 1000.0, true);
+  EXPECT_EQ(out[1], 0.0);
+  EXPECT_TRUE(std::isnan(BenchmarkAccount(std::vector<double>{std::nan(""), 1},
+                                          std::vector<double>{0, 0}, 1.0, true)[1]));
+
+  // In the summary: its final value, and a money-weighted return from the same flows.
+  RunRecord r = Curve({1000, 1220, 1050}, prices);
+  r.flows = flows;
+  const auto sum = ComputeSummary(r, 1000.0, 0.0, "SPY");
+  ASSERT_TRUE(sum.benchmark.has_value());
+  EXPECT_TRUE(sum.benchmark->same_flows);
+  EXPECT_NEAR(sum.benchmark->final_value, 1039.5, 1e-9);
+  EXPECT_NEAR(sum.benchmark->total_return, -0.01, 1e-12);  // time-weighted: the price's
+  ASSERT_TRUE(sum.benchmark->irr.has_value());
+  // Compounding each flow at the IRR to the last day gives the final value.
+  const double irr = *sum.benchmark->irr;
+  const double grown =
+      1000.0 * std::pow(1 + irr, 2.0 / 365) + 110.0 * std::pow(1 + irr, 1.0 / 365) - 49.5;
+  EXPECT_NEAR(grown, 1039.5, 1e-6);
+  const auto lump = ComputeSummary(r, 1000.0, 0.0, "SPY", /*benchmark_same_flows=*/false);
+  EXPECT_NEAR(lump.benchmark->final_value, 990.0, 1e-9);
+}
+
 TEST(MetricsTest, RiskFreeRateLowersSharpe) {
   const auto s0 = ComputeSummary(Curve({100, 101, 100.5, 102, 103}), 100.0, 0.0, "");
   const auto s1 = ComputeSummary(Curve({100, 101, 100.5, 102, 103}), 100.0, 0.05, "");

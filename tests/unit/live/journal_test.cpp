@@ -110,6 +110,11 @@ TEST(Journal, EquityCsvIsTimeWeightedFromTheBaseAndAFlowIsNotAReturn) {
   const auto rows = j.EquityRows();
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_DOUBLE_EQ(rows[1].flow, 200.0);
+  std::istringstream lump(EquityCsv(rows, 1000.0, /*benchmark_same_flows=*/false));
+  std::string line;
+  for (int i = 0; i < 3; ++i)
+    std::getline(lump, line);
+  EXPECT_NE(line.find(",200," + JsonNumber(1000.0 * 55 / 50) + ","), std::string::npos) << line;
   std::istringstream in(EquityCsv(rows, 1000.0));
   std::string header, r1, r2;
   std::getline(in, header);
@@ -117,13 +122,14 @@ TEST(Journal, EquityCsvIsTimeWeightedFromTheBaseAndAFlowIsNotAReturn) {
   std::getline(in, r2);
   // By hand, from the base 1000: day one 990/1000-1 = -0.01 (drawdown 0: as in a backtest, the
   // peak is the index's since the first day); day two (1210-200)/990-1 = 0.0202..., the index
-  // 1.01 a new peak; the benchmark 1000 * 55/50.
+  // 1.01 a new peak; the benchmark account gets the same money (issue 15): 1000 bought 20 units
+  // at 50, worth 1100 at 55, and the 200 contributed buys 200/55 more: 1300.
   EXPECT_EQ(r1.substr(0, r1.find(",done")),
             "2026-07-13,990,0,990," + JsonNumber(990.0 / 1000 - 1) + ",0,0,1000,0");
   const double index2 = (990.0 / 1000) * (1010.0 / 990.0);
-  EXPECT_EQ(r2.substr(0, r2.find(",done")), "2026-07-14,1210,0,1210," +
-                                                JsonNumber(index2 / (990.0 / 1000) - 1) +
-                                                ",0,200," + JsonNumber(1000.0 * 55 / 50) + ",0");
+  EXPECT_EQ(r2.substr(0, r2.find(",done")),
+            "2026-07-14,1210,0,1210," + JsonNumber(index2 / (990.0 / 1000) - 1) + ",0,200," +
+                JsonNumber(1000.0 * 55 / 50 + 200.0) + ",0");
 }
 
 TEST(Journal, KeepsLimitPricesAndOpensAJournalWrittenBeforeThem) {

@@ -47,6 +47,9 @@ struct BacktestConfig {
   double interest_rate = 0.0;
   double maintenance = 0.0;  ///< scheduled contributions / withdrawals
   std::string benchmark;     ///< empty = none
+  /// benchmark.flows: "same" (default) gives the benchmark account the portfolio's external
+  /// flows on the same days; "none" its initial value alone.
+  bool benchmark_same_flows = true;
   double risk_free_rate = 0.0;
   std::string resolved_json;  ///< the config after --set, as run
   /// Identity of the run for client order ids: the resolved config with the store reduced to its

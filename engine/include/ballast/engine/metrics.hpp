@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,12 @@ namespace ballast {
 
 struct BenchmarkStats {
   std::string symbol;
-  double total_return = 0.0;
+  /// The benchmark as an account (BenchmarkAccount): with `same_flows`, it received every
+  /// contribution and withdrawal the portfolio did, on the same day.
+  bool same_flows = true;
+  double final_value = 0.0;
+  std::optional<double> irr;  ///< money-weighted, from the same flows as the portfolio's IRR
+  double total_return = 0.0;  ///< time-weighted (the price's return): flows never move it
   double cagr = 0.0;
   double volatility = 0.0;
   double beta = 0.0;
@@ -103,8 +109,20 @@ struct ClosedTradeStats {
 };
 [[nodiscard]] ClosedTradeStats ClosedTrades(const std::vector<TradeRecord>& trades);
 
+/// The benchmark as an account: `initial_value` (plus the first day's flow) bought at the first
+/// price and, with `same_flows`, every later external flow of the portfolio invested (or, a
+/// withdrawal, sold) at that day's price, so a DCA run and its benchmark get the same money.
+/// Without, the initial value's growth alone. A flow on a day without a price waits in cash for
+/// the next price; a withdrawal beyond the account's value empties it. All NaN when the first
+/// price is missing; NaN where a price is.
+[[nodiscard]] std::vector<double> BenchmarkAccount(std::span<const double> prices,
+                                                   std::span<const double> flows,
+                                                   double initial_value, bool same_flows);
+
 /// Computes the summary. `initial_value` is the capital before the first trade.
+/// `benchmark_same_flows`: the benchmark account gets the portfolio's flows (BenchmarkAccount).
 [[nodiscard]] Summary ComputeSummary(const RunRecord& record, double initial_value,
-                                     double risk_free_rate, const std::string& benchmark_symbol);
+                                     double risk_free_rate, const std::string& benchmark_symbol,
+                                     bool benchmark_same_flows = true);
 
 }  // namespace ballast

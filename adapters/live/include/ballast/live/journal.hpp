@@ -71,8 +71,11 @@ struct EquityRow {
 /// of the status. Live flows are not known (deposits are at the broker): flow is 0.
 /// Returns, drawdown and the benchmark are time-weighted from `base` (the equity before the
 /// session's first decision; <= 0: the first row's equity less its flow), as a backtest's are
-/// from its initial cash: a contribution is not a return.
-[[nodiscard]] std::string EquityCsv(const std::vector<EquityRow>& rows, double base = 0.0);
+/// from its initial cash: a contribution is not a return. benchmark_equity is the backtest's
+/// benchmark account (BenchmarkAccount) from `base`, with the rows' flows when
+/// `benchmark_same_flows`.
+[[nodiscard]] std::string EquityCsv(const std::vector<EquityRow>& rows, double base = 0.0,
+                                    bool benchmark_same_flows = true);
 
 [[nodiscard]] bool IsTerminalState(std::string_view order_state) noexcept;
 
