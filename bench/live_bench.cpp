@@ -110,6 +110,17 @@ class SocketVenue final : public Venue {
   std::string request_;
 };
 
+/// p50 / p99 / max of the per-iteration latencies, as counters in microseconds.
+void ReportLatencies(benchmark::State& state, std::vector<double>& us) {
+  std::sort(us.begin(), us.end());
+  auto q = [&](double p) {
+    return us[static_cast<std::size_t>(p * static_cast<double>(us.size() - 1))];
+  };
+  state.counters["p50_us"] = q(0.50);
+  state.counters["p99_us"] = q(0.99);
+  state.counters["max_us"] = us.back();
+}
+
 void BM_TickToOrder(benchmark::State& state) {
   const std::vector<std::string> symbols{"SPY", "AGG"};
   auto doc = ConfigDocument::FromText(
@@ -165,13 +176,7 @@ void BM_TickToOrder(benchmark::State& state) {
     kernel.OnSlice(row);
     us.push_back(std::chrono::duration<double, std::micro>(venue.first_written - t0).count());
   }
-  std::sort(us.begin(), us.end());
-  auto q = [&](double p) {
-    return us[static_cast<std::size_t>(p * static_cast<double>(us.size() - 1))];
-  };
-  state.counters["p50_us"] = q(0.50);
-  state.counters["p99_us"] = q(0.99);
-  state.counters["max_us"] = us.back();
+  ReportLatencies(state, us);
 }
 BENCHMARK(BM_TickToOrder)->Iterations(20000)->Unit(benchmark::kMicrosecond);
 
@@ -261,13 +266,7 @@ void BM_StreamBarToOrder(benchmark::State& state) {
   }
   if (venue.first_written == Steady::time_point{})
     state.SkipWithError("the last tick sent nothing");
-  std::sort(us.begin(), us.end());
-  auto q = [&](double p) {
-    return us[static_cast<std::size_t>(p * static_cast<double>(us.size() - 1))];
-  };
-  state.counters["p50_us"] = q(0.50);
-  state.counters["p99_us"] = q(0.99);
-  state.counters["max_us"] = us.back();
+  ReportLatencies(state, us);
   state.counters["slices"] = static_cast<double>(source.WatchSlices());
 }
 BENCHMARK(BM_StreamBarToOrder)->Iterations(20000)->Unit(benchmark::kMicrosecond);
