@@ -90,7 +90,7 @@ class SocketVenue final : public Venue {
     if (first_written == Steady::time_point{}) first_written = Steady::now();
     if (fill_at_once_ && listener_ != nullptr) {
       listener_->OnFill(
-          Fill{o.id, o.symbol, o.side, o.quantity, o.reference_price, 0.0, 0.0, o.created});
+          Fill{o.id, o.symbol, o.side, o.quantity, o.reference_price, 0.0, 0.0, o.created, {}});
     }
   }
   void Cancel(OrderId, std::string_view) override {}

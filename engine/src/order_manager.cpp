@@ -57,6 +57,7 @@ OrderState& OrderManager::Get(OrderId id) {
 void OrderManager::Close(OrderState& s, OrderStatus status) {
   if (!IsTerminal(s.status)) --open_;
   s.status = status;
+  if (journal_ != nullptr) journal_->RecordStatus(s);
 }
 
 OrderManager::SliceTotals OrderManager::TakeSliceTotals() noexcept {
@@ -67,11 +68,14 @@ OrderManager::SliceTotals OrderManager::TakeSliceTotals() noexcept {
 
 void OrderManager::OnOrderAccepted(OrderId id, Timestamp) {
   auto& s = Get(id);
-  if (s.status == OrderStatus::kNew) s.status = OrderStatus::kAccepted;
+  if (s.status != OrderStatus::kNew) return;
+  s.status = OrderStatus::kAccepted;
+  if (journal_ != nullptr) journal_->RecordStatus(s);
 }
 
 void OrderManager::OnFill(const Fill& fill) {
   auto& s = Get(fill.order);
+  if (journal_ != nullptr && !journal_->RecordFill(s, fill)) return;  // booked already
   ledger_.ApplyFill(fill);
   const double before = s.filled;
   s.filled += fill.quantity;
@@ -80,6 +84,7 @@ void OrderManager::OnFill(const Fill& fill) {
     Close(s, OrderStatus::kFilled);
   } else {
     s.status = OrderStatus::kPartiallyFilled;
+    if (journal_ != nullptr) journal_->RecordStatus(s);
   }
   record_.trades.push_back({fill.time, fill.order, s.order.decision, fill.symbol, fill.side,
                             fill.quantity, fill.price, fill.commission, fill.slippage});

@@ -144,22 +144,27 @@ void BrokerVenue::CancelAll(std::string_view reason) {
 void BrokerVenue::ApplyFill(const std::string& coid, const std::string& symbol, Side side,
                             double qty, double price, double commission, Timestamp at,
                             const std::string& exec_key, double cumulative) {
-  // One booking per execution whatever route reports it (stream, poll, recovery): besides the
-  // execution key, the order's cumulative filled quantity says what is new.
+  // One booking per execution whatever route reports it (stream, poll, recovery): the order
+  // manager's journal keys on the execution, and the order's cumulative filled quantity says
+  // what is new.
   if (cumulative >= 0.0) {
     const double fresh = cumulative - journal_.FilledQty(coid);
     if (fresh <= 1e-9 * std::max(1.0, cumulative)) return;
     qty = std::min(qty, fresh);
   }
-  if (!journal_.RecordFill(JournalFill{exec_key, coid, symbol, std::string(ToString(side)), qty,
-                                       price, commission, at})) {
-    return;  // already booked (a duplicate update, or recovered earlier)
-  }
-  ++n_.fills;
-  host_.AppendTrade(at, coid, symbol, ToString(side), qty, price, rules_.source_label);
   const std::ptrdiff_t col = Column(symbol);
-  if (col < 0 || listener_ == nullptr) return;
-  if (side == Side::kSell && host_.Oversells(static_cast<SymbolIndex>(col), qty)) return;
+  const bool oversells = col >= 0 && listener_ != nullptr && side == Side::kSell &&
+                         host_.Oversells(static_cast<SymbolIndex>(col), qty);
+  if (col < 0 || listener_ == nullptr || oversells) {
+    // Not the ledger's to book (no ledger yet, or the account was re-read instead): journaled
+    // so it is not reported again.
+    if (journal_.RecordFill(JournalFill{exec_key, coid, symbol, std::string(ToString(side)), qty,
+                                        price, commission, at})) {
+      host_.AppendTrade(at, coid, symbol, ToString(side), qty, price,
+                        oversells ? "reconciled" : rules_.source_label);
+    }
+    return;
+  }
   OrderId id = EngineId(coid);
   if (id == 0) {
     // Ours (the tag says so) but neither open here nor journaled as open: adopt it as what the
@@ -173,7 +178,15 @@ void BrokerVenue::ApplyFill(const std::string& coid, const std::string& symbol, 
     id = host_.Adopt(adopted);
     engine_ids_[coid] = id;
   }
-  listener_->OnFill(Fill{id, static_cast<SymbolIndex>(col), side, qty, price, commission, 0.0, at});
+  listener_->OnFill(
+      Fill{id, static_cast<SymbolIndex>(col), side, qty, price, commission, 0.0, at, exec_key});
+}
+
+std::string BrokerVenue::ClientOrderIdOf(OrderId id) const {
+  for (const auto& [coid, engine] : engine_ids_) {
+    if (engine == id) return coid;
+  }
+  return {};
 }
 
 double BrokerVenue::NewFillPrice(const std::string& coid, double cumulative, double cumulative_avg,

@@ -3,8 +3,9 @@
 // (Alpaca, the simulated broker, any other `broker::Broker`). The kernel's order manager hears
 // every order's life from it alone, through VenueListener: accepted, each execution booked once
 // (whichever route reports it: the update stream, a poll, recovery after a restart), rejected,
-// canceled, expired. It writes the journal before it acts (an order is `sending` before its
-// request, a fill is journaled before it is booked), sends sells before the buys they fund, and
+// canceled, expired. It journals the order's side of the broker before it acts (an order is
+// `sending` before its request; the order manager journals fills and statuses through the
+// engine's OrderJournal, session_journal.hpp), sends sells before the buys they fund, and
 // never sends what the broker would refuse (below its minimum, finer than its precision, an
 // untradable symbol). Internal to live/.
 #include <cstdint>
@@ -87,6 +88,8 @@ class BrokerVenue final : public Venue {
   void DropStaged(std::string_view reason);
   /// The client order id the session journaled for engine order `id`.
   void Bind(const std::string& client_order_id, OrderId id) { engine_ids_[client_order_id] = id; }
+  /// The client order id bound to engine order `id` (empty when none is).
+  [[nodiscard]] std::string ClientOrderIdOf(OrderId id) const;
   /// A planned order that will not be sent (dry run, kill switch): reported canceled, no longer
   /// open.
   void Drop(const std::string& client_order_id, std::string_view reason);
@@ -120,7 +123,7 @@ class BrokerVenue final : public Venue {
   [[nodiscard]] const JournalOrder* Open(const std::string& client_order_id) const;
 
   struct Counters {
-    std::uint64_t sent = 0, rejected = 0, fills = 0;
+    std::uint64_t sent = 0, rejected = 0;
   };
   [[nodiscard]] const Counters& Count() const noexcept { return n_; }
 

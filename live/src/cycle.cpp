@@ -138,6 +138,7 @@ void Session::MakeLedger() {
   record_.events_enabled = true;
   record_.weights_enabled = false;
   orders_ = std::make_unique<OrderManager>(*venue_, *ledger_, record_, cfg_.strategy.symbols, tag_);
+  orders_->SetJournal(order_journal_.get());
 }
 
 void Session::CarryDeferred(Days today) {

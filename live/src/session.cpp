@@ -130,8 +130,11 @@ void Session::Open() {
   rules.cash_buffer = live_.cash_buffer;
   rules.source_label = BrokerName() == "sim" ? "sim" : "fill";
   rules.tag = tag_;
+  const std::string source_label = rules.source_label;
   venue_ = std::make_unique<BrokerVenue>(*broker_, *journal_, *this, symbols_, tradable_,
                                          std::move(rules));
+  order_journal_ =
+      std::make_unique<SessionJournal>(*journal_, *this, *venue_, symbols_, source_label);
   // The kernel's EventSource: checks, and (a service on a live market) the stream's prices
   // between them.
   source_ = std::make_unique<LiveSource>(*clock_, o_.once || o_.replay ? 0.0 : live_.watch_s,
@@ -285,7 +288,7 @@ void Session::ScheduleNext() {
       f.Add("last_session", FormatDate(replay_->LastSession()))
           .Add("cycles", m_.cycles)
           .Add("orders_sent", venue_->Count().sent)
-          .Add("fills", venue_->Count().fills)
+          .Add("fills", order_journal_->Booked())
           .Add("equity", equity_);
       Log("replay_finished", f.Take());
       if (!o_.quiet) {

@@ -44,6 +44,7 @@
 #include "broker_venue.hpp"
 #include "live_source.hpp"
 #include "replay_market.hpp"
+#include "session_journal.hpp"
 #include "today_bars.hpp"
 
 namespace ballast::live::detail {
@@ -243,8 +244,9 @@ class Session final : public broker::BrokerListener, public VenueHost, public Sl
   double broker_cash_ = 0.0;
   double equity_ = 0.0;
   std::vector<double> marks_;
-  std::vector<double> targets_;         // last target weights (NaN = none)
-  std::unique_ptr<BrokerVenue> venue_;  // before orders_, which refers to it
+  std::vector<double> targets_;                    // last target weights (NaN = none)
+  std::unique_ptr<BrokerVenue> venue_;             // before orders_, which refers to it
+  std::unique_ptr<SessionJournal> order_journal_;  // the order manager's journal
   std::unique_ptr<OrderManager> orders_;
   std::unique_ptr<Ledger> ledger_;
   // The engine's loop, built at the first decision and kept for the process.

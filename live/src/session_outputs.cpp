@@ -214,7 +214,7 @@ OpsReply Session::Ops(std::string_view path) {
   metric("ballast_orders_denied_total", "counter", "Orders stopped by the pre-trade risk gate.",
          static_cast<double>(m_.orders_denied));
   metric("ballast_fills_total", "counter", "Executions booked.",
-         static_cast<double>(venue_ ? venue_->Count().fills : 0));
+         static_cast<double>(order_journal_ ? order_journal_->Booked() : 0));
   metric("ballast_cycles_total", "counter", "Decision cycles run.", static_cast<double>(m_.cycles));
   metric("ballast_rate_limited_total", "counter", "HTTP 429 replies.",
          static_cast<double>(m_.rate_limited));

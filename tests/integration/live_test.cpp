@@ -257,10 +257,12 @@ TEST(LiveAlpaca, PartialFillsAndDuplicateUpdatesBookEachExecutionOnce) {
   const json s = json::parse(testkit::ReadFile(out + "/summary.json"));
   for (const auto& [sym, q] : fake.Positions())
     EXPECT_NEAR(s["positions"][sym]["qty"].get<double>(), q, 1e-9);
-  const auto orders = Query(out + "/journal.sqlite", "SELECT state, filled_qty, qty FROM orders");
+  const auto orders =
+      Query(out + "/journal.sqlite", "SELECT state, filled_qty, qty, status FROM orders");
   for (const auto& row : orders) {
-    EXPECT_EQ(row[0], "filled");
+    EXPECT_EQ(row[0], "filled");  // the broker's word, written by the venue
     EXPECT_NEAR(std::stod(row[1]), std::stod(row[2]), 1e-9);
+    EXPECT_EQ(row[3], "filled");  // the order manager's, written through its OrderJournal
   }
 }
 

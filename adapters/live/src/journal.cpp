@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS orders(
   filled_qty REAL NOT NULL DEFAULT 0,
   avg_price REAL NOT NULL DEFAULT 0,
   reason TEXT NOT NULL DEFAULT '',
-  limit_price REAL NOT NULL DEFAULT 0);
+  limit_price REAL NOT NULL DEFAULT 0,
+  status TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS fills(
   exec_key TEXT PRIMARY KEY,
   client_order_id TEXT NOT NULL,
@@ -74,6 +75,7 @@ JournalOrder ReadOrder(sqlite::Stmt& s) {
   o.avg_price = s.Real(9);
   o.reason = s.Text(10);
   o.limit_price = s.Real(11);
+  o.status = s.Text(12);
   return o;
 }
 
@@ -86,7 +88,7 @@ std::vector<JournalOrder> ReadOrders(sqlite::Stmt& s) {
 
 constexpr const char* kOrderColumns =
     "client_order_id, cycle_id, symbol, side, qty, ref_price, state, broker_id, filled_qty, "
-    "avg_price, reason, limit_price";
+    "avg_price, reason, limit_price, status";
 
 }  // namespace
 
@@ -105,11 +107,15 @@ Journal::Journal(const std::string& path, bool sync_every_commit) : path_(path) 
   db_->Exec(sync_every_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   db_->Exec("PRAGMA foreign_keys=ON");
   db_->Exec(kSchema);
-  // Journals written before limit orders have no limit_price column: their orders were market.
-  bool has_limit = false;
-  for (sqlite::Stmt c(*db_, "PRAGMA table_info(orders)"); c.Step();)
+  // Journals written before limit orders have no limit_price column (their orders were
+  // market), and those written before the order manager kept its own column have no status.
+  bool has_limit = false, has_status = false;
+  for (sqlite::Stmt c(*db_, "PRAGMA table_info(orders)"); c.Step();) {
     has_limit = has_limit || c.Text(1) == "limit_price";
+    has_status = has_status || c.Text(1) == "status";
+  }
   if (!has_limit) db_->Exec("ALTER TABLE orders ADD COLUMN limit_price REAL NOT NULL DEFAULT 0");
+  if (!has_status) db_->Exec("ALTER TABLE orders ADD COLUMN status TEXT NOT NULL DEFAULT ''");
 }
 
 Journal::~Journal() = default;
@@ -192,6 +198,11 @@ void Journal::SetOrderProgress(std::string_view id, double filled_qty, double av
 void Journal::SetOrderQty(std::string_view id, double qty) {
   sqlite::Stmt s(*db_, "UPDATE orders SET qty = ? WHERE client_order_id = ?");
   s.Bind(1, qty).Bind(2, id).Step();
+}
+
+void Journal::SetOrderStatus(std::string_view id, std::string_view status) {
+  sqlite::Stmt s(*db_, "UPDATE orders SET status = ? WHERE client_order_id = ?");
+  s.Bind(1, status).Bind(2, id).Step();
 }
 
 bool Journal::RecordFill(const JournalFill& f) {

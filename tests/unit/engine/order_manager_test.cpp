@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -60,11 +61,11 @@ TEST(OrderManagerTest, PartialThenFullFillBooksEachExecutionAndAveragesThePrice)
   Fixture f;
   f.orders.Submit(TwoBuys(), 1, 0);
   f.orders.OnOrderAccepted(1, 1);
-  f.orders.OnFill({1, 0, Side::kBuy, 4.0, 50.0, 1.0, 0.0, 2});
+  f.orders.OnFill({1, 0, Side::kBuy, 4.0, 50.0, 1.0, 0.0, 2, {}});
   EXPECT_EQ(f.orders.Orders()[0].status, OrderStatus::kPartiallyFilled);
   EXPECT_DOUBLE_EQ(f.ledger.Quantity(0), 4.0);
   EXPECT_DOUBLE_EQ(f.ledger.Cash(), 1000.0 - 200.0 - 1.0);
-  f.orders.OnFill({1, 0, Side::kBuy, 6.0, 51.0, 1.0, 0.0, 3});
+  f.orders.OnFill({1, 0, Side::kBuy, 6.0, 51.0, 1.0, 0.0, 3, {}});
   const auto& s = f.orders.Orders()[0];
   EXPECT_EQ(s.status, OrderStatus::kFilled);
   EXPECT_DOUBLE_EQ(s.filled, 10.0);
@@ -111,7 +112,7 @@ TEST(OrderManagerTest, AnAdoptedOrderIsTrackedWithoutBeingSentAndItsFillsBook) {
   EXPECT_EQ(f.venue.submitted.size(), 2u);  // never sent again
   EXPECT_EQ(f.orders.OpenOrders(), 3u);
   EXPECT_EQ(f.orders.Orders()[2].status, OrderStatus::kPartiallyFilled);
-  f.orders.OnFill({id, 0, Side::kBuy, 4.0, 55.0, 0.0, 0.0, 2});
+  f.orders.OnFill({id, 0, Side::kBuy, 4.0, 55.0, 0.0, 0.0, 2, {}});
   const auto& s = f.orders.Orders()[2];
   EXPECT_EQ(s.status, OrderStatus::kFilled);
   EXPECT_DOUBLE_EQ(s.avg_fill_price, (6 * 50.0 + 4 * 55.0) / 10.0);
@@ -125,9 +126,50 @@ TEST(OrderManagerTest, AnAdoptedOrderIsTrackedWithoutBeingSentAndItsFillsBook) {
 TEST(OrderManagerTest, AReportForAnOrderItDoesNotKnowIsAnError) {
   Fixture f;
   f.orders.Submit(TwoBuys(), 1, 0);
-  EXPECT_THROW(f.orders.OnFill({9, 0, Side::kBuy, 1.0, 50.0, 0.0, 0.0, 0}), Error);
+  EXPECT_THROW(f.orders.OnFill({9, 0, Side::kBuy, 1.0, 50.0, 0.0, 0.0, 0, {}}), Error);
   EXPECT_THROW(f.orders.OnOrderRejected(0, "x", 0), Error);
   EXPECT_DOUBLE_EQ(f.ledger.Cash(), 1000.0);
+}
+
+// Keeps what the order manager writes ahead, and refuses executions it has seen.
+class MemoryJournal final : public OrderJournal {
+ public:
+  bool RecordFill(const OrderState& order, const Fill& fill) override {
+    if (std::find(seen.begin(), seen.end(), fill.execution_id) != seen.end()) return false;
+    seen.emplace_back(fill.execution_id);
+    filled_before.push_back(order.filled);
+    return true;
+  }
+  void RecordStatus(const OrderState& order) override { statuses.push_back(order.status); }
+  std::vector<std::string> seen;
+  std::vector<double> filled_before;
+  std::vector<OrderStatus> statuses;
+};
+
+TEST(OrderManagerTest, ItsJournalSeesEachExecutionBeforeItIsBookedAndEveryStatus) {
+  Fixture f;
+  MemoryJournal journal;
+  f.orders.SetJournal(&journal);
+  f.orders.Submit(TwoBuys(), 1, 0);
+  f.orders.OnOrderAccepted(1, 0);
+  f.orders.OnOrderAccepted(1, 0);  // no change, nothing written
+  const Fill part{1, 0, Side::kBuy, 4.0, 50.0, 0.0, 0.0, 1, "exec-1"};
+  f.orders.OnFill(part);
+  f.orders.OnFill(part);  // the same execution reported again: the journal says no
+  EXPECT_DOUBLE_EQ(f.ledger.Quantity(0), 4.0);
+  EXPECT_DOUBLE_EQ(f.orders.Orders()[0].filled, 4.0);
+  const Fill rest{1, 0, Side::kBuy, 6.0, 51.0, 0.0, 0.0, 2, "exec-2"};
+  f.orders.OnFill(rest);
+  f.orders.OnOrderRejected(2, "broker_rejected", 3);
+
+  EXPECT_DOUBLE_EQ(f.ledger.Quantity(0), 10.0);
+  EXPECT_DOUBLE_EQ(f.ledger.Cash(), 1000.0 - 4 * 50.0 - 6 * 51.0);
+  EXPECT_EQ(f.record.trades.size(), 2u);
+  EXPECT_EQ(journal.seen, (std::vector<std::string>{"exec-1", "exec-2"}));
+  EXPECT_EQ(journal.filled_before, (std::vector<double>{0.0, 4.0}));  // written ahead
+  EXPECT_EQ(journal.statuses,
+            (std::vector<OrderStatus>{OrderStatus::kAccepted, OrderStatus::kPartiallyFilled,
+                                      OrderStatus::kFilled, OrderStatus::kRejected}));
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ Ledger Execute(const Planner& p, const Book& b, const Plan& plan) {
   for (std::size_t i = 0; i < b.qty.size(); ++i) {
     if (b.qty[i] > 0) {
       // Seed holdings without touching cash: buy then add back the cost.
-      Fill f{0, static_cast<SymbolIndex>(i), Side::kBuy, b.qty[i], b.price[i], 0, 0, 0};
+      Fill f{0, static_cast<SymbolIndex>(i), Side::kBuy, b.qty[i], b.price[i], 0, 0, 0, {}};
       l.ExternalFlow(b.qty[i] * b.price[i]);
       l.ApplyFill(f);
     }
@@ -36,7 +36,7 @@ Ledger Execute(const Planner& p, const Book& b, const Plan& plan) {
   const auto& o = p.Options();
   for (const auto& po : plan.orders) {
     const double fp = SlippedPrice(po.price, po.side == Side::kBuy, o.slippage_bps);
-    Fill f{1, po.symbol, po.side, po.quantity, fp, o.commission.Fee(po.quantity, fp), 0, 0};
+    Fill f{1, po.symbol, po.side, po.quantity, fp, o.commission.Fee(po.quantity, fp), 0, 0, {}};
     l.ApplyFill(f);
   }
   return l;

@@ -8,6 +8,7 @@
 #include "ballast/engine/order_manager.hpp"
 #include "ballast/engine/run_record.hpp"
 #include "broker_venue.hpp"
+#include "session_journal.hpp"
 #include "testkit.hpp"
 
 namespace ballast::live::detail {
@@ -147,6 +148,7 @@ class BrokerVenueTest : public ::testing::Test {
   Ledger ledger{2, 10'000.0, true};
   RunRecord record;
   OrderManager orders{venue, ledger, record, symbols, "t"};
+  SessionJournal order_journal{journal, host, venue, symbols, "fill"};
   std::vector<double> held{0.0, 50.0};
   std::vector<double> marks{500.0, 100.0};
   std::int64_t cycle = journal.BeginCycle(Days{std::chrono::days(20'000)}, "scheduled", 1);
@@ -154,6 +156,7 @@ class BrokerVenueTest : public ::testing::Test {
   BrokerVenueTest() {
     host.orders = &orders;
     host.symbols = symbols;
+    orders.SetJournal(&order_journal);
     const std::vector<double> costs{0.0, 100.0};
     ledger.Reconcile(held, costs, 10'000.0);
   }
@@ -217,7 +220,8 @@ TEST_F(BrokerVenueTest, BooksAnExecutionOnceWhicheverRouteReportsIt) {
   EXPECT_DOUBLE_EQ(ledger.Quantity(0), 4.0);
   EXPECT_DOUBLE_EQ(orders.Orders()[0].filled, 4.0);
   EXPECT_EQ(journal.Fills().size(), 1u);
-  EXPECT_EQ(venue.Count().fills, 1u);
+  EXPECT_EQ(order_journal.Booked(), 1u);
+  EXPECT_EQ(journal.CycleOrders(cycle)[0].status, "partially_filled");  // the manager's
 
   // The rest fills while the stream is down: the poll books only the new 6, at their price.
   (void)broker.Fill("t-SPY", 6.0, 502.0, "exec-2");
@@ -240,6 +244,7 @@ TEST_F(BrokerVenueTest, ReportsWhatItWillNotSendAndWhatTheBrokerRefuses) {
   ASSERT_EQ(Decide(MakePlan({{1, Side::kBuy, 1.0, 100.0}})).size(), 1u);
   EXPECT_EQ(orders.Orders()[1].status, OrderStatus::kRejected);
   EXPECT_EQ(journal.CycleOrders(cycle).back().state, "rejected");
+  EXPECT_EQ(journal.CycleOrders(cycle).back().status, "rejected");
   EXPECT_EQ(venue.Count().rejected, 1u);
   EXPECT_EQ(orders.OpenOrders(), 0u);
 }

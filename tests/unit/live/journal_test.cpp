@@ -132,7 +132,7 @@ TEST(Journal, EquityCsvIsTimeWeightedFromTheBaseAndAFlowIsNotAReturn) {
                 JsonNumber(1000.0 * 55 / 50 + 200.0) + ",0");
 }
 
-TEST(Journal, KeepsLimitPricesAndOpensAJournalWrittenBeforeThem) {
+TEST(Journal, KeepsLimitPricesAndStatusesAndOpensAJournalWrittenBeforeThem) {
   testkit::TempDir dir;
   const std::string path = dir / "j.sqlite";
   const Days day = *ParseIsoDate("2026-07-14");
@@ -153,12 +153,14 @@ TEST(Journal, KeepsLimitPricesAndOpensAJournalWrittenBeforeThem) {
     const auto c = j.BeginCycle(day, "scheduled", 1);
     j.PlanOrders(c, {order(c, "old-market", 0.0)}, "[]");
   }
-  // As a journal from before limit orders: no limit_price column.
+  // As a journal from before limit orders and the order manager's status: neither column.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(db, "ALTER TABLE orders DROP COLUMN limit_price", nullptr, nullptr, nullptr),
-      SQLITE_OK)
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE orders DROP COLUMN limit_price; "
+                         "ALTER TABLE orders DROP COLUMN status",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
       << sqlite3_errmsg(db);
   sqlite3_close(db);
   {
@@ -166,14 +168,19 @@ TEST(Journal, KeepsLimitPricesAndOpensAJournalWrittenBeforeThem) {
     const auto old_orders = j.OpenOrders();
     ASSERT_EQ(old_orders.size(), 1u);
     EXPECT_EQ(old_orders[0].limit_price, 0.0);  // a market order, as it was sent
+    EXPECT_EQ(old_orders[0].status, "");        // the order manager never said
+    j.SetOrderStatus("old-market", "accepted");
     const auto c = j.BeginCycle(day + std::chrono::days(1), "scheduled", 2);
     j.PlanOrders(c, {order(c, "new-limit", 400.4)}, "[]");
   }
   Journal j(path);
   const auto orders = j.OpenOrders();
   ASSERT_EQ(orders.size(), 2u);
-  for (const auto& o : orders)
+  for (const auto& o : orders) {
     EXPECT_EQ(o.limit_price, o.client_order_id == "new-limit" ? 400.4 : 0.0);
+    EXPECT_EQ(o.status, o.client_order_id == "old-market" ? "accepted" : "");
+    EXPECT_EQ(o.state, "planned");  // the venue's column is its own
+  }
 }
 
 TEST(Journal, UnwritablePathIsAClearError) {

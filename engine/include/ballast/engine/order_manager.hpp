@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ballast/engine/ledger.hpp"
+#include "ballast/engine/order_journal.hpp"
 #include "ballast/engine/planner.hpp"
 #include "ballast/engine/run_record.hpp"
 #include "ballast/engine/venue.hpp"
@@ -25,6 +26,9 @@ class OrderManager final : public VenueListener {
  public:
   OrderManager(Venue& venue, Ledger& ledger, RunRecord& record,
                const std::vector<std::string>& symbols, std::string run_tag);
+
+  /// Every fill and status change goes to `journal` first (nullptr: none, as in a backtest).
+  void SetJournal(OrderJournal* journal) noexcept { journal_ = journal; }
 
   /// Sends the planned orders of decision `decision` to the venue, in plan order.
   /// `investment` marks a buy-only investment of new cash: its fills log `symbol_purchase`.
@@ -62,6 +66,7 @@ class OrderManager final : public VenueListener {
   Venue& venue_;
   Ledger& ledger_;
   RunRecord& record_;
+  OrderJournal* journal_ = nullptr;
   const std::vector<std::string>& symbols_;
   std::string run_tag_;
   std::vector<OrderState> orders_;  // index = id - 1

@@ -84,6 +84,9 @@ struct Fill {
   double commission = 0.0;
   double slippage = 0.0;
   Timestamp time = 0;
+  /// The venue's id for this execution, valid during OnFill (an order journal keys on it);
+  /// empty from the simulated venue.
+  std::string_view execution_id;
 };
 
 }  // namespace ballast

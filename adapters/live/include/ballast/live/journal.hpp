@@ -27,9 +27,14 @@ struct JournalOrder {
   double qty = 0.0;
   double ref_price = 0.0;
   double limit_price = 0.0;  ///< > 0: a day limit order at this price; 0: a market order
-  /// planned | sending | sent | accepted | partially_filled | filled | canceled | expired |
-  /// rejected | denied | dry_run | abandoned | skipped
+  /// The order at the venue, written by the live venue: planned | sending | sent | accepted |
+  /// partially_filled | filled | canceled | expired | rejected | denied | dry_run | abandoned |
+  /// skipped. Recovery reads it.
   std::string state;
+  /// The order manager's status (engine::OrderStatus: accepted | partially_filled | filled |
+  /// canceled | rejected | expired; empty until it reports one), written through the engine's
+  /// OrderJournal.
+  std::string status;
   std::string broker_id;
   double filled_qty = 0.0;
   double avg_price = 0.0;
@@ -101,6 +106,8 @@ class Journal {
                   std::string_view preview_json);
   void SetOrderState(std::string_view client_order_id, std::string_view state,
                      std::string_view broker_id = {}, std::string_view reason = {});
+  /// The order manager's status of the order (see JournalOrder::status).
+  void SetOrderStatus(std::string_view client_order_id, std::string_view status);
   void SetOrderProgress(std::string_view client_order_id, double filled_qty, double avg_price);
   /// A planned order resized before it is sent (buys scaled to the cash the sells brought).
   void SetOrderQty(std::string_view client_order_id, double qty);
