@@ -132,4 +132,11 @@ void OrderManager::OnOrderExpired(OrderId id, Timestamp t) {
   record_.AddEvent(t, "order_expired", OrderFields(s).Add("filled", s.filled).Take());
 }
 
+void OrderManager::OnOrderAmended(OrderId id, double quantity, Timestamp) {
+  auto& s = Get(id);
+  if (IsTerminal(s.status)) return;
+  s.order.quantity = quantity;
+  if (s.filled > 0.0 && s.filled >= quantity * (1.0 - 1e-12)) Close(s, OrderStatus::kFilled);
+}
+
 }  // namespace ballast

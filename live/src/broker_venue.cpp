@@ -182,6 +182,19 @@ void BrokerVenue::ApplyFill(const std::string& coid, const std::string& symbol, 
       Fill{id, static_cast<SymbolIndex>(col), side, qty, price, commission, 0.0, at, exec_key});
 }
 
+void BrokerVenue::Resize(JournalOrder& o, double qty) {
+  o.qty = qty;
+  journal_.SetOrderQty(o.client_order_id, qty);
+  if (listener_ == nullptr) return;
+  if (const OrderId id = EngineId(o.client_order_id); id != 0)
+    listener_->OnOrderAmended(id, qty, host_.Now());
+}
+
+std::size_t BrokerVenue::InFlight() const {
+  return static_cast<std::size_t>(std::count_if(
+      open_.begin(), open_.end(), [](const auto& kv) { return kv.second.state != "planned"; }));
+}
+
 std::string BrokerVenue::ClientOrderIdOf(OrderId id) const {
   for (const auto& [coid, engine] : engine_ids_) {
     if (engine == id) return coid;
@@ -343,8 +356,7 @@ void BrokerVenue::Send(JournalOrder& o, bool resized) {
     host_.Log("order_resized", rf.Take(), spdlog::level::warn);
     if (qty > 0.0 && qty < o.qty &&
         (rules_.whole_shares || qty * o.ref_price >= broker_.Rules().min_fractional_notional)) {
-      o.qty = qty;
-      journal_.SetOrderQty(o.client_order_id, qty);
+      Resize(o, qty);
       Send(o, /*resized=*/true);
       return;
     }
@@ -386,8 +398,7 @@ bool BrokerVenue::CheckAsset(JournalOrder& o) {
       why = fmt::format("{} trades in whole shares only and {} is less than one", o.symbol,
                         JsonNumber(o.qty));
     } else {
-      o.qty = whole;
-      journal_.SetOrderQty(o.client_order_id, whole);
+      Resize(o, whole);
     }
   }
   if (why.empty()) return true;
@@ -427,7 +438,9 @@ std::vector<Order> BrokerVenue::Prepare(const AccountView& account) {
   };
   double cash = account.cash;
   std::vector<Order> out;
+  std::map<OrderId, double> asked;
   for (auto q : std::exchange(staged_, {})) {
+    asked[q.id] = q.quantity;
     const double px = account.marks[q.symbol];
     double qty = RoundQty(q.quantity);
     if (q.side == Side::kSell) {
@@ -468,6 +481,11 @@ std::vector<Order> BrokerVenue::Prepare(const AccountView& account) {
                        JsonNumber(min_notional)));
       return true;
     });
+  }
+  // The order manager tracks each order at the quantity that will be sent.
+  for (const auto& q : out) {
+    if (q.quantity != asked[q.id] && listener_ != nullptr)
+      listener_->OnOrderAmended(q.id, q.quantity, host_.Now());
   }
   return out;
 }
@@ -517,8 +535,7 @@ void BrokerVenue::SendPendingBuys() {
   std::vector<JournalOrder> send;
   for (auto& o : buys) {
     if (k < 1.0) {
-      o.qty = RoundQty(o.qty * k);
-      journal_.SetOrderQty(o.client_order_id, o.qty);
+      Resize(o, RoundQty(o.qty * k));
     }
     if (!(o.qty > 0.0) ||
         (!rules_.whole_shares && o.qty * o.ref_price < broker_.Rules().min_fractional_notional)) {

@@ -118,6 +118,9 @@ class BrokerVenue final : public Venue {
 
   [[nodiscard]] bool SellsOpen() const;
   [[nodiscard]] std::size_t OpenCount() const noexcept { return open_.size(); }
+  /// Open orders that reached (or are reaching) the broker: not those a restart keeps planned
+  /// for the resumed cycle to send.
+  [[nodiscard]] std::size_t InFlight() const;
   [[nodiscard]] bool HasPendingBuys() const noexcept { return !pending_buys_.empty(); }
   /// The order under `client_order_id` if it is open in this process.
   [[nodiscard]] const JournalOrder* Open(const std::string& client_order_id) const;
@@ -136,6 +139,8 @@ class BrokerVenue final : public Venue {
   /// Rejects `o` before it reaches the broker (journal, log, order manager).
   void Refuse(JournalOrder& o, const std::string& why, std::string_view label);
   bool CheckAsset(JournalOrder& o);
+  /// `o` will be sent for `qty` (journal, and the order manager's order).
+  void Resize(JournalOrder& o, double qty);
   [[nodiscard]] double RoundQty(double qty) const;
   [[nodiscard]] double BuyingPower(double cash) const;
   /// Books one execution; `cumulative`: the order's filled quantity after it as the broker

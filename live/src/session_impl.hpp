@@ -198,10 +198,11 @@ class Session final : public broker::BrokerListener, public VenueHost, public Sl
   [[nodiscard]] bool IsSession(Days d) const {
     return sessions_->NextSession(d - std::chrono::days(1)) == d;
   }
-  /// Nothing in flight: no order open or waiting, no cycle unfinished (a replay at full speed
-  /// moves its clock on only then).
+  /// Nothing in flight: no order at the broker or waiting, no cycle unfinished (a replay at
+  /// full speed moves its clock on only then). Orders a restart keeps planned for the day's
+  /// resumed cycle wait for its check, so they do not hold the clock.
   [[nodiscard]] bool Idle() const {
-    return (!venue_ || (venue_->OpenCount() == 0 && !venue_->HasPendingBuys())) &&
+    return (!venue_ || (venue_->InFlight() == 0 && !venue_->HasPendingBuys())) &&
            unfinished_cycle_ == 0;
   }
   /// The broker's clock, and keep the session's time by it (the broker's day and hours rule).

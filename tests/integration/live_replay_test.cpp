@@ -238,6 +238,61 @@ TEST(LiveReplay, NeedsNoKeysAndRunsPacedToo) {
   EXPECT_EQ(eq.size(), 12u);  // header + one row per session
 }
 
+TEST(LiveReplay, AResumedCycleWhoseOrdersWereNeverSentIsSentAtItsCheck) {
+  // The kill -9 test's narrowest window, made certain: a process journaled a decision and its
+  // planned orders, then died before sending any. The next process must keep its replayed clock
+  // moving to that day's check (planned orders are not in flight) and send them there.
+  NoBroker();
+  testkit::TempDir dir;
+  const std::string cfg = WriteConfig(
+      dir,
+      Case{
+          "planned", "etfs",
+          R"("portfolio": {"initial_cash": 10000}, "strategy": {"type": "calendar", "frequency": "monthly", "targets": {"SPY": 0.5, "AAPL": 0.25, "TLT": 0.25}}, )" +
+              kCosts,
+          "2020-01-01", "2020-06-30"});
+  const std::vector<std::string> cmd{"live",     cfg,     "--broker", "sim",
+                                     "--replay", "--out", dir / "s",  "--quiet"};
+  const auto whole = testkit::RunCli(cmd);
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  const std::string journal = dir / "s/journal.sqlite";
+  const auto end = testkit::ReadCsv(dir / "s/equity.csv").back();
+  const auto fills = testkit::SqlRows(journal, "SELECT COUNT(*) FROM fills")[0][0];
+  // Back to the moment after the last decision with orders was journaled.
+  const auto last = testkit::SqlRows(journal, "SELECT MAX(cycle_id) FROM orders")[0][0];
+  const std::string c = last;
+  testkit::SqlExec(
+      journal,
+      "DELETE FROM fills WHERE client_order_id IN (SELECT client_order_id FROM orders WHERE "
+      "cycle_id >= " +
+          c +
+          ");"
+          "DELETE FROM orders WHERE cycle_id > " +
+          c +
+          ";"
+          "UPDATE orders SET state = 'planned', status = '', broker_id = '', filled_qty = 0, "
+          "avg_price = 0 WHERE cycle_id = " +
+          c +
+          ";"
+          "DELETE FROM equity WHERE session_day >= (SELECT session_day FROM cycles WHERE id = " +
+          c +
+          ");"
+          "DELETE FROM cycles WHERE id > " +
+          c +
+          ";"
+          "UPDATE cycles SET state = 'planned' WHERE id = " +
+          c + ";");
+  fs::remove(dir.path() / "s/equity.csv");
+
+  const auto again = testkit::RunCli(cmd);
+  ASSERT_EQ(again.exit_code, 0) << again.err;  // finished, not stuck before the check
+  EXPECT_EQ(testkit::SqlRows(journal, "SELECT COUNT(*) FROM fills")[0][0], fills);
+  EXPECT_EQ(testkit::SqlRows(journal, "SELECT state FROM cycles WHERE id = " + c)[0][0], "done");
+  const auto b = testkit::ReadCsv(dir / "s/equity.csv").back();
+  ASSERT_EQ(end[0], b[0]);
+  EXPECT_TRUE(Near(std::stod(end[1]), std::stod(b[1]))) << end[1] << " vs " << b[1];
+}
+
 TEST(LiveReplay, KillNineThenTheSameCommandResumesToTheSameEnd) {
   NoBroker();
   testkit::TempDir dir;

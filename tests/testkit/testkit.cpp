@@ -183,4 +183,9 @@ std::vector<std::vector<std::string>> SqlRows(const std::string& db_path, const 
   return rows;
 }
 
+void SqlExec(const std::string& db_path, const std::string& sql) {
+  sqlite::Db db(db_path, SQLITE_OPEN_READWRITE, "test database");
+  db.Exec(sql.c_str());
+}
+
 }  // namespace ballast::testkit

@@ -61,5 +61,7 @@ void WriteFile(const std::filesystem::path& p, const std::string& text);
 /// Rows of a query on a SQLite file (read-only), cells as text ("" for NULL); throws on errors.
 [[nodiscard]] std::vector<std::vector<std::string>> SqlRows(const std::string& db_path,
                                                             const std::string& sql);
+/// Runs `sql` (statements separated by `;`) on a SQLite file, read-write.
+void SqlExec(const std::string& db_path, const std::string& sql);
 
 }  // namespace ballast::testkit

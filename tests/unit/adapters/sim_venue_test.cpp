@@ -29,6 +29,9 @@ struct Recorder final : VenueListener {
   void OnOrderExpired(OrderId id, Timestamp) override {
     log.push_back("expired " + std::to_string(id));
   }
+  void OnOrderAmended(OrderId id, double quantity, Timestamp) override {
+    log.push_back("amended " + std::to_string(id) + " " + std::to_string(quantity));
+  }
 };
 
 BarPanel TwoDays() {

@@ -131,6 +131,20 @@ TEST(OrderManagerTest, AReportForAnOrderItDoesNotKnowIsAnError) {
   EXPECT_DOUBLE_EQ(f.ledger.Cash(), 1000.0);
 }
 
+TEST(OrderManagerTest, AnOrderAmendedToWhatFilledIsFilledAndOneAmendedUpWaitsForTheRest) {
+  Fixture f;
+  f.orders.Submit(TwoBuys(), 1, 0);
+  f.orders.OnFill({1, 0, Side::kBuy, 9.5, 50.0, 0.0, 0.0, 1, {}});
+  EXPECT_EQ(f.orders.Orders()[0].status, OrderStatus::kPartiallyFilled);
+  f.orders.OnOrderAmended(1, 9.5, 2);  // the venue sent 9.5 of the 10 (its precision)
+  EXPECT_EQ(f.orders.Orders()[0].status, OrderStatus::kFilled);
+  f.orders.OnOrderAmended(2, 3.0, 2);  // scaled to the cash before anything filled
+  EXPECT_EQ(f.orders.Orders()[1].status, OrderStatus::kNew);
+  f.orders.OnFill({2, 1, Side::kBuy, 3.0, 100.0, 0.0, 0.0, 3, {}});
+  EXPECT_EQ(f.orders.Orders()[1].status, OrderStatus::kFilled);
+  EXPECT_EQ(f.orders.OpenOrders(), 0u);
+}
+
 // Keeps what the order manager writes ahead, and refuses executions it has seen.
 class MemoryJournal final : public OrderJournal {
  public:

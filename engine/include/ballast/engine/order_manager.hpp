@@ -56,6 +56,7 @@ class OrderManager final : public VenueListener {
   void OnOrderRejected(OrderId id, std::string_view reason, Timestamp t) override;
   void OnOrderCanceled(OrderId id, std::string_view reason, Timestamp t) override;
   void OnOrderExpired(OrderId id, Timestamp t) override;
+  void OnOrderAmended(OrderId id, double quantity, Timestamp t) override;
 
  private:
   OrderState& Get(OrderId id);

@@ -18,6 +18,9 @@ class VenueListener {
   virtual void OnOrderCanceled(OrderId id, std::string_view reason, Timestamp t) = 0;
   /// A day limit order's day ended with the rest of it unfilled (after any partial fills).
   virtual void OnOrderExpired(OrderId id, Timestamp t) = 0;
+  /// The venue will work the order for `quantity` instead (a broker's precision, the cash a
+  /// sell brought): the order is done when that much has filled.
+  virtual void OnOrderAmended(OrderId id, double quantity, Timestamp t) = 0;
 };
 
 class Venue {
