@@ -236,8 +236,8 @@ std::vector<std::string> ExpandInputs(const std::vector<std::string>& inputs) {
 }
 
 int DataImport(const std::string& out, const std::vector<std::string>& inputs,
-               const std::string& price, bool assume_adjusted, bool skip_invalid, bool force,
-               bool quiet) {
+               const std::vector<std::string>& actions, const std::string& price,
+               bool assume_adjusted, bool skip_invalid, bool force, bool quiet) {
   data::ImportOptions opt;
   opt.price = price == "raw" ? data::PriceMode::kRaw : data::PriceMode::kAdjusted;
   opt.assume_adjusted = assume_adjusted;
@@ -260,14 +260,22 @@ int DataImport(const std::string& out, const std::vector<std::string>& inputs,
   auto result = data::ImportCsvFiles(files, opt);
   for (const auto& w : result.warnings)
     spdlog::warn("{}", w);
+  for (const auto& a : actions)
+    data::MergeActionsFile(a, result.series);
   cli::ThrowIfStopped(fmt::format("{}: import interrupted; nothing written", out));
   data::WriteStore(out, result.series, force);
   if (!quiet) {
-    std::size_t rows = 0;
-    for (const auto& s : result.series)
+    std::size_t rows = 0, splits = 0, dividends = 0;
+    for (const auto& s : result.series) {
       rows += s.Rows();
-    std::cout << fmt::format("wrote {}: {} symbol(s), {} bars from {} file(s)\n", out,
+      for (const auto& a : s.actions)
+        ++(a.kind == ActionKind::kSplit ? splits : dividends);
+    }
+    std::cout << fmt::format("wrote {}: {} symbol(s), {} bars from {} file(s)", out,
                              result.series.size(), rows, files.size());
+    if (splits + dividends > 0)
+      std::cout << fmt::format("; {} split(s), {} dividend(s)", splits, dividends);
+    std::cout << "\n";
   }
   return 0;
 }
@@ -291,6 +299,8 @@ int DataInfo(const std::string& store, bool json) {
       j["last"] = s.rows > 0 ? nlohmann::ordered_json(date(s, s.last)) : nullptr;
       j["rows"] = s.rows;
       j["price_adjustment"] = s.price_adjustment;
+      j["splits"] = s.splits;
+      j["dividends"] = s.dividends;
       out["symbols"].push_back(std::move(j));
     }
     // Names come from the file: replace invalid UTF-8 rather than fail on it.
@@ -304,7 +314,9 @@ int DataInfo(const std::string& store, bool json) {
   for (const auto& s : info.symbols) {
     std::string notes;
     if (s.repaired_rows) notes += fmt::format("{} repaired row(s) ", s.repaired_rows);
-    if (s.ohlc_warnings) notes += fmt::format("{} OHLC warning(s)", s.ohlc_warnings);
+    if (s.ohlc_warnings) notes += fmt::format("{} OHLC warning(s) ", s.ohlc_warnings);
+    if (s.splits) notes += fmt::format("{} split(s) ", s.splits);
+    if (s.dividends) notes += fmt::format("{} dividend(s)", s.dividends);
     if (s.rows == 0) notes += "no bars";
     std::cout << fmt::format("{:<10} {:<10} {:<10} {:>7}  {:<9} {}\n", s.symbol, date(s, s.first),
                              date(s, s.last), s.rows, s.price_adjustment, notes);
@@ -413,6 +425,10 @@ int main(int argc, char** argv) {
          "With an Adj Close column: keep adjusted prices (O/H/L scaled by adj/close) or raw ones")
       ->check(CLI::IsMember({"adjusted", "raw"}))
       ->capture_default_str();
+  std::vector<std::string> imp_actions;
+  imp->add_option("--actions", imp_actions,
+                  "Corporate actions CSV (symbol,date,type,value; type split = new shares per "
+                  "old share, dividend = cash per share on the ex-date); repeatable");
   imp->add_flag("--assume-adjusted", imp_assume,
                 "Label files without Adj Close as adjusted (e.g. yfinance auto_adjust downloads)");
   imp->add_flag("--skip-invalid", imp_skip, "Skip invalid rows with a warning instead of failing");
@@ -552,7 +568,8 @@ int main(int argc, char** argv) {
                    !su_no_workbook, su_force, quiet);
     }
     if (*imp)
-      return DataImport(imp_out, imp_inputs, imp_price, imp_assume, imp_skip, imp_force, quiet);
+      return DataImport(imp_out, imp_inputs, imp_actions, imp_price, imp_assume, imp_skip,
+                        imp_force, quiet);
     if (*info) return DataInfo(info_store, info_json);
     if (*cal) return CalendarCmd(cal_from, cal_to);
     if (*adv) {

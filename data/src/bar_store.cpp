@@ -254,6 +254,39 @@ void ReadColumn(hid_t group, const char* name, hid_t mem_type, hsize_t offset, h
   }
 }
 
+// A symbol's splits and dividends with ex-dates in [lo, hi] (none in a version 1 store).
+void ReadActions(hid_t g, Timestamp lo, Timestamp hi, std::vector<CorporateAction>& out,
+                 const std::string& path, const std::string& symbol) {
+  for (const ActionKind kind : {ActionKind::kSplit, ActionKind::kDividend}) {
+    const bool split = kind == ActionKind::kSplit;
+    const char* tname = split ? "split_timestamp" : "dividend_timestamp";
+    const char* vname = split ? "split_ratio" : "dividend_amount";
+    if (H5Lexists(g, tname, H5P_DEFAULT) <= 0) continue;
+    std::vector<Timestamp> when;
+    std::vector<double> value;
+    {
+      Handle ds(H5Dopen2(g, tname, H5P_DEFAULT), H5Dclose);
+      const hsize_t n = DatasetLength(ds.get(), path, symbol, tname);
+      ReadColumn(g, tname, H5T_NATIVE_INT64, 0, n, when, path, symbol);
+      ReadColumn(g, vname, H5T_NATIVE_DOUBLE, 0, n, value, path, symbol, n);
+    }
+    for (std::size_t i = 0; i < when.size(); ++i) {
+      if (i > 0 && when[i] <= when[i - 1]) {
+        Fail(ErrorKind::kData, path,
+             fmt::format("{}: {} row {} is not after row {}: ex-dates must strictly increase",
+                         symbol, tname, i, i - 1));
+      }
+      if (!std::isfinite(value[i]) || !(value[i] > 0.0)) {
+        Fail(ErrorKind::kData, path,
+             fmt::format("{}: {} at row {} ({}) is {}; expected a finite positive number", symbol,
+                         vname, i, FormatDate(TimestampToDay(when[i])), value[i]));
+      }
+      if (when[i] >= lo && when[i] <= hi) out.push_back({TimestampToDay(when[i]), kind, value[i]});
+    }
+  }
+  std::sort(out.begin(), out.end());
+}
+
 }  // namespace
 
 const StoreSymbolInfo* StoreInfo::Find(std::string_view symbol) const noexcept {
@@ -308,6 +341,27 @@ void WriteImage(const std::string& path, const std::vector<char>& image, const s
   }
 }
 
+// Splits and dividends as two pairs of columns (ex-date timestamp, value), written only when a
+// symbol has some; `splits` and `dividends` count them.
+void WriteActions(hid_t g, const std::vector<CorporateAction>& actions, const std::string& shown) {
+  for (const ActionKind kind : {ActionKind::kSplit, ActionKind::kDividend}) {
+    std::vector<Timestamp> when;
+    std::vector<double> value;
+    for (const auto& a : actions) {
+      if (a.kind != kind) continue;
+      when.push_back(DayToTimestamp(a.ex_date));
+      value.push_back(a.value);
+    }
+    const bool split = kind == ActionKind::kSplit;
+    WriteIntAttr(g, split ? "splits" : "dividends", static_cast<long long>(when.size()), shown);
+    if (when.empty()) continue;
+    WriteColumn(g, split ? "split_timestamp" : "dividend_timestamp", H5T_STD_I64LE,
+                H5T_NATIVE_INT64, when, shown);
+    WriteColumn(g, split ? "split_ratio" : "dividend_amount", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                value, shown);
+  }
+}
+
 // The whole store built in memory (HDF5's core driver, no backing file), so that every disk error
 // is ours to report: HDF5 never holds a half-written file open.
 std::vector<char> BuildImage(const std::vector<SymbolSeries>& series, const std::string& shown) {
@@ -348,6 +402,7 @@ std::vector<char> BuildImage(const std::vector<SymbolSeries>& series, const std:
       WriteColumn(g.get(), "low", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.low, shown);
       WriteColumn(g.get(), "close", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.close, shown);
       WriteColumn(g.get(), "volume", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.volume, shown);
+      WriteActions(g.get(), s.actions, shown);
     }
   }
   if (H5Fflush(f.get(), H5F_SCOPE_GLOBAL) < 0) Fail(ErrorKind::kIo, shown, "flush failed");
@@ -464,6 +519,8 @@ StoreInfo ReadStoreInfo(const std::string& path) {
     };
     s.repaired_rows = count("repaired_rows");
     s.ohlc_warnings = count("ohlc_warnings");
+    s.splits = count("splits");
+    s.dividends = count("dividends");
     // The group's attributes carry rows and first/last dates; read the timestamps only when a
     // store written by another tool lacks them.
     const auto rows = ReadIntAttr(g.get(), "rows");
@@ -553,6 +610,7 @@ std::vector<SymbolSeries> LoadSeries(const std::string& path,
         }
       }
     }
+    ReadActions(g.get(), lo, hi, s.actions, path, symbol);
     if (columns.volume)
       ReadColumn(g.get(), "volume", H5T_NATIVE_DOUBLE, offset, count, s.volume, path, symbol, n);
     for (std::size_t i = 0; i < s.volume.size(); ++i) {

@@ -241,7 +241,7 @@ TEST(CliTest, DataImportAndInfo) {
   const auto json = RunCli({"data", "info", "--json", dir / "y.h5"});
   EXPECT_NE(
       json.out.find(
-          R"({"symbol":"TLT","first":"2015-01-02","last":"2016-12-30","rows":504,"price_adjustment":"adjusted"})"),
+          R"({"symbol":"TLT","first":"2015-01-02","last":"2016-12-30","rows":504,"price_adjustment":"adjusted","splits":0,"dividends":0})"),
       std::string::npos)
       << json.out;
   // Raw prices on request.
@@ -249,6 +249,26 @@ TEST(CliTest, DataImportAndInfo) {
                            (testkit::SourceDir() / "tests/data/yahoo/QQQ.csv").string()});
   ASSERT_EQ(raw.exit_code, 0) << raw.err;
   EXPECT_NE(RunCli({"data", "info", dir / "raw.h5"}).out.find("prices raw"), std::string::npos);
+
+  // Corporate actions from a file of their own: counted at import and by `data info`.
+  testkit::WriteFile(dir.path() / "actions.csv",
+                     "symbol,date,type,value\nQQQ,2015-06-01,split,2\nQQQ,2015-09-21,dividend,"
+                     "0.46\nQQQ,2015-12-21,dividend,0.53\n");
+  const std::string qqq = (testkit::SourceDir() / "tests/data/yahoo/QQQ.csv").string();
+  const auto act = RunCli({"data", "import", "--price", "raw", "--out", dir / "act.h5", qqq,
+                           "--actions", dir / "actions.csv"});
+  ASSERT_EQ(act.exit_code, 0) << act.err;
+  EXPECT_NE(act.out.find("; 1 split(s), 2 dividend(s)"), std::string::npos) << act.out;
+  EXPECT_NE(RunCli({"data", "info", dir / "act.h5"}).out.find("1 split(s) 2 dividend(s)"),
+            std::string::npos);
+  // A bad row names the file and line, exits 3 and writes nothing.
+  testkit::WriteFile(dir.path() / "bad.csv", "symbol,date,type,value\nSPY,2015-06-01,split,2\n");
+  const auto bad =
+      RunCli({"data", "import", "--out", dir / "bad.h5", qqq, "--actions", dir / "bad.csv"});
+  EXPECT_EQ(bad.exit_code, 3) << bad.err;
+  EXPECT_NE(bad.err.find("bad.csv:2: symbol 'SPY' has no prices in this import"), std::string::npos)
+      << bad.err;
+  EXPECT_FALSE(fs::exists(dir.path() / "bad.h5"));
 }
 
 TEST(CliTest, BadDataExitsThreeAndWritesNoStore) {

@@ -167,6 +167,43 @@ TEST(HostileStoreTest, NegativeRowAttributeFallsBackToTheDatasets) {
   EXPECT_EQ(FormatDate(TimestampToDay(info.symbols[0].last)), "2020-01-05");
 }
 
+TEST(HostileStoreTest, AVersionOneStoreLoadsWithoutActions) {
+  TempDir dir;
+  const std::string path = dir / "s.h5";
+  WriteStore(path, {Series("AAA", 4)}, false);
+  {
+    // As ballast wrote stores before corporate actions: version 1, no action counts.
+    Edit e(path);
+    e.IntAttr("/", "format_version", 1);
+    const hid_t g = H5Oopen(e.file(), "/bars/1d/AAA", H5P_DEFAULT);
+    H5Adelete(g, "splits");
+    H5Adelete(g, "dividends");
+    H5Oclose(g);
+  }
+  const auto info = ReadStoreInfo(path);
+  EXPECT_EQ(info.format_version, 1);
+  EXPECT_EQ(info.symbols[0].splits, 0u);
+  const auto loaded = LoadSeries(path, {"AAA"}, std::nullopt, std::nullopt);
+  EXPECT_EQ(loaded[0].close.size(), 4u);
+  EXPECT_TRUE(loaded[0].actions.empty());
+}
+
+TEST(HostileStoreTest, ActionsOutOfOrderOrNotPositiveAreRefusedNamingTheDataset) {
+  TempDir dir;
+  const std::string path = dir / "s.h5";
+  auto s = Series("AAA", 4);
+  s.actions = {{*ParseIsoDate("2020-01-03"), ActionKind::kDividend, 0.5}};
+  WriteStore(path, {s}, false);
+  { Edit(path).ReplaceColumn("AAA", "dividend_amount", 1, true); }  // 10.0 is fine
+  EXPECT_DOUBLE_EQ(LoadSeries(path, {"AAA"}, std::nullopt, std::nullopt)[0].actions[0].value, 10.0);
+  s.actions[0].value = -0.5;
+  WriteStore(path, {s}, true);
+  EXPECT_EQ(ErrorOf([&] { (void)LoadSeries(path, {"AAA"}, std::nullopt, std::nullopt); }),
+            path +
+                ": AAA: dividend_amount at row 0 (2020-01-03) is -0.5; expected a finite positive "
+                "number");
+}
+
 TEST(HostileStoreTest, StringColumnsAreRefused) {
   TempDir dir;
   const std::string path = dir / "s.h5";

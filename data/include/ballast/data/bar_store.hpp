@@ -1,5 +1,5 @@
 #pragma once
-/// The HDF5 bar store (layout in docs/data-format.md, format_version 1): plain HDF5 that h5dump
+/// The HDF5 bar store (layout in docs/data-format.md, format_version 2): plain HDF5 that h5dump
 /// and h5py read. Writes go to a temporary file renamed into place, so a failed import leaves
 /// nothing behind. This header does not include HDF5.
 
@@ -12,7 +12,8 @@
 
 namespace ballast::data {
 
-inline constexpr int kStoreFormatVersion = 1;
+/// 2 added corporate actions; version 1 stores (none) still load.
+inline constexpr int kStoreFormatVersion = 2;
 inline constexpr const char* kStoreFormatName = "ballast.bars";
 
 struct StoreSymbolInfo {
@@ -24,6 +25,8 @@ struct StoreSymbolInfo {
   std::string source;
   std::size_t repaired_rows = 0;
   std::size_t ohlc_warnings = 0;
+  std::size_t splits = 0;  ///< corporate actions stored with the bars
+  std::size_t dividends = 0;
 };
 
 struct StoreInfo {
@@ -64,8 +67,10 @@ struct LoadColumns {
   static LoadColumns CloseOnly() { return {false, false, false, false}; }
 };
 
-/// Loads the bars of `symbols` with dates in [from, to] (inclusive; nullopt = unbounded),
-/// validating them (strictly increasing dates, finite positive prices, non-negative volume).
+/// Loads the bars of `symbols` with dates in [from, to] (inclusive; nullopt = unbounded), and
+/// their corporate actions with ex-dates in that range, validating them (strictly increasing
+/// dates, finite positive prices, non-negative volume; actions dated in increasing order with
+/// finite positive values).
 /// Columns not requested are left empty. Order of `symbols` kept.
 [[nodiscard]] std::vector<SymbolSeries> LoadSeries(const std::string& path,
                                                    const std::vector<std::string>& symbols,

@@ -1,7 +1,7 @@
 #pragma once
 /// CSV importers: Yahoo-style per-symbol files (`SYMBOL.csv[.gz]` with Date, Close and optionally
-/// Open, High, Low, Volume, Adj Close) and long files with a symbol column (Name, symbol or
-/// ticker). Headers are case-insensitive. Every error names the file and line.
+/// Open, High, Low, Volume, Adj Close, Dividends, Stock Splits) and long files with a symbol column
+/// (Name, symbol or ticker). Headers are case-insensitive. Every error names the file and line.
 
 #include <atomic>
 #include <string>
@@ -41,5 +41,19 @@ struct ImportResult {
 
 /// Reads a whole file, gunzipping it when it is gzip-compressed.
 [[nodiscard]] std::string ReadMaybeGzip(const std::string& path);
+
+/// Adds `action` to `series`'s sorted actions: Error(kData) naming `file` and `line` when its
+/// value is not finite and positive, a split is 1, or the symbol has that kind on that date.
+void AddAction(SymbolSeries& series, const CorporateAction& action, const std::string& file,
+               std::size_t line);
+
+/// Reads an actions CSV (header `symbol,date,type,value`; `type` `split` with the new shares per
+/// old share, 2 for a 2:1 split, or `dividend` with the cash per share, dated by the ex-date)
+/// into the series of the symbols it names. Every error names the file and line: a symbol not
+/// in `series`, a bad date, type or value, a second action of one kind on one date.
+void MergeActionsCsv(const std::string& path, std::string_view text,
+                     std::vector<SymbolSeries>& series);
+/// The same for a file (plain or gzip).
+void MergeActionsFile(const std::string& path, std::vector<SymbolSeries>& series);
 
 }  // namespace ballast::data

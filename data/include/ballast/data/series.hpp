@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "ballast/engine/corporate_action.hpp"
 #include "ballast/engine/time.hpp"
 
 namespace ballast::data {
@@ -19,6 +20,9 @@ struct SymbolSeries {
   std::string source;             ///< file it came from (base name)
   std::size_t repaired_rows = 0;  ///< rows with missing open/high/low/volume filled from close
   std::size_t ohlc_warnings = 0;  ///< rows whose high/low do not bracket open/close
+  /// Splits and cash dividends, sorted (ex-date, split before dividend), at most one of each
+  /// kind per date.
+  std::vector<CorporateAction> actions;
   [[nodiscard]] std::size_t Rows() const noexcept { return time.size(); }
 };
 
