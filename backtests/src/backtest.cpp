@@ -12,6 +12,7 @@
 #include "ballast/adapters/sim/sim_venue.hpp"
 #include "ballast/data/bar_store.hpp"
 #include "ballast/data/panel_builder.hpp"
+#include "ballast/data/price_basis.hpp"
 #include "ballast/data/replay_source.hpp"
 #include "ballast/engine/calendar.hpp"
 #include "ballast/engine/clock.hpp"
@@ -24,6 +25,38 @@ namespace {
 [[noreturn]] void ConfigError(const BacktestConfig& c, std::string_view path,
                               const std::string& what) {
   throw Error(ErrorKind::kConfig, fmt::format("{}: {}: {}", c.origin, path, what));
+}
+
+// The tradable series on the config's price basis. Raw and split-adjusted runs need raw prices
+// with their actions (a store imported with them); an adjusted store is used as it is.
+void PriceBasisOf(const BacktestConfig& c, std::vector<data::SymbolSeries>& series) {
+  if (c.prices != data::PriceBasis::kAdjusted) {
+    const data::StoreInfo info = data::ReadStoreInfo(c.store_path);
+    std::size_t actions = 0;
+    for (const auto& s : info.symbols)
+      actions += s.splits + s.dividends;
+    if (actions == 0) {
+      ConfigError(
+          c, "data.prices",
+          fmt::format("{} prices need corporate actions, and the store {} has none "
+                      "(import them with `data import --actions ACTIONS.csv` or from "
+                      "Dividends / Stock Splits columns)",
+                      c.prices == data::PriceBasis::kRaw ? "raw" : "split_adjusted", c.store_path));
+    }
+  }
+  for (auto& s : series) {
+    if (s.price_adjustment == "adjusted") {
+      if (c.prices != data::PriceBasis::kAdjusted) {
+        ConfigError(c, "data.prices",
+                    fmt::format("{} is stored adjusted (total return) in {}: raw or "
+                                "split_adjusted prices cannot be made from it",
+                                s.symbol, c.store_path));
+      }
+      s.actions.clear();  // already in the prices
+      continue;
+    }
+    data::ToBasis(s, c.prices);
+  }
 }
 
 }  // namespace
@@ -55,8 +88,8 @@ MarketData LoadMarketData(const BacktestConfig& c) {
   columns.open = c.fill == sim::FillModel::kNextOpen;
   // With use_history_before_start the panel also holds the bars before `start` (for windows).
   const std::optional<Days> load_from = c.use_history_before_start ? std::nullopt : c.start;
-  const auto tradable =
-      data::LoadSeries(c.store_path, c.strategy.symbols, load_from, c.end, columns);
+  auto tradable = data::LoadSeries(c.store_path, c.strategy.symbols, load_from, c.end, columns);
+  PriceBasisOf(c, tradable);
   std::vector<data::SymbolSeries> extra;
   std::ptrdiff_t bench_col = -1;
   for (std::size_t i = 0; i < c.strategy.symbols.size(); ++i) {
@@ -65,6 +98,11 @@ MarketData LoadMarketData(const BacktestConfig& c) {
   if (!c.benchmark.empty() && bench_col < 0) {
     extra = data::LoadSeries(c.store_path, {c.benchmark}, load_from, c.end,
                              data::LoadColumns::CloseOnly());
+    // The benchmark is compared on total return whatever the portfolio trades on.
+    for (auto& b : extra) {
+      if (b.price_adjustment != "adjusted") data::ToBasis(b, data::PriceBasis::kAdjusted);
+      b.actions.clear();
+    }
     bench_col = static_cast<std::ptrdiff_t>(tradable.size());
   }
   const Timestamp from = c.start ? DayToTimestamp(*c.start) : std::numeric_limits<Timestamp>::min();
@@ -144,7 +182,8 @@ BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md, RunDet
   Kernel kernel(
       KernelParts{panel, sessions, clock, *strategy, planner, risk, venue, orders, ledger, record},
       KernelOptions{md.tradable, md.benchmark, true, md.history_row, c.leverage, c.max_leverage,
-                    c.interest_rate, c.maintenance});
+                    c.interest_rate, c.maintenance, true, c.shares == ShareMode::kWhole,
+                    c.reinvest_dividends});
   kernel_view = &kernel;
   data::ReplaySource source(md.first_row, panel.Rows());
   boost::asio::io_context io;

@@ -78,7 +78,7 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
   if (auto d = root.Find("description")) (void)d->String();
 
   const ConfigNode data = root.At("data");
-  data.ExpectKeys({"store", "start", "end", "use_history_before_start"});
+  data.ExpectKeys({"store", "start", "end", "use_history_before_start", "prices"});
   {
     const ConfigNode store = data.At("store");
     std::filesystem::path p(store.String());
@@ -89,12 +89,20 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
   c.start = ParseDateKey(data, "start");
   c.end = ParseDateKey(data, "end");
   c.use_history_before_start = data.BoolOr("use_history_before_start", false);
+  {
+    const auto basis = data.EnumOr("prices", {"adjusted", "raw", "split_adjusted"}, "adjusted");
+    c.prices = basis == "raw"              ? data::PriceBasis::kRaw
+               : basis == "split_adjusted" ? data::PriceBasis::kSplitAdjusted
+                                           : data::PriceBasis::kAdjusted;
+  }
   if (c.start && c.end && *c.start >= *c.end) {
     data.At("end").Fail(fmt::format("a date after data.start ({})", FormatDate(*c.start)));
   }
 
   if (auto portfolio = root.Find("portfolio")) {
-    portfolio->ExpectKeys({"initial_cash", "shares", "lot_size"});
+    portfolio->ExpectKeys({"initial_cash", "shares", "lot_size", "dividends"});
+    c.reinvest_dividends =
+        portfolio->EnumOr("dividends", {"cash", "reinvest"}, "cash") == "reinvest";
     if (auto cash = portfolio->Find("initial_cash")) {
       c.initial_cash = cash->Number();
       if (!(c.initial_cash > 0.0)) cash->Fail("a positive amount");

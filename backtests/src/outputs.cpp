@@ -238,6 +238,7 @@ std::string SummaryJson(const BacktestResult& r) {
     f.AddRaw("irr", "null");
   }
   f.Add("margin_interest", s.margin_interest).Add("max_gross_leverage", s.max_gross_leverage);
+  f.Add("dividends_received", s.dividends_received);
   f.Add("cost_ratio", s.cost_ratio);
   f.Add("win_rate", s.win_rate)
       .Add("avg_holding_days", s.avg_holding_days);  // null without closed trades

@@ -225,8 +225,12 @@ void ImportOne(const std::string& path, std::string_view text, const ImportOptio
   const Columns& first = slots.front().col;
   const bool long_format = !wide && first.symbol >= 0;
   const bool use_adj = first.adj >= 0 && opt.price == PriceMode::kAdjusted;
-  const std::string adjustment = first.adj >= 0 ? (use_adj ? "adjusted" : "raw")
-                                                : (opt.assume_adjusted ? "adjusted" : "source");
+  // A file with yfinance's Stock Splits column is Yahoo's: its Close is split-adjusted.
+  const std::string adjustment = use_adj               ? "adjusted"
+                                 : first.splits >= 0   ? "split_adjusted"
+                                 : first.adj >= 0      ? "raw"
+                                 : opt.assume_adjusted ? "adjusted"
+                                                       : "source";
   std::string file_symbol;
   if (!long_format && !wide) {
     file_symbol = SymbolFromFileName(path);

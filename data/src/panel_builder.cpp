@@ -43,6 +43,12 @@ BarPanel BuildPanel(const std::vector<SymbolSeries>& tradable,
                      s.volume.empty() ? 0.0 : s.volume[i]);
       }
     }
+    // Each action at the first row on or after its ex-date (one past the axis: dropped).
+    for (const auto& a : s.actions) {
+      const auto it = std::lower_bound(axis.begin(), axis.end(), DayToTimestamp(a.ex_date));
+      if (it == axis.end()) continue;
+      panel.AddAction({static_cast<std::size_t>(it - axis.begin()), col, a.kind, a.value});
+    }
     ++col;
   };
   for (const auto& s : tradable)

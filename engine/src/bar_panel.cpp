@@ -1,5 +1,6 @@
 #include "ballast/engine/bar_panel.hpp"
 
+#include <algorithm>
 #include <cassert>
 
 namespace ballast {
@@ -36,6 +37,26 @@ void BarPanel::SetBar(std::size_t row, std::size_t col, double open, double high
   low_[i] = low;
   close_[i] = close;
   volume_[i] = volume;
+}
+
+namespace {
+bool ActionBefore(const PanelAction& a, const PanelAction& b) noexcept {
+  return a.row != b.row ? a.row < b.row : a.kind < b.kind;
+}
+}  // namespace
+
+void BarPanel::AddAction(const PanelAction& action) {
+  actions_.insert(std::upper_bound(actions_.begin(), actions_.end(), action, ActionBefore), action);
+}
+
+std::span<const PanelAction> BarPanel::ActionsAt(std::size_t row) const noexcept {
+  if (actions_.empty()) return {};
+  const auto lo = std::lower_bound(actions_.begin(), actions_.end(), row,
+                                   [](const PanelAction& a, std::size_t r) { return a.row < r; });
+  auto hi = lo;
+  while (hi != actions_.end() && hi->row == row)
+    ++hi;
+  return {lo, hi};
 }
 
 }  // namespace ballast

@@ -50,6 +50,8 @@ void Kernel::OnSlice(std::size_t row) {
   const Timestamp now = p_.panel.Time(row);
   const Days day = p_.panel.Day(row);
   denied_.clear();
+  // (0) splits and dividends go ex before the open.
+  ApplyActions(row, now);
   // (1) fills due at the open.
   p_.venue.OnSliceOpen(row);
   PayWithdrawal(now);
@@ -118,6 +120,8 @@ void Kernel::OnSlice(std::size_t row) {
       Rebalance(row, now);
     }
   }
+  if (!decided || target_.kind != Target::Kind::kRebalance) ReinvestDividends(row, now);
+  dividends_.clear();
   p_.venue.OnSliceClose(row);
   PayWithdrawal(now);
   RecordSlice(row);
@@ -247,6 +251,7 @@ void Kernel::RecordSlice(std::size_t row) {
   r.equity.push_back(equity);
   r.cash.push_back(p_.ledger.Cash());
   r.interest_paid = p_.ledger.InterestPaid();
+  r.dividends_received = p_.ledger.DividendsReceived();
   r.flows.push_back(pending_flow_);
   pending_flow_ = 0.0;
   r.benchmark.push_back(benchmark_mark_);

@@ -90,6 +90,32 @@ void Ledger::ExternalFlow(double amount) {
   net_flows_ += amount;
 }
 
+double Ledger::ApplySplit(SymbolIndex s, double ratio, bool whole_shares, double price) {
+  if (qty_[s] == 0.0) return 0.0;
+  double q = qty_[s] * ratio;
+  double in_lieu = 0.0;
+  if (whole_shares) {
+    // Rounding noise (3 shares x 1/3) is not a fraction.
+    const double whole = std::floor(q + 1e-9);
+    in_lieu = (q - whole) * price;
+    if (in_lieu < 0.0) in_lieu = 0.0;
+    // The fraction sold in lieu leaves at its cost: no realized P&L beyond price vs cost.
+    realized_ += (q - whole) * (price - avg_cost_[s] / ratio);
+    q = whole;
+    cash_ += in_lieu;
+  }
+  qty_[s] = q;
+  avg_cost_[s] /= ratio;
+  return in_lieu;
+}
+
+double Ledger::CreditDividend(SymbolIndex s, double per_share) {
+  const double amount = qty_[s] * per_share;
+  cash_ += amount;
+  dividends_ += amount;
+  return amount;
+}
+
 double Ledger::Equity(std::span<const double> marks) const noexcept {
   double v = cash_;
   for (std::size_t i = 0; i < qty_.size(); ++i) {

@@ -208,6 +208,7 @@ Summary ComputeSummary(const RunRecord& r, double initial_value, double risk_fre
   s.final_value = r.equity.back();
   s.investments = r.investments;
   s.margin_interest = r.interest_paid;
+  s.dividends_received = r.dividends_received;
   s.max_gross_leverage = r.max_gross_leverage;
 
   // Time-weighted index: flows are taken out of each day's return.

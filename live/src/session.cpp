@@ -24,6 +24,13 @@ void Session::Load() {
   if (!cfg_.cash_flows.empty()) {
     spdlog::warn("cash_flows are ignored live: deposit and withdraw at the broker");
   }
+  if (cfg_.prices != data::PriceBasis::kAdjusted || cfg_.reinvest_dividends) {
+    throw Error(ErrorKind::kConfig,
+                fmt::format("{}: data.prices / portfolio.dividends: live sessions trade the "
+                            "broker's prices and are paid its dividends; remove these keys (they "
+                            "are for backtests)",
+                            o_.config_path));
+  }
   // Everything that can be checked here is checked before the session directory and the journal
   // are created: a run refused for missing keys leaves nothing behind.
   if (o_.replay) {

@@ -216,7 +216,8 @@ TEST(CliTest, ConfigErrorsExitTwoWithOneLineNamingTheKeyAndWriteNothing) {
        "\"AGG\": 0.3}}",
        "strategy.band: expected a fraction >= 0"},
       {"data.extra=1",
-       "data.extra: unknown key (allowed here: store, start, end, use_history_before_start)"},
+       "data.extra: unknown key (allowed here: store, start, end, use_history_before_start, "
+       "prices)"},
   };
   for (const auto& c : cases) {
     const auto r = RunCli({"backtest", cfg, "--out", dir / "never", "--set", c.set});

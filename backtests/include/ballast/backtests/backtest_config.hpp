@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ballast/adapters/sim/sim_venue.hpp"
+#include "ballast/data/price_basis.hpp"
 #include "ballast/engine/config_node.hpp"
 #include "ballast/engine/costs.hpp"
 #include "ballast/engine/planner.hpp"
@@ -25,7 +26,12 @@ struct BacktestConfig {
   /// data.use_history_before_start: load bars before `start` so trailing windows can read them
   /// (the run itself still starts at `start`).
   bool use_history_before_start = false;
+  /// data.prices: the basis the run trades on, built from a raw store's corporate actions
+  /// (adjusted = total return; raw and split_adjusted let the kernel apply what is left).
+  data::PriceBasis prices = data::PriceBasis::kAdjusted;
   double initial_cash = 100000.0;
+  /// portfolio.dividends: "reinvest" buys more of the symbol at the ex-date close; "cash" keeps it.
+  bool reinvest_dividends = false;
   ShareMode shares = ShareMode::kFractional;
   double lot_size = 1.0;
   strategies::StrategySpec strategy;

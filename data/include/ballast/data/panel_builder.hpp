@@ -11,7 +11,8 @@
 namespace ballast::data {
 
 /// Columns: tradable series in order, then extra series in order. Rows: the union of tradable
-/// dates at or after `from`.
+/// dates at or after `from`. Each series' corporate actions go to the first row on or after
+/// their ex-date (convert a series with ToBasis first to choose which it keeps).
 [[nodiscard]] BarPanel BuildPanel(const std::vector<SymbolSeries>& tradable,
                                   const std::vector<SymbolSeries>& extra, Timestamp from);
 

@@ -15,7 +15,9 @@ struct SymbolSeries {
   std::vector<Timestamp> time;  ///< 00:00 UTC of each session date, strictly increasing
   std::vector<double> open, high, low, close, volume;
   /// "adjusted" (Adj Close applied), "raw" (Adj Close present, ignored by --price raw) or
-  /// "source" (no Adj Close column: prices as the file gives them).
+  /// "split_adjusted" (no Adj Close used, and a Stock Splits column says the file is Yahoo's,
+  /// whose Close is split-adjusted) or "source" (no Adj Close column: prices as the file gives
+  /// them).
   std::string price_adjustment = "source";
   std::string source;             ///< file it came from (base name)
   std::size_t repaired_rows = 0;  ///< rows with missing open/high/low/volume filled from close

@@ -11,11 +11,21 @@
 #include <string>
 #include <vector>
 
+#include "ballast/engine/corporate_action.hpp"
 #include "ballast/engine/time.hpp"
 
 namespace ballast {
 
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+/// A corporate action the kernel applies at the start of `row`'s slice (the first row on or
+/// after its ex-date).
+struct PanelAction {
+  std::size_t row = 0;
+  std::size_t col = 0;
+  ActionKind kind = ActionKind::kSplit;
+  double value = 0.0;
+};
 
 class BarPanel {
  public:
@@ -65,11 +75,16 @@ class BarPanel {
   /// Sets the bar of `col` in `row`.
   void SetBar(std::size_t row, std::size_t col, double open, double high, double low, double close,
               double volume) noexcept;
+  /// Adds a corporate action (kept sorted by row, a split before a dividend).
+  void AddAction(const PanelAction& action);
+  /// The actions of `row` (none for a store read as adjusted prices).
+  [[nodiscard]] std::span<const PanelAction> ActionsAt(std::size_t row) const noexcept;
 
  private:
   std::vector<std::string> symbols_;
   std::vector<Timestamp> times_;
   std::vector<double> open_, high_, low_, close_, volume_;
+  std::vector<PanelAction> actions_;
 };
 
 }  // namespace ballast

@@ -1,10 +1,10 @@
 #pragma once
 /// The kernel: the single writer of portfolio state, driven one time slice at a time by whatever
 /// EventSource `main` chose. Per slice, in a fixed order: (1) the venue fills what is due at the
-/// open, (2) the ledger is marked to market, (3) due timers fire, (4) the strategy sees the slice,
-/// (5) the planner turns its target into orders, (6) the risk gate checks them, (7) they go to the
-/// venue, which fills close orders; then the slice is recorded. It has no idea whether it runs a
-/// backtest or a live session.
+/// open (after the row's splits and dividends), (2) the ledger is marked to market, (3) due timers
+/// fire, (4) the strategy sees the slice, (5) the planner turns its target into orders, (6) the
+/// risk gate checks them, (7) they go to the venue, which fills close orders; then the slice is
+/// recorded. It has no idea whether it runs a backtest or a live session.
 
 #include <cstddef>
 #include <optional>
@@ -51,6 +51,9 @@ struct KernelOptions {
   /// False live: a strategy's contributions and withdrawals are not booked (the money moves at
   /// the broker and shows in the reconciled cash); investments spend the cash on hand.
   bool book_external_flows = true;
+  // Corporate actions (the panel holds them only for raw or split-adjusted prices).
+  bool whole_shares = false;        ///< a split's fraction of a share is paid as cash in lieu
+  bool reinvest_dividends = false;  ///< a dividend buys more of its symbol at the ex-date close
 };
 
 class Kernel final : public SliceSink {
@@ -75,6 +78,10 @@ class Kernel final : public SliceSink {
 
  private:
   void CheckData(std::size_t row, Days day);
+  /// Step 0 of a slice: the row's splits and dividends (kernel_actions.cpp).
+  void ApplyActions(std::size_t row, Timestamp now);
+  /// Buys with the dividends of this slice when reinvesting and the strategy did not trade.
+  void ReinvestDividends(std::size_t row, Timestamp now);
   void Rebalance(std::size_t row, Timestamp now);
   void RecordSlice(std::size_t row);
 
@@ -90,6 +97,7 @@ class Kernel final : public SliceSink {
   double pending_flow_ = 0.0;
   double pending_withdrawal_ = 0.0;  // waiting for sells to fill
   double equity_at_mark_ = 0.0;      // equity after this slice's marking (for buying power)
+  std::vector<std::pair<SymbolIndex, double>> dividends_;  // this slice's, to reinvest
   void PayWithdrawal(Timestamp now);
   /// Accrues interest on borrowed cash and checks maintenance; true when a margin call forces a
   /// deleveraging rebalance this slice.

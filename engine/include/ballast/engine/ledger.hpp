@@ -31,6 +31,14 @@ class Ledger {
   [[nodiscard]] double Exposure(std::span<const double> marks) const noexcept;
   /// External cash flow: positive = contribution, negative = withdrawal.
   void ExternalFlow(double amount);
+  /// A split of `ratio` new shares per old one: the position is multiplied, its average cost
+  /// divided, its value unchanged. With `whole_shares` the fraction a split leaves is paid in
+  /// cash at `price` (a post-split share price; cash in lieu). Returns the cash paid.
+  double ApplySplit(SymbolIndex s, double ratio, bool whole_shares, double price);
+  /// A cash dividend of `per_share` on the position held: credited to cash, not a flow.
+  /// Returns the amount.
+  double CreditDividend(SymbolIndex s, double per_share);
+  [[nodiscard]] double DividendsReceived() const noexcept { return dividends_; }
 
   [[nodiscard]] double Cash() const noexcept { return cash_; }
   [[nodiscard]] double Quantity(SymbolIndex s) const noexcept { return qty_[s]; }
@@ -56,6 +64,7 @@ class Ledger {
   double net_flows_ = 0.0;
   double gross_traded_ = 0.0;
   double interest_ = 0.0;
+  double dividends_ = 0.0;
   bool allow_borrowing_ = false;
   std::vector<double> qty_;
   std::vector<double> avg_cost_;

@@ -75,6 +75,7 @@ struct Summary {
   double profit = 0.0;              ///< final_value - net_flows
   std::optional<double> irr;        ///< money-weighted annual return (XIRR, 365-day years)
   double margin_interest = 0.0;     ///< interest paid on borrowed cash
+  double dividends_received = 0.0;  ///< cash dividends credited (raw or split-adjusted prices)
   double max_gross_leverage = 0.0;  ///< largest gross exposure / equity at a close
   double cost_ratio = 0.0;  ///< annual costs as a fraction of average value: fees / mean(V) / years
   // Closed trades: each sell matched first-in-first-out against earlier buys (ClosedTrades).

@@ -98,6 +98,7 @@ class RunRecord final : public EventLog {
   std::uint64_t rebalances = 0;     ///< rebalance decisions (trade to targets)
   std::uint64_t investments = 0;    ///< investment decisions (buy-only, new cash)
   double interest_paid = 0.0;       ///< margin interest charged over the run
+  double dividends_received = 0.0;  ///< cash dividends credited over the run
   double max_gross_leverage = 0.0;  ///< largest sum of position weights at a close
 
   bool events_enabled = true;   ///< false: events are dropped (summary-only runs)
