@@ -10,7 +10,7 @@ work=build/bench-data
 mkdir -p "$work"
 if [ ! -f "$work/sp500.h5" ]; then
   echo "importing $src"
-  /usr/bin/time -f "import: %e s, %M KB peak" "$bin" -q data import --out "$work/sp500.h5" "$src"
+  /usr/bin/time -f "import: %e s, %M KB peak" "$bin" -q data import --basis split_adjusted --out "$work/sp500.h5" "$src"
 fi
 "$bin" data info "$work/sp500.h5" | awk 'NR>2 && $4==1259 {print $1}' > "$work/symbols.txt"
 targets=$(awk -v n="$(wc -l < "$work/symbols.txt")" '{printf "%s\"%s\": %.17g", (NR>1?", ":""), $1, 1/n}' "$work/symbols.txt")

@@ -26,6 +26,7 @@
 #include "ballast/backtests/suite.hpp"
 #include "ballast/data/bar_store.hpp"
 #include "ballast/data/csv_import.hpp"
+#include "ballast/data/price_basis.hpp"
 #include "ballast/engine/calendar.hpp"
 #include "ballast/engine/clock.hpp"
 #include "ballast/engine/error.hpp"
@@ -236,11 +237,10 @@ std::vector<std::string> ExpandInputs(const std::vector<std::string>& inputs) {
 }
 
 int DataImport(const std::string& out, const std::vector<std::string>& inputs,
-               const std::vector<std::string>& actions, const std::string& price,
-               bool assume_adjusted, bool skip_invalid, bool force, bool quiet) {
+               const std::vector<std::string>& actions, const std::vector<std::string>& basis,
+               const std::string& price, bool skip_invalid, bool force, bool quiet) {
   data::ImportOptions opt;
   opt.price = price == "raw" ? data::PriceMode::kRaw : data::PriceMode::kAdjusted;
-  opt.assume_adjusted = assume_adjusted;
   opt.on_invalid = skip_invalid ? data::OnInvalidRow::kSkip : data::OnInvalidRow::kError;
   opt.stop = &cli::StopRequested();
   std::error_code ec;
@@ -260,6 +260,7 @@ int DataImport(const std::string& out, const std::vector<std::string>& inputs,
   auto result = data::ImportCsvFiles(files, opt);
   for (const auto& w : result.warnings)
     spdlog::warn("{}", w);
+  data::DeclareBasis(result.series, basis);
   for (const auto& a : actions)
     data::MergeActionsFile(a, result.series);
   cli::ThrowIfStopped(fmt::format("{}: import interrupted; nothing written", out));
@@ -309,7 +310,7 @@ int DataInfo(const std::string& store, bool json) {
   }
   std::cout << fmt::format("{}: ballast bar store v{}, {} symbol(s), prices {}\n", info.path,
                            info.format_version, info.symbols.size(), info.price_adjustment);
-  std::cout << fmt::format("{:<10} {:<10} {:<10} {:>7}  {:<9} {}\n", "symbol", "first", "last",
+  std::cout << fmt::format("{:<10} {:<10} {:<10} {:>7}  {:<14} {}\n", "symbol", "first", "last",
                            "rows", "prices", "notes");
   for (const auto& s : info.symbols) {
     std::string notes;
@@ -318,8 +319,19 @@ int DataInfo(const std::string& store, bool json) {
     if (s.splits) notes += fmt::format("{} split(s) ", s.splits);
     if (s.dividends) notes += fmt::format("{} dividend(s)", s.dividends);
     if (s.rows == 0) notes += "no bars";
-    std::cout << fmt::format("{:<10} {:<10} {:<10} {:>7}  {:<9} {}\n", s.symbol, date(s, s.first),
+    std::cout << fmt::format("{:<10} {:<10} {:<10} {:>7}  {:<14} {}\n", s.symbol, date(s, s.first),
                              date(s, s.last), s.rows, s.price_adjustment, notes);
+  }
+  // What each label present means.
+  static constexpr std::pair<std::string_view, std::string_view> kMeaning[] = {
+      {"adjusted", "total return (splits and dividends in the prices)"},
+      {"split_adjusted", "price return (splits in the prices, dividends not)"},
+      {"raw", "as traded"},
+      {"unknown", "the import was not told (data import --basis)"}};
+  for (const auto& [label, meaning] : kMeaning) {
+    if (std::any_of(info.symbols.begin(), info.symbols.end(),
+                    [&](const data::StoreSymbolInfo& s) { return s.price_adjustment == label; }))
+      std::cout << fmt::format("  {}: {}\n", label, meaning);
   }
   return 0;
 }
@@ -429,8 +441,13 @@ int main(int argc, char** argv) {
   imp->add_option("--actions", imp_actions,
                   "Corporate actions CSV (symbol,date,type,value; type split = new shares per "
                   "old share, dividend = cash per share on the ex-date); repeatable");
+  std::vector<std::string> imp_basis;
+  imp->add_option("--basis", imp_basis,
+                  "Price basis of files that do not say it (raw, split_adjusted or adjusted; "
+                  "SYMBOL=BASIS for one symbol); repeatable. Without it such files are unknown")
+      ->type_name("BASIS|SYMBOL=BASIS");
   imp->add_flag("--assume-adjusted", imp_assume,
-                "Label files without Adj Close as adjusted (e.g. yfinance auto_adjust downloads)");
+                "The same as --basis adjusted (e.g. yfinance auto_adjust downloads)");
   imp->add_flag("--skip-invalid", imp_skip, "Skip invalid rows with a warning instead of failing");
   imp->add_flag("--force", imp_force, "Replace the store if it exists");
 
@@ -567,9 +584,11 @@ int main(int argc, char** argv) {
       return Suite(su_path, su_sets, su_out, su_max_runs, su_threads, su_sort, su_summaries,
                    !su_no_workbook, su_force, quiet);
     }
-    if (*imp)
-      return DataImport(imp_out, imp_inputs, imp_actions, imp_price, imp_assume, imp_skip,
-                        imp_force, quiet);
+    if (*imp) {
+      if (imp_assume) imp_basis.insert(imp_basis.begin(), "adjusted");
+      return DataImport(imp_out, imp_inputs, imp_actions, imp_basis, imp_price, imp_skip, imp_force,
+                        quiet);
+    }
     if (*info) return DataInfo(info_store, info_json);
     if (*cal) return CalendarCmd(cal_from, cal_to);
     if (*adv) {

@@ -32,11 +32,13 @@ cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset"
 
 store=data/samples/etfs.h5
-if [ ! -f "$store" ] || [ -n "$(find data/samples/etfs -newer "$store" -print -quit)" ]; then
-  "./build/$preset/cli/ballast" data import --force --assume-adjusted --out "$store" data/samples/etfs
+if [ ! -f "$store" ] || [ -n "$(find data/samples/etfs scripts/setup.sh -newer "$store" -print -quit)" ]; then
+  "./build/$preset/cli/ballast" data import --force --basis adjusted --out "$store" data/samples/etfs
 fi
-# The S&P 500 sample (40 stocks, split-adjusted OHLCV) with SPY as the benchmark.
+# The S&P 500 sample (40 stocks, split-adjusted OHLCV: price return) with SPY (total return) as
+# the benchmark. A store labelled before the labels were truthful is re-imported.
 store=data/samples/sp500.h5
-if [ ! -f "$store" ] || [ -n "$(find data/samples/sp500 data/samples/etfs/SPY.csv.gz -newer "$store" -print -quit)" ]; then
-  "./build/$preset/cli/ballast" data import --force --out "$store" data/samples/sp500/sp500_subset.csv.gz data/samples/etfs/SPY.csv.gz
+if [ ! -f "$store" ] || [ -n "$(find data/samples/sp500 data/samples/etfs/SPY.csv.gz scripts/setup.sh -newer "$store" -print -quit)" ]; then
+  "./build/$preset/cli/ballast" data import --force --basis split_adjusted --basis SPY=adjusted \
+    --out "$store" data/samples/sp500/sp500_subset.csv.gz data/samples/etfs/SPY.csv.gz
 fi

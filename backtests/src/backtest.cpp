@@ -45,6 +45,13 @@ void PriceBasisOf(const BacktestConfig& c, std::vector<data::SymbolSeries>& seri
     }
   }
   for (auto& s : series) {
+    if (s.price_adjustment == "unknown" && !s.actions.empty()) {
+      ConfigError(c, "data.prices",
+                  fmt::format("{} has corporate actions but its price basis is unknown in {}: "
+                              "re-import it with `data import --basis {}=raw` (or "
+                              "split_adjusted, as its prices are)",
+                              s.symbol, c.store_path, s.symbol));
+    }
     if (s.price_adjustment == "adjusted") {
       if (c.prices != data::PriceBasis::kAdjusted) {
         ConfigError(c, "data.prices",
@@ -57,6 +64,43 @@ void PriceBasisOf(const BacktestConfig& c, std::vector<data::SymbolSeries>& seri
     }
     data::ToBasis(s, c.prices);
   }
+}
+
+// The benchmark on its basis: total return, or price return with `benchmark.prices: "raw"`.
+// Returns its label.
+std::string BenchmarkBasis(const BacktestConfig& c, data::SymbolSeries& b) {
+  if (b.price_adjustment == "unknown" && !b.actions.empty()) {
+    ConfigError(c, "benchmark",
+                fmt::format("{} has corporate actions but its price basis is unknown in {}: "
+                            "re-import it with `data import --basis {}=raw` (or split_adjusted)",
+                            b.symbol, c.store_path, b.symbol));
+  }
+  if (!c.benchmark_price_return) {
+    if (b.price_adjustment != "adjusted") data::ToBasis(b, data::PriceBasis::kAdjusted);
+  } else {
+    if (b.price_adjustment == "adjusted") {
+      ConfigError(c, "benchmark.prices",
+                  fmt::format("{} is stored adjusted (total return) in {}: its price return "
+                              "cannot be made from it",
+                              b.symbol, c.store_path));
+    }
+    data::ToBasis(b, data::PriceBasis::kSplitAdjusted);
+  }
+  b.actions.clear();  // the benchmark account holds the series; nothing is paid to it
+  return b.price_adjustment;
+}
+
+// One label for the tradable series, or "mixed".
+std::string CommonBasis(const std::vector<data::SymbolSeries>& series) {
+  std::string out;
+  for (const auto& s : series) {
+    if (out.empty()) {
+      out = s.price_adjustment;
+    } else if (out != s.price_adjustment) {
+      return "mixed";
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -92,17 +136,21 @@ MarketData LoadMarketData(const BacktestConfig& c) {
   PriceBasisOf(c, tradable);
   std::vector<data::SymbolSeries> extra;
   std::ptrdiff_t bench_col = -1;
+  std::string bench_basis;
+  // A tradable benchmark shares its column when both sides are on the same (adjusted) prices;
+  // otherwise it gets a column of its own on its basis.
   for (std::size_t i = 0; i < c.strategy.symbols.size(); ++i) {
-    if (c.strategy.symbols[i] == c.benchmark) bench_col = static_cast<std::ptrdiff_t>(i);
+    if (c.strategy.symbols[i] == c.benchmark && c.prices == data::PriceBasis::kAdjusted &&
+        !c.benchmark_price_return) {
+      bench_col = static_cast<std::ptrdiff_t>(i);
+      bench_basis = tradable[i].price_adjustment;
+    }
   }
   if (!c.benchmark.empty() && bench_col < 0) {
     extra = data::LoadSeries(c.store_path, {c.benchmark}, load_from, c.end,
                              data::LoadColumns::CloseOnly());
-    // The benchmark is compared on total return whatever the portfolio trades on.
-    for (auto& b : extra) {
-      if (b.price_adjustment != "adjusted") data::ToBasis(b, data::PriceBasis::kAdjusted);
-      b.actions.clear();
-    }
+    for (auto& b : extra)
+      bench_basis = BenchmarkBasis(c, b);
     bench_col = static_cast<std::ptrdiff_t>(tradable.size());
   }
   const Timestamp from = c.start ? DayToTimestamp(*c.start) : std::numeric_limits<Timestamp>::min();
@@ -141,8 +189,9 @@ MarketData LoadMarketData(const BacktestConfig& c) {
         fmt::format("'{}' has no bar on the run's first date {}; choose another benchmark or start",
                     c.benchmark, FormatDate(panel->Day(first))));
   }
-  return MarketData{panel, first, c.use_history_before_start ? 0 : first, tradable.size(),
-                    bench_col};
+  return MarketData{panel,           first,     c.use_history_before_start ? 0 : first,
+                    tradable.size(), bench_col, CommonBasis(tradable),
+                    bench_basis};
 }
 
 BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md, RunDetail detail) {
@@ -154,6 +203,8 @@ BacktestResult RunBacktest(const BacktestConfig& c, const MarketData& md, RunDet
   result.symbols.assign(md.panel->Symbols().begin(),
                         md.panel->Symbols().begin() + static_cast<std::ptrdiff_t>(md.tradable));
   result.run_tag = c.run_tag;
+  result.prices = md.prices;
+  result.benchmark_prices = md.benchmark_prices;
   const BarPanel& panel = *md.panel;
 
   std::vector<Days> days;

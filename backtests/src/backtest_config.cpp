@@ -200,9 +200,10 @@ BacktestConfig ParseBacktestConfig(const ConfigDocument& doc,
             "\"leverage\": 1.0} (leverage 1: the strategy decides when to borrow)");
   }
   if (auto b = root.Find("benchmark")) {
-    // "SPY", or {"symbol": "SPY", "flows": "same" | "none"}.
+    // "SPY", or {"symbol": "SPY", "flows": "same" | "none", "prices": "adjusted" | "raw"}.
     if (b->IsObject()) {
-      b->ExpectKeys({"symbol", "flows"});
+      b->ExpectKeys({"symbol", "flows", "prices"});
+      c.benchmark_price_return = b->EnumOr("prices", {"adjusted", "raw"}, "adjusted") == "raw";
       const ConfigNode sym = b->At("symbol");
       c.benchmark = sym.String();
       if (c.benchmark.empty()) sym.Fail("a symbol in the store");

@@ -238,6 +238,7 @@ std::string SummaryJson(const BacktestResult& r) {
     f.AddRaw("irr", "null");
   }
   f.Add("margin_interest", s.margin_interest).Add("max_gross_leverage", s.max_gross_leverage);
+  f.Add("prices", r.prices);
   f.Add("dividends_received", s.dividends_received);
   f.Add("cost_ratio", s.cost_ratio);
   f.Add("win_rate", s.win_rate)
@@ -264,6 +265,7 @@ std::string SummaryJson(const BacktestResult& r) {
     JsonFields bf;
     bf.Add("symbol", b.symbol)
         .Add("flows", b.same_flows ? "same" : "none")
+        .Add("prices", r.benchmark_prices)
         .Add("final_value", b.final_value);
     if (b.irr) {
       bf.Add("irr", *b.irr);
@@ -336,6 +338,21 @@ std::string SummaryTable(const BacktestResult& r) {
     row("tracking error", pct(s.benchmark->tracking_error),
         fmt::format("information ratio {:.4f}", s.benchmark->information_ratio));
   }
+  {
+    // Which prices each side ran on: a comparison of price return with total return is not fair.
+    std::string note;
+    if (hb) {
+      note = "benchmark " + r.benchmark_prices;
+      if (r.benchmark_prices == "adjusted" && r.prices == "split_adjusted" &&
+          s.dividends_received == 0.0) {
+        note += ": dividends count for the benchmark only";
+      } else if (r.prices == "unknown" || r.prices == "mixed") {
+        note += ": see `ballast data info`";
+      }
+    }
+    row("prices", r.prices, note);
+  }
+  if (s.dividends_received > 0.0) row("dividends", fmt::format("{:.2f}", s.dividends_received));
   row("turnover / year", pct(s.turnover));
   row("fees", fmt::format("{:.2f}", s.fees));
   if (s.investments > 0 || s.total_contributed != s.initial_value || s.total_withdrawn > 0) {

@@ -103,10 +103,11 @@ std::string DataKey(const BacktestConfig& c) {
   std::string key = c.store_path + '|';
   for (const auto& s : c.strategy.symbols)
     key += s + ',';
-  key += fmt::format("|{}|{}|{}|{}|{}", c.start ? FormatDate(*c.start) : "",
+  key += fmt::format("|{}|{}|{}|{}|{}|{}|{}", c.start ? FormatDate(*c.start) : "",
                      c.end ? FormatDate(*c.end) : "", c.benchmark,
                      c.fill == sim::FillModel::kNextOpen ? "open" : "close",
-                     c.use_history_before_start ? "history" : "");
+                     c.use_history_before_start ? "history" : "", static_cast<int>(c.prices),
+                     c.benchmark_price_return ? "price" : "total");
   return key;
 }
 

@@ -143,7 +143,16 @@ std::string StoreAdjustment(const std::vector<SymbolSeries>& series) {
   for (const auto& s : series)
     kinds.insert(s.price_adjustment);
   if (kinds.size() == 1) return *kinds.begin();
-  return kinds.empty() ? "source" : "mixed";
+  return kinds.empty() ? "unknown" : "mixed";
+}
+
+// A stored basis label as this ballast names it: stores before the labels were truthful wrote
+// "source" for prices the file did not describe, which is "unknown".
+std::string BasisLabel(const std::optional<std::string>& stored, bool root = false) {
+  if (!stored) return "unknown";
+  if (*stored == "adjusted" || *stored == "raw" || *stored == "split_adjusted") return *stored;
+  if (root && *stored == "mixed") return *stored;
+  return "unknown";
 }
 
 Handle OpenStore(const std::string& path) {
@@ -504,7 +513,7 @@ StoreInfo ReadStoreInfo(const std::string& path) {
   info.path = path;
   Handle root(H5Gopen2(f.get(), "/", H5P_DEFAULT), H5Gclose);
   info.format_version = static_cast<int>(ReadIntAttr(root.get(), "format_version").value_or(0));
-  info.price_adjustment = ReadStringAttr(root.get(), "price_adjustment").value_or("unknown");
+  info.price_adjustment = BasisLabel(ReadStringAttr(root.get(), "price_adjustment"), true);
   info.created_by = ReadStringAttr(root.get(), "created_by").value_or("");
   for (const auto& name : ListSymbols(f.get())) {
     const std::string gpath = fmt::format("{}/{}", kBarsGroup, name);
@@ -512,7 +521,7 @@ StoreInfo ReadStoreInfo(const std::string& path) {
     if (!g.ok()) continue;
     StoreSymbolInfo s;
     s.symbol = name;
-    s.price_adjustment = ReadStringAttr(g.get(), "price_adjustment").value_or("unknown");
+    s.price_adjustment = BasisLabel(ReadStringAttr(g.get(), "price_adjustment"));
     s.source = ReadStringAttr(g.get(), "source").value_or("");
     auto count = [&](const char* attr) {
       return static_cast<std::size_t>(std::max(0LL, ReadIntAttr(g.get(), attr).value_or(0)));
@@ -569,7 +578,7 @@ std::vector<SymbolSeries> LoadSeries(const std::string& path,
     Handle g(H5Gopen2(f.get(), gpath.c_str(), H5P_DEFAULT), H5Gclose);
     SymbolSeries s;
     s.symbol = symbol;
-    s.price_adjustment = ReadStringAttr(g.get(), "price_adjustment").value_or("unknown");
+    s.price_adjustment = BasisLabel(ReadStringAttr(g.get(), "price_adjustment"));
     s.source = ReadStringAttr(g.get(), "source").value_or("");
     std::vector<Timestamp> all;
     Handle ds(H5Dopen2(g.get(), "timestamp", H5P_DEFAULT), H5Dclose);

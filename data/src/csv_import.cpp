@@ -225,12 +225,11 @@ void ImportOne(const std::string& path, std::string_view text, const ImportOptio
   const Columns& first = slots.front().col;
   const bool long_format = !wide && first.symbol >= 0;
   const bool use_adj = first.adj >= 0 && opt.price == PriceMode::kAdjusted;
-  // A file with yfinance's Stock Splits column is Yahoo's: its Close is split-adjusted.
-  const std::string adjustment = use_adj               ? "adjusted"
-                                 : first.splits >= 0   ? "split_adjusted"
-                                 : first.adj >= 0      ? "raw"
-                                 : opt.assume_adjusted ? "adjusted"
-                                                       : "source";
+  // Adj Close and Stock Splits are Yahoo's columns, and Yahoo's Close is split-adjusted.
+  const std::string adjustment = use_adj                               ? "adjusted"
+                                 : first.splits >= 0 || first.adj >= 0 ? "split_adjusted"
+                                 : opt.assume_adjusted                 ? "adjusted"
+                                                                       : "unknown";
   std::string file_symbol;
   if (!long_format && !wide) {
     file_symbol = SymbolFromFileName(path);

@@ -1,6 +1,11 @@
 #include "ballast/data/price_basis.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <map>
+
+#include "ballast/engine/error.hpp"
 
 namespace ballast::data {
 namespace {
@@ -78,6 +83,48 @@ void ToBasis(SymbolSeries& s, PriceBasis basis) {
   }
   s.actions.clear();
   s.price_adjustment = "adjusted";
+}
+
+void DeclareBasis(std::vector<SymbolSeries>& series, const std::vector<std::string>& declarations) {
+  auto fail = [](const std::string& d, const std::string& why) {
+    throw Error(ErrorKind::kUsage, fmt::format("--basis {}: {}", d, why));
+  };
+  std::string all;
+  std::map<std::string, std::string, std::less<>> by_symbol;
+  for (const auto& d : declarations) {
+    const auto eq = d.find('=');
+    const std::string basis = eq == std::string::npos ? d : d.substr(eq + 1);
+    if (basis != "raw" && basis != "split_adjusted" && basis != "adjusted") {
+      fail(d, fmt::format("'{}' is not a price basis: expected raw, split_adjusted or adjusted "
+                          "(as BASIS or SYMBOL=BASIS)",
+                          basis));
+    }
+    if (eq == std::string::npos) {
+      if (!all.empty() && all != basis) fail(d, fmt::format("the default is already {}", all));
+      all = basis;
+      continue;
+    }
+    const std::string symbol = d.substr(0, eq);
+    const auto it = std::find_if(series.begin(), series.end(),
+                                 [&](const SymbolSeries& s) { return s.symbol == symbol; });
+    if (it == series.end()) fail(d, fmt::format("'{}' is not in this import", symbol));
+    if (!by_symbol.emplace(symbol, basis).second)
+      fail(d, fmt::format("{} is declared twice", symbol));
+    // Adjusted prices cannot be declared anything else; a Close's raw or split-adjusted label is
+    // an inference (Yahoo's Close is split-adjusted) that a declaration may correct.
+    if (it->price_adjustment == "adjusted" && basis != "adjusted") {
+      fail(d, fmt::format("{}'s prices were adjusted (its file's Adj Close column, or "
+                          "--assume-adjusted); --price raw keeps its Close",
+                          symbol));
+    }
+  }
+  for (auto& s : series) {
+    if (const auto it = by_symbol.find(s.symbol); it != by_symbol.end()) {
+      s.price_adjustment = it->second;
+    } else if (s.price_adjustment == "unknown" && !all.empty()) {
+      s.price_adjustment = all;
+    }
+  }
 }
 
 }  // namespace ballast::data

@@ -24,11 +24,12 @@ void Session::Load() {
   if (!cfg_.cash_flows.empty()) {
     spdlog::warn("cash_flows are ignored live: deposit and withdraw at the broker");
   }
-  if (cfg_.prices != data::PriceBasis::kAdjusted || cfg_.reinvest_dividends) {
+  if (cfg_.prices != data::PriceBasis::kAdjusted || cfg_.reinvest_dividends ||
+      cfg_.benchmark_price_return) {
     throw Error(ErrorKind::kConfig,
-                fmt::format("{}: data.prices / portfolio.dividends: live sessions trade the "
-                            "broker's prices and are paid its dividends; remove these keys (they "
-                            "are for backtests)",
+                fmt::format("{}: data.prices / portfolio.dividends / benchmark.prices: live "
+                            "sessions trade the broker's prices and are paid its dividends; "
+                            "remove these keys (they are for backtests)",
                             o_.config_path));
   }
   // Everything that can be checked here is checked before the session directory and the journal

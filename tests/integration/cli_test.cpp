@@ -249,7 +249,44 @@ TEST(CliTest, DataImportAndInfo) {
   const auto raw = RunCli({"data", "import", "--price", "raw", "--out", dir / "raw.h5",
                            (testkit::SourceDir() / "tests/data/yahoo/QQQ.csv").string()});
   ASSERT_EQ(raw.exit_code, 0) << raw.err;
-  EXPECT_NE(RunCli({"data", "info", dir / "raw.h5"}).out.find("prices raw"), std::string::npos);
+  // Yahoo's Close (Adj Close's neighbour) is split-adjusted, and the label says so.
+  const auto raw_info = RunCli({"data", "info", dir / "raw.h5"});
+  EXPECT_NE(raw_info.out.find("prices split_adjusted"), std::string::npos) << raw_info.out;
+  EXPECT_NE(raw_info.out.find("split_adjusted: price return"), std::string::npos) << raw_info.out;
+
+  // A file that does not say is unknown until --basis declares it; SYMBOL=BASIS wins.
+  testkit::WriteFile(dir.path() / "plain/AAA.csv", "Date,Close\n2020-01-02,1\n2020-01-03,2\n");
+  testkit::WriteFile(dir.path() / "plain/BBB.csv", "Date,Close\n2020-01-02,1\n2020-01-03,2\n");
+  ASSERT_EQ(RunCli({"data", "import", "--out", dir / "u.h5", dir / "plain"}).exit_code, 0);
+  const auto unknown = RunCli({"data", "info", dir / "u.h5"});
+  EXPECT_NE(unknown.out.find("AAA        2020-01-02 2020-01-03       2  unknown"),
+            std::string::npos)
+      << unknown.out;
+  EXPECT_NE(unknown.out.find("unknown: the import was not told (data import --basis)"),
+            std::string::npos)
+      << unknown.out;
+  ASSERT_EQ(RunCli({"data", "import", "--out", dir / "d.h5", dir / "plain", "--basis", "raw",
+                    "--basis", "BBB=split_adjusted"})
+                .exit_code,
+            0);
+  const auto declared = RunCli({"data", "info", "--json", dir / "d.h5"});
+  EXPECT_NE(
+      declared.out.find(
+          R"("symbol":"AAA","first":"2020-01-02","last":"2020-01-03","rows":2,"price_adjustment":"raw")"),
+      std::string::npos)
+      << declared.out;
+  EXPECT_NE(
+      declared.out.find(
+          R"("symbol":"BBB","first":"2020-01-02","last":"2020-01-03","rows":2,"price_adjustment":"split_adjusted")"),
+      std::string::npos)
+      << declared.out;
+  // Adjusted prices cannot be declared raw: a usage error, and no store.
+  const auto contradict = RunCli({"data", "import", "--out", dir / "c.h5", "--basis", "QQQ=raw",
+                                  (testkit::SourceDir() / "tests/data/yahoo/QQQ.csv").string()});
+  EXPECT_EQ(contradict.exit_code, 2) << contradict.err;
+  EXPECT_NE(contradict.err.find("--basis QQQ=raw: QQQ's prices were adjusted"), std::string::npos)
+      << contradict.err;
+  EXPECT_FALSE(fs::exists(dir.path() / "c.h5"));
 
   // Corporate actions from a file of their own: counted at import and by `data info`.
   testkit::WriteFile(dir.path() / "actions.csv",

@@ -19,6 +19,7 @@
 
 #include "ballast/data/bar_store.hpp"
 #include "ballast/data/csv_import.hpp"
+#include "ballast/data/price_basis.hpp"
 
 extern char** environ;  // NOLINT: POSIX
 
@@ -44,13 +45,13 @@ TempDir::~TempDir() {
 
 namespace {
 
+// Imports as scripts/setup.sh does (`basis`: its --basis declarations).
 std::string BuildStore(const std::string& name, const std::vector<std::string>& inputs,
-                       bool assume_adjusted) {
+                       const std::vector<std::string>& basis) {
   static TempDir dir;
   const std::string out = dir / name;
-  data::ImportOptions opt;
-  opt.assume_adjusted = assume_adjusted;
-  auto result = data::ImportCsvFiles(inputs, opt);
+  auto result = data::ImportCsvFiles(inputs, {});
+  data::DeclareBasis(result.series, basis);
   data::WriteStore(out, result.series, true);
   return out;
 }
@@ -67,7 +68,7 @@ std::vector<std::string> FilesIn(const fs::path& dir) {
 
 const std::string& SampleStore() {
   static const std::string path =
-      BuildStore("etfs.h5", FilesIn(SourceDir() / "data/samples/etfs"), true);
+      BuildStore("etfs.h5", FilesIn(SourceDir() / "data/samples/etfs"), {"adjusted"});
   return path;
 }
 
@@ -76,13 +77,13 @@ const std::string& Sp500Store() {
       BuildStore("sp500.h5",
                  {(SourceDir() / "data/samples/sp500/sp500_subset.csv.gz").string(),
                   (SourceDir() / "data/samples/etfs/SPY.csv.gz").string()},
-                 false);
+                 {"split_adjusted", "SPY=adjusted"});
   return path;
 }
 
 const std::string& YahooStore() {
   static const std::string path =
-      BuildStore("yahoo.h5", FilesIn(SourceDir() / "tests/data/yahoo"), false);
+      BuildStore("yahoo.h5", FilesIn(SourceDir() / "tests/data/yahoo"), {});
   return path;
 }
 

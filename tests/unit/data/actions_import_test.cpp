@@ -8,6 +8,7 @@
 
 #include "ballast/data/bar_store.hpp"
 #include "ballast/data/csv_import.hpp"
+#include "ballast/data/price_basis.hpp"
 #include "ballast/engine/error.hpp"
 #include "testkit.hpp"
 
@@ -117,6 +118,55 @@ TEST(ActionsImportTest, TheStoreKeepsActionsAndLoadsThoseInTheRange) {
   const auto late = LoadSeries(path, {"ABC"}, ParseIsoDate("2020-01-06"), std::nullopt);
   ASSERT_EQ(late[0].actions.size(), 1u);  // the split is before the range
   EXPECT_EQ(late[0].actions[0].kind, ActionKind::kDividend);
+}
+
+// `data import --basis`: what a file does not say is "unknown" until the user declares it.
+std::vector<SymbolSeries> Labelled(std::initializer_list<std::pair<const char*, const char*>> l) {
+  std::vector<SymbolSeries> out;
+  for (const auto& [symbol, label] : l) {
+    SymbolSeries s;
+    s.symbol = symbol;
+    s.price_adjustment = label;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::string DeclareError(std::vector<SymbolSeries>& series, std::vector<std::string> decl) {
+  try {
+    DeclareBasis(series, decl);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUsage);
+    return e.what();
+  }
+  return "";
+}
+
+TEST(DeclareBasisTest, TheDefaultLabelsOnlyWhatFilesDoNotSayAndASymbolWins) {
+  auto s = Labelled(
+      {{"AAA", "unknown"}, {"BBB", "unknown"}, {"QQQ", "split_adjusted"}, {"SPY", "adjusted"}});
+  DeclareBasis(s, {"split_adjusted", "BBB=raw", "QQQ=raw"});
+  EXPECT_EQ(s[0].price_adjustment, "split_adjusted");
+  EXPECT_EQ(s[1].price_adjustment, "raw");
+  EXPECT_EQ(s[2].price_adjustment, "raw");  // an inferred label may be corrected
+  EXPECT_EQ(s[3].price_adjustment, "adjusted");
+  auto none = Labelled({{"AAA", "unknown"}});
+  DeclareBasis(none, {});
+  EXPECT_EQ(none[0].price_adjustment, "unknown");
+}
+
+TEST(DeclareBasisTest, RefusalsNameTheDeclaration) {
+  auto s = Labelled({{"AAA", "unknown"}, {"SPY", "adjusted"}});
+  EXPECT_NE(DeclareError(s, {"total"}).find("--basis total: 'total' is not a price basis"),
+            std::string::npos);
+  EXPECT_NE(DeclareError(s, {"ZZZ=raw"}).find("--basis ZZZ=raw: 'ZZZ' is not in this import"),
+            std::string::npos);
+  EXPECT_NE(DeclareError(s, {"AAA=raw", "AAA=adjusted"}).find("AAA is declared twice"),
+            std::string::npos);
+  EXPECT_NE(DeclareError(s, {"raw", "adjusted"}).find("the default is already raw"),
+            std::string::npos);
+  EXPECT_NE(DeclareError(s, {"SPY=raw"}).find("SPY's prices were adjusted"), std::string::npos);
+  EXPECT_EQ(s[0].price_adjustment, "unknown");  // nothing labelled by a refused declaration
 }
 
 }  // namespace

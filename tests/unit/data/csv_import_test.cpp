@@ -44,7 +44,8 @@ TEST(CsvImportTest, YahooStyleFileWithAdjClose) {
   ImportOptions raw;
   raw.price = PriceMode::kRaw;
   const auto rr = ImportCsvFiles({dir / "ABC.csv"}, raw);
-  EXPECT_EQ(rr.series[0].price_adjustment, "raw");
+  // Adj Close is Yahoo's column, and Yahoo's Close is split-adjusted.
+  EXPECT_EQ(rr.series[0].price_adjustment, "split_adjusted");
   EXPECT_DOUBLE_EQ(rr.series[0].close[0], 11.0);
   EXPECT_DOUBLE_EQ(rr.series[0].open[0], 10.0);
 }
@@ -55,7 +56,7 @@ TEST(CsvImportTest, HeadersAreCaseInsensitiveAndCloseOnlyFilesWork) {
   const auto r = ImportCsvFiles({dir / "xyz.CSV"}, {});
   ASSERT_EQ(r.series.size(), 1u);
   EXPECT_EQ(r.series[0].symbol, "xyz");
-  EXPECT_EQ(r.series[0].price_adjustment, "source");
+  EXPECT_EQ(r.series[0].price_adjustment, "unknown");
   EXPECT_DOUBLE_EQ(r.series[0].open[0], 3.5);
   ImportOptions assume;
   assume.assume_adjusted = true;
@@ -210,7 +211,7 @@ TEST(CsvImportTest, YfinanceMultiTickerHeader) {
   EXPECT_DOUBLE_EQ(msft.high[1], 159.9);
   EXPECT_DOUBLE_EQ(msft.volume[2], 20813700);
   EXPECT_EQ(FormatDate(TimestampToDay(msft.time[1])), "2020-01-03");
-  EXPECT_EQ(aapl.price_adjustment, "source");
+  EXPECT_EQ(aapl.price_adjustment, "unknown");
   // A shape it does not understand still names the file and line.
   WriteFile(dir / "bad.csv", "Price,Close\nSymbol,AAPL\n2020-01-02,1\n");
   EXPECT_EQ(ErrorOf({dir / "bad.csv"}),

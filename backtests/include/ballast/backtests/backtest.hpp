@@ -22,6 +22,8 @@ struct BacktestResult {
   RunRecord record;
   Summary summary;
   std::string run_tag;
+  /// The price basis each side ran on (MarketData::prices, MarketData::benchmark_prices).
+  std::string prices, benchmark_prices;
 };
 
 /// Market data for a backtest: the panel and where the run starts in it.
@@ -31,6 +33,9 @@ struct MarketData {
   std::size_t history_row = 0;  ///< first row trailing windows may read (< first_row with history)
   std::size_t tradable = 0;
   std::ptrdiff_t benchmark = -1;
+  /// The price basis of the tradable series as run ("adjusted", "split_adjusted", "raw",
+  /// "unknown", or "mixed") and of the benchmark's ("" without one).
+  std::string prices, benchmark_prices;
 };
 
 /// Loads and aligns the data `config` needs, checking symbols and dates against the store

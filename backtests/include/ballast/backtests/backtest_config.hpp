@@ -56,6 +56,9 @@ struct BacktestConfig {
   /// benchmark.flows: "same" (default) gives the benchmark account the portfolio's external
   /// flows on the same days; "none" its initial value alone.
   bool benchmark_same_flows = true;
+  /// benchmark.prices: "adjusted" (default: total return) or "raw" (price return: the split-
+  /// adjusted close, its dividends not counted).
+  bool benchmark_price_return = false;
   double risk_free_rate = 0.0;
   std::string resolved_json;  ///< the config after --set, as run
   /// Identity of the run for client order ids: the resolved config with the store reduced to its

@@ -14,11 +14,11 @@ struct SymbolSeries {
   std::string symbol;
   std::vector<Timestamp> time;  ///< 00:00 UTC of each session date, strictly increasing
   std::vector<double> open, high, low, close, volume;
-  /// "adjusted" (Adj Close applied), "raw" (Adj Close present, ignored by --price raw) or
-  /// "split_adjusted" (no Adj Close used, and a Stock Splits column says the file is Yahoo's,
-  /// whose Close is split-adjusted) or "source" (no Adj Close column: prices as the file gives
-  /// them).
-  std::string price_adjustment = "source";
+  /// The price basis: "adjusted" (total return: Adj Close applied, or declared), "raw" (as
+  /// traded: Adj Close present and ignored by --price raw, or declared), "split_adjusted" (splits
+  /// in the prices, dividends not: a Yahoo file with a Stock Splits column, or declared) or
+  /// "unknown" (the file does not say and the import was not told).
+  std::string price_adjustment = "unknown";
   std::string source;             ///< file it came from (base name)
   std::size_t repaired_rows = 0;  ///< rows with missing open/high/low/volume filled from close
   std::size_t ohlc_warnings = 0;  ///< rows whose high/low do not bracket open/close
