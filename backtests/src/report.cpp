@@ -298,6 +298,18 @@ ReportRun MakeReportRun(const BacktestResult& r) {
     }
   }
   run.benchmark_label = r.config.benchmark;
+  if (std::any_of(rec.flows.begin(), rec.flows.end(), [](double f) { return f != 0.0; })) {
+    run.value = rec.equity;
+    double in = r.config.initial_cash;
+    for (std::size_t t = 0; t < rec.times.size(); ++t) {
+      in += t < rec.flows.size() ? rec.flows[t] : 0.0;
+      run.invested.push_back(in);
+    }
+    if (!r.config.benchmark.empty() && !rec.benchmark.empty()) {
+      run.benchmark_value = BenchmarkAccount(rec.benchmark, rec.flows, r.config.initial_cash,
+                                             r.config.benchmark_same_flows);
+    }
+  }
   for (std::size_t t = 0; t < rec.times.size(); ++t) {
     const int year = Year(rec.times[t]);
     if (run.turnover_by_year.empty() || run.turnover_by_year.back().first != year) {
@@ -437,6 +449,16 @@ svg.chart{width:100%;height:auto;background:#fafafa;border:1px solid #eee}
       html += fmt::format("<div>{}<br><b>{}</b></div>", k, v);
     }
     html += "</div>";
+    if (!r.invested.empty()) {
+      // What the flows did: value against the money put in, and the benchmark account's value.
+      std::vector<Line> vl{{"value", &r.value, kPalette[i % std::size(kPalette)], false},
+                           {"money invested", &r.invested, "#777", true}};
+      if (!r.benchmark_value.empty())
+        vl.push_back(
+            {"benchmark " + r.benchmark_label + " account", &r.benchmark_value, "#000", true});
+      html += "<h4>Value vs money invested</h4>" +
+              LineChart(fmt::format("invested-{}", i), r.times, vl, false, false) + Legend(vl);
+    }
     if (!r.weight_times.empty()) {
       html += "<h4>Weights over time</h4>" + StackedWeights(r, i);
       std::vector<Line> wl;

@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
+#include "ballast/backtests/backtest.hpp"
+#include "ballast/backtests/report.hpp"
 #include "testkit.hpp"
 
 namespace ballast {
@@ -68,9 +71,23 @@ TEST(ReportTest, SelfContainedWithDataInEveryChart) {
   }
   const auto charts = Charts(html);
   // equity, equity-log, drawdown, rolling return, rolling volatility + weights and costs per run.
-  EXPECT_EQ(charts.size(), 5u + 3u * 3u);  // + weights, turnover, costs per run
+  // + weights, turnover, costs per run, and "value vs money invested" for the DCA run alone.
+  EXPECT_EQ(charts.size(), 5u + 3u * 3u + 1u);
   for (const auto& [name, points] : charts)
     EXPECT_GT(points, 0) << name;
+  const auto invested = std::find_if(charts.begin(), charts.end(), [](const auto& c) {
+    return c.first.rfind("invested-", 0) == 0;
+  });
+  ASSERT_NE(invested, charts.end());
+  // The one run with flows is the dca variant: its panel holds the chart.
+  EXPECT_EQ(std::count_if(charts.begin(), charts.end(),
+                          [](const auto& c) { return c.first.rfind("invested-", 0) == 0; }),
+            1);
+  const auto dca_panel = html.find("<h3>dca</h3>");
+  ASSERT_NE(dca_panel, std::string::npos);
+  EXPECT_EQ(html.find(R"(data-chart=")" + invested->first + '"'),
+            html.find(R"(data-chart="invested-)", dca_panel));
+  EXPECT_NE(html.find("Value vs money invested"), std::string::npos);
   for (const char* label :
        {">monthly<", ">quarterly<", ">dca<", "benchmark SPY", "Monthly returns"}) {
     EXPECT_NE(html.find(label), std::string::npos) << label;
@@ -87,6 +104,36 @@ TEST(ReportTest, SelfContainedWithDataInEveryChart) {
       testkit::RunCli({"backtest", dir / "base.json", "--out", dir / "bt", "--no-workbook"});
   ASSERT_EQ(bt.exit_code, 0) << bt.err;
   EXPECT_EQ(Charts(testkit::ReadFile(dir.path() / "bt/report.html")).size(), 5u + 3u);
+}
+
+// The "value vs money invested" chart's lines add up to the summary's figures.
+TEST(ReportTest, MoneyInvestedIsTheInitialValuePlusTheFlows) {
+  auto run = [](const std::string& strategy) {
+    auto doc = ConfigDocument::FromText(
+        R"({"data": {"store": "x", "start": "2012-01-01", "end": "2014-12-31"},
+            "portfolio": {"initial_cash": 10000}, "benchmark": "SPY", "strategy": )" +
+            strategy + "}",
+        "test.json");
+    doc.SetString("data.store", testkit::SampleStore());
+    strategies::StrategyRegistry reg;
+    strategies::RegisterBuiltinStrategies(reg);
+    return backtests::RunBacktest(backtests::ParseBacktestConfig(doc, reg));
+  };
+  const auto dca =
+      run(R"({"type": "dca", "investment_amount": 500, "targets": {"SPY": 0.6, "TLT": 0.4}})");
+  const auto r = backtests::MakeReportRun(dca);
+  ASSERT_EQ(r.invested.size(), dca.record.times.size());
+  EXPECT_GT(dca.summary.investments, 10u);
+  EXPECT_NEAR(r.invested.back(), dca.summary.net_flows, 1e-6);
+  EXPECT_EQ(r.value, dca.record.equity);
+  ASSERT_EQ(r.benchmark_value.size(), r.invested.size());
+  EXPECT_NEAR(r.benchmark_value.back(), dca.summary.benchmark->final_value, 1e-6);
+  for (std::size_t t = 1; t < r.invested.size(); ++t)
+    ASSERT_GE(r.invested[t], r.invested[t - 1]);  // contributions only
+  // A run without flows has no such chart.
+  const auto hold =
+      run(R"({"type": "calendar", "frequency": "monthly", "targets": {"SPY": 0.6, "TLT": 0.4}})");
+  EXPECT_TRUE(backtests::MakeReportRun(hold).invested.empty());
 }
 
 TEST(ReportTest, LoadsInHeadlessChromiumWithoutConsoleErrors) {
@@ -111,7 +158,7 @@ TEST(ReportTest, LoadsInHeadlessChromiumWithoutConsoleErrors) {
   EXPECT_EQ(log.find("Uncaught"), std::string::npos) << log;
   EXPECT_NE(dom.find(R"(class="run shown" id="run-2")"), std::string::npos) << "script did not run";
   const auto charts = Charts(dom);
-  EXPECT_EQ(charts.size(), 14u);
+  EXPECT_EQ(charts.size(), 15u);
   for (const auto& [name, points] : charts)
     EXPECT_GT(points, 0) << name;
   // Screenshot for the CI artefacts.

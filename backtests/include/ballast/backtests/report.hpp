@@ -24,6 +24,10 @@ struct ReportRun {
   std::vector<double> weights;          ///< weight_times x symbols, plus cash as the last column
   /// One-way turnover per calendar year: sum over its sessions of min(bought, sold) / value.
   std::vector<std::pair<int, double>> turnover_by_year;
+  /// Runs with external flows only (else empty), per session: the portfolio's value, the money
+  /// put in so far (initial value plus contributions less withdrawals) and the benchmark
+  /// account's value (same flows; empty without a benchmark).
+  std::vector<double> value, invested, benchmark_value;
 };
 
 /// Extracts the report data of a full-detail run.
