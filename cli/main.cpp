@@ -480,6 +480,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"iex", "sip"}))
       ->capture_default_str();
   fetch->add_flag("--force", fo.force, "Replace the store if it exists");
+  fetch->add_flag("--actions", fo.actions,
+                  "Raw (as traded) bars plus the provider's splits and cash dividends, for "
+                  "data.prices raw (default: bars adjusted for both, labelled adjusted)");
 
   auto* lv = app.add_subcommand(
       "live",

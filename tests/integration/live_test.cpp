@@ -880,34 +880,5 @@ TEST(LiveAlpaca, ServiceWatchesDriftBandsOnStreamPricesBetweenChecks) {
   EXPECT_TRUE(events_have("\"allocation_drift\""));
 }
 
-TEST(DataFetch, AlpacaBarsIntoTheStoreAcrossPages) {
-  testkit::TempDir dir;
-  FakeAlpacaOptions o;
-  o.bars = Bars("2026-07-14", {"SPY", "AGG", "GLD"});
-  o.bars_page_size = 50;
-  FakeAlpaca fake(o);
-  fake.ExportEnvironment();
-  const std::string store = dir / "fetched.h5";
-  const auto r =
-      testkit::RunCli({"data", "fetch", "--provider", "alpaca", "--symbols", "SPY,AGG,GLD",
-                       "--start", "2026-01-02", "--end", "2026-06-30", "--out", store});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto got = data::LoadSeries(store, {"AGG", "GLD", "SPY"}, std::nullopt, std::nullopt);
-  const auto want = data::LoadSeries(testkit::SampleStore(), {"AGG", "GLD", "SPY"},
-                                     *ParseIsoDate("2026-01-02"), *ParseIsoDate("2026-06-30"));
-  ASSERT_EQ(got.size(), 3u);
-  for (std::size_t i = 0; i < 3; ++i) {
-    EXPECT_EQ(got[i].time, want[i].time) << got[i].symbol;
-    EXPECT_EQ(got[i].close, want[i].close) << got[i].symbol;
-  }
-  EXPECT_GT(fake.Requests("/v2/stocks/bars"), 5u);
-  // Unknown symbol: a data error naming it; nothing written.
-  const auto bad = testkit::RunCli(
-      {"data", "fetch", "--symbols", "ZZZZ", "--start", "2026-01-02", "--out", dir / "bad.h5"});
-  EXPECT_EQ(bad.exit_code, 3);
-  EXPECT_NE(bad.err.find("ZZZZ"), std::string::npos);
-  EXPECT_FALSE(std::filesystem::exists(dir / "bad.h5"));
-}
-
 }  // namespace
 }  // namespace ballast

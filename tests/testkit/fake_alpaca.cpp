@@ -212,6 +212,17 @@ struct FakeAlpaca::Impl {
       res.body() = body.dump();
       return res;
     };
+    auto symbols_param = [&] {  // ?symbols=A,B
+      std::vector<std::string> symbols;
+      const std::string list = param("symbols");
+      for (std::size_t pos = 0; pos <= list.size();) {
+        const auto c = list.find(',', pos);
+        symbols.push_back(list.substr(pos, c - pos));
+        if (c == std::string::npos) break;
+        pos = c + 1;
+      }
+      return symbols;
+    };
     std::unique_lock lock(mu);
     ++requests[path];
     received.push_back(std::string(req.method_string()) + " " + target);
@@ -447,19 +458,66 @@ struct FakeAlpaca::Impl {
         }
       }
       return error(http::status::not_found, 40410000, "order not found");
+    } else if (path == "/v1/corporate-actions") {
+      // Alpaca's shape: lists by type, each action with its dates; paged by offset over the
+      // served actions (in the order of the served series, then ex-date).
+      const auto symbols = symbols_param();
+      const std::set<std::string> wanted(symbols.begin(), symbols.end());
+      const auto start = ParseIsoDate(param("start"));
+      const auto end = ParseIsoDate(param("end"));
+      if (!start || !end) {
+        return error(http::status::bad_request, 40010000, "expected start and end YYYY-MM-DD");
+      }
+      std::vector<std::pair<std::string, json>> all;  // (list, action)
+      for (const auto& s : o.raw_bars) {
+        if (wanted.count(s.symbol) == 0) continue;
+        for (const auto& a : s.actions) {
+          if (a.ex_date < *start || a.ex_date > *end) continue;
+          const std::string day = FormatDate(a.ex_date);
+          json j{{"id", fmt::format("ca-{}-{}", s.symbol, day)},
+                 {"symbol", s.symbol},
+                 {"cusip", "000000000"},
+                 {"process_date", day},
+                 {"ex_date", day},
+                 {"record_date", day},
+                 {"payable_date", day}};
+          if (a.kind == ActionKind::kDividend) {
+            j["rate"] = a.value;
+            j["special"] = false;
+            j["foreign"] = false;
+            all.emplace_back("cash_dividends", std::move(j));
+          } else if (a.value > 1.0) {
+            j["new_rate"] = a.value;
+            j["old_rate"] = 1;
+            all.emplace_back("forward_splits", std::move(j));
+          } else {
+            j["new_rate"] = 1;
+            j["old_rate"] = 1.0 / a.value;
+            all.emplace_back("reverse_splits", std::move(j));
+          }
+        }
+      }
+      const std::string token = param("page_token");
+      const std::size_t from = token.empty() ? 0 : std::stoul(token.substr(4));
+      const std::size_t to = std::min(all.size(), from + o.actions_page_size);
+      json lists = json::object();
+      if (from == 0 && !o.extra_corporate_actions.empty()) {
+        lists = json::parse(o.extra_corporate_actions);
+      }
+      for (std::size_t k = from; k < to; ++k)
+        lists[all[k].first].push_back(all[k].second);
+      res.body() =
+          json{{"corporate_actions", lists},
+               {"next_page_token", to < all.size() ? json(fmt::format("page{}", to)) : json()}}
+              .dump();
     } else if (path == "/v2/stocks/bars") {
-      if (param("adjustment") != "all" || param("timeframe") != "1Day") {
+      const bool raw = param("adjustment") == "raw" && !o.raw_bars.empty();
+      if ((param("adjustment") != "all" && !raw) || param("timeframe") != "1Day") {
         return error(http::status::bad_request, 40010000,
-                     "expected timeframe 1Day, adjustment all");
+                     "expected timeframe 1Day, adjustment all (or raw when raw bars are set)");
       }
-      std::vector<std::string> symbols;
-      const std::string list = param("symbols");
-      for (std::size_t pos = 0; pos <= list.size();) {
-        const auto c = list.find(',', pos);
-        symbols.push_back(list.substr(pos, c - pos));
-        if (c == std::string::npos) break;
-        pos = c + 1;
-      }
+      const auto& served = raw ? o.raw_bars : o.bars;
+      const auto symbols = symbols_param();
       const auto start = ParseIsoDate(param("start"));
       const std::string end_text = param("end");
       const auto end = end_text.empty() ? std::optional<Days>() : ParseIsoDate(end_text);
@@ -470,7 +528,7 @@ struct FakeAlpaca::Impl {
       };
       std::vector<Row> rows;
       for (const auto& sym : symbols) {
-        for (const auto& s : o.bars) {
+        for (const auto& s : served) {
           if (s.symbol != sym) continue;
           for (std::size_t i = 0; i < s.Rows(); ++i) {
             const Days d = TimestampToDay(s.time[i]);

@@ -25,6 +25,13 @@ struct FakeAlpacaOptions {
   /// plus clock_offset_seconds and runs in real time).
   std::vector<data::SymbolSeries> bars;
   std::size_t bars_page_size = 1000;  ///< bars per page (tests pagination)
+  /// Served for adjustment=raw (refused when empty); their actions are served by
+  /// /v1/corporate-actions (splits above 1 as forward_splits, below 1 as reverse_splits).
+  std::vector<data::SymbolSeries> raw_bars;
+  std::size_t actions_page_size = 1000;  ///< actions per page
+  /// Further lists of /v1/corporate-actions' first page, as JSON text of an object
+  /// ({"spin_offs": [...]}); a list of the same name as the served ones is appended to.
+  std::string extra_corporate_actions;
   double clock_offset_seconds = 0.0;
 
   // Scenarios.

@@ -477,6 +477,79 @@ std::optional<BarsPage> ParseBarsPage(std::string_view body, ParseError& e) {
   return page;
 }
 
+std::optional<CorporateActionsPage> ParseCorporateActionsPage(std::string_view body,
+                                                              ParseError& e) {
+  element doc;
+  object o;
+  if (!ParseDocument(body, doc, e)) return std::nullopt;
+  if (doc.get_object().get(o) != simdjson::SUCCESS) {
+    Fail(e, "corporate actions: expected an object");
+    return std::nullopt;
+  }
+  CorporateActionsPage page;
+  page.next_page_token = StringField(o, "next_page_token");  // null or absent = last page
+  element lists;
+  if (o.at_key("corporate_actions").get(lists) != simdjson::SUCCESS || lists.is_null()) {
+    return page;
+  }
+  object by_type;
+  if (lists.get_object().get(by_type) != simdjson::SUCCESS) {
+    Fail(e, "corporate actions: expected 'corporate_actions' to map types to arrays");
+    return std::nullopt;
+  }
+  for (auto field : by_type) {
+    const std::string_view type = field.key;
+    if (field.value.is_null()) continue;
+    simdjson::dom::array a;
+    if (field.value.get_array().get(a) != simdjson::SUCCESS) {
+      Fail(e, fmt::format("corporate_actions.{}: expected an array", type));
+      return std::nullopt;
+    }
+    std::size_t index = 0;
+    for (element item : a) {
+      object ao;
+      if (item.get_object().get(ao) != simdjson::SUCCESS) {
+        Fail(e, fmt::format("corporate_actions.{}[{}]: expected an object", type, index));
+        return std::nullopt;
+      }
+      CorporateActionInfo c;
+      c.type = std::string(type);
+      for (const char* key : {"symbol", "source_symbol", "acquiree_symbol", "old_symbol"}) {
+        if (c.symbol.empty()) c.symbol = StringField(ao, key);
+      }
+      std::string date;
+      for (const char* key : {"ex_date", "effective_date", "process_date"}) {
+        if (date.empty()) date = StringField(ao, key);
+      }
+      const auto ex = ParseIsoDate(date);
+      const auto bad = [&](std::string_view what) {
+        Fail(e, fmt::format("corporate_actions.{}[{}]: expected {}", type, index, what));
+        return std::nullopt;
+      };
+      if (type == "forward_splits" || type == "reverse_splits") {
+        const double n = DecimalField(ao, "new_rate", -1.0), d = DecimalField(ao, "old_rate", -1.0);
+        if (c.symbol.empty() || !ex || !(n > 0.0) || !(d > 0.0)) {
+          return bad("symbol, ex_date (YYYY-MM-DD) and positive new_rate and old_rate");
+        }
+        c.kind = CorporateActionInfo::Kind::kSplit;
+        c.value = n / d;
+      } else if (type == "stock_dividends" || type == "cash_dividends") {
+        const double rate = DecimalField(ao, "rate", -1.0);
+        if (c.symbol.empty() || !ex || !(rate >= 0.0)) {
+          return bad("symbol, ex_date (YYYY-MM-DD) and a rate of 0 or more");
+        }
+        c.kind = type == "cash_dividends" ? CorporateActionInfo::Kind::kCashDividend
+                                          : CorporateActionInfo::Kind::kSplit;
+        c.value = type == "cash_dividends" ? rate : 1.0 + rate;
+      }
+      if (ex) c.ex_date = *ex;
+      page.actions.push_back(std::move(c));
+      ++index;
+    }
+  }
+  return page;
+}
+
 ApiError ParseApiError(std::string_view body) {
   ApiError r;
   element doc;

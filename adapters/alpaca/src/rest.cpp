@@ -28,6 +28,14 @@ std::string Trim(std::string_view s) {
   return std::string(s);
 }
 
+/// `symbols=` of the data API: comma-separated.
+std::string JoinSymbols(const std::vector<std::string>& symbols) {
+  std::string joined;
+  for (const auto& s : symbols)
+    joined += (joined.empty() ? "" : ",") + s;
+  return joined;
+}
+
 }  // namespace
 
 Credentials LoadCredentials(const std::string& env_file) {
@@ -325,13 +333,12 @@ std::vector<CalendarDay> Rest::GetCalendar(Days start, Days end) {
 
 std::vector<Bar> Rest::GetDailyBars(const std::vector<std::string>& symbols, Days start,
                                     std::optional<Days> end,
-                                    const std::function<void(std::size_t)>& progress) {
-  std::string joined;
-  for (const auto& s : symbols)
-    joined += (joined.empty() ? "" : ",") + s;
+                                    const std::function<void(std::size_t)>& progress,
+                                    std::string_view adjustment) {
+  const std::string joined = UrlEncode(JoinSymbols(symbols));
   std::string base =
-      fmt::format("/v2/stocks/bars?symbols={}&timeframe=1Day&adjustment=all&limit=10000&start={}",
-                  UrlEncode(joined), FormatDate(start));
+      fmt::format("/v2/stocks/bars?symbols={}&timeframe=1Day&adjustment={}&limit=10000&start={}",
+                  joined, adjustment, FormatDate(start));
   if (end) base += "&end=" + FormatDate(*end);
   if (endpoints_.feed == "iex" || endpoints_.feed == "sip") base += "&feed=" + endpoints_.feed;
   // Bounded work against any server: at most one bar per symbol and calendar day can exist, so
@@ -373,6 +380,41 @@ std::vector<Bar> Rest::GetDailyBars(const std::vector<std::string>& symbols, Day
                       fmt::format("GET /v2/stocks/bars page {}: the server repeated a page token "
                                   "seen before; stopped",
                                   page + 1));
+    }
+    token = std::move(p->next_page_token);
+  }
+  return out;
+}
+
+std::vector<CorporateActionInfo> Rest::GetCorporateActions(const std::vector<std::string>& symbols,
+                                                           Days start, Days end) {
+  const std::string joined = UrlEncode(JoinSymbols(symbols));
+  const std::string base =
+      fmt::format("/v1/corporate-actions?symbols={}&start={}&end={}&limit=1000&sort=asc", joined,
+                  FormatDate(start), FormatDate(end));
+  // Bounded like the bars: a page without actions that promises more, or a token seen before,
+  // ends the download with an error.
+  std::set<std::string> seen;
+  std::vector<CorporateActionInfo> out;
+  std::string token;
+  for (std::size_t page = 0;; ++page) {
+    const std::string target = token.empty() ? base : base + "&page_token=" + UrlEncode(token);
+    const auto r = Call("GET", data_, target, {}, true);
+    if (r.status != 200) Throw("GET /v1/corporate-actions", r);
+    ParseError e;
+    auto p = ParseCorporateActionsPage(r.body, e);
+    if (!p) {
+      throw RestError(r.status, {},
+                      fmt::format("GET /v1/corporate-actions page {}: {}", page + 1, e.what));
+    }
+    out.insert(out.end(), std::make_move_iterator(p->actions.begin()),
+               std::make_move_iterator(p->actions.end()));
+    if (p->next_page_token.empty()) break;
+    if (p->actions.empty() || !seen.insert(p->next_page_token).second) {
+      throw RestError(r.status, {},
+                      fmt::format("GET /v1/corporate-actions page {}: {}; stopped", page + 1,
+                                  p->actions.empty() ? "no actions but a next page token"
+                                                     : "the server repeated a page token"));
     }
     token = std::move(p->next_page_token);
   }

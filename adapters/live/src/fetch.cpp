@@ -14,10 +14,58 @@
 
 #include "ballast/adapters/alpaca/rest.hpp"
 #include "ballast/data/bar_store.hpp"
+#include "ballast/data/csv_import.hpp"
 #include "ballast/engine/error.hpp"
 #include "ballast/live/time_ny.hpp"
 
 namespace ballast::live {
+namespace {
+
+/// Adds Alpaca's splits and cash dividends to the series they name, dated by ex-date and kept
+/// when the ex-date falls after the series' first bar and on or before its last (an action on
+/// the first day changes nothing: nobody held the symbol the day before). Two of one kind on one
+/// date (a regular and a special dividend) become one: dividends add, splits multiply. Kinds the
+/// store does not model are named on stderr, never applied silently.
+void AttachActions(const std::vector<alpaca::CorporateActionInfo>& actions,
+                   std::vector<data::SymbolSeries>& series, bool quiet) {
+  using Kind = alpaca::CorporateActionInfo::Kind;
+  std::map<std::string, std::size_t> not_applied;  // "type symbol" -> count
+  for (auto& s : series) {
+    const Days first = TimestampToDay(s.time.front()), last = TimestampToDay(s.time.back());
+    std::map<std::pair<Days, ActionKind>, double> merged;
+    for (const auto& a : actions) {
+      if (a.symbol != s.symbol) continue;
+      if (a.kind == Kind::kOther) {
+        ++not_applied[fmt::format("{} {}", a.type, a.symbol)];
+        continue;
+      }
+      if (a.ex_date <= first || a.ex_date > last) continue;
+      const ActionKind kind = a.kind == Kind::kSplit ? ActionKind::kSplit : ActionKind::kDividend;
+      auto [it, fresh] =
+          merged.try_emplace({a.ex_date, kind}, kind == ActionKind::kSplit ? 1.0 : 0.0);
+      it->second = kind == ActionKind::kSplit ? it->second * a.value : it->second + a.value;
+    }
+    for (const auto& [key, value] : merged) {
+      // A zero-rate dividend or a stock dividend of 0 changes nothing.
+      if ((key.second == ActionKind::kSplit && value == 1.0) ||
+          (key.second == ActionKind::kDividend && value == 0.0)) {
+        continue;
+      }
+      data::AddAction(s, CorporateAction{key.first, key.second, value},
+                      "Alpaca /v1/corporate-actions", 0);
+    }
+  }
+  if (!quiet) {
+    for (const auto& [what, n] : not_applied) {
+      std::cerr << fmt::format(
+          "fetch: {} {} not applied (the store models splits and cash dividends; prices stay "
+          "raw across it)\n",
+          n, what);
+    }
+  }
+}
+
+}  // namespace
 
 int FetchBars(const FetchOptions& o) {
   std::vector<std::string> symbols;
@@ -79,9 +127,12 @@ int FetchBars(const FetchOptions& o) {
                     });
   std::vector<alpaca::Bar> bars;
   try {
-    bars = rest.GetDailyBars(symbols, *start, end, [&](std::size_t n) {
-      if (!o.quiet) std::cerr << fmt::format("\rfetch: {} bars", n) << std::flush;
-    });
+    bars = rest.GetDailyBars(
+        symbols, *start, end,
+        [&](std::size_t n) {
+          if (!o.quiet) std::cerr << fmt::format("\rfetch: {} bars", n) << std::flush;
+        },
+        o.actions ? "raw" : "all");
   } catch (const alpaca::RestError& err) {
     if (!o.quiet) std::cerr << "\n";
     throw Error(err.status() == 401 || err.status() == 403 ? ErrorKind::kBroker : ErrorKind::kData,
@@ -105,7 +156,7 @@ int FetchBars(const FetchOptions& o) {
     }
     data::SymbolSeries ss;
     ss.symbol = s;
-    ss.price_adjustment = "adjusted";
+    ss.price_adjustment = o.actions ? "raw" : "adjusted";
     ss.source = "alpaca";
     for (const auto& [t, b] : it->second) {
       ss.time.push_back(t);
@@ -117,10 +168,36 @@ int FetchBars(const FetchOptions& o) {
     }
     series.push_back(std::move(ss));
   }
+  std::size_t splits = 0, dividends = 0;
+  if (o.actions) {
+    std::vector<alpaca::CorporateActionInfo> actions;
+    try {
+      Days last = *start;
+      for (const auto& s : series)
+        last = std::max(last, TimestampToDay(s.time.back()));
+      actions = rest.GetCorporateActions(symbols, *start, end.value_or(last));
+    } catch (const alpaca::RestError& err) {
+      throw Error(
+          err.status() == 401 || err.status() == 403 ? ErrorKind::kBroker : ErrorKind::kData,
+          err.what());
+    } catch (const net::TransportError& err) {
+      throw Error(ErrorKind::kBroker, fmt::format("cannot reach {}: {}", e.data_url, err.what()));
+    }
+    AttachActions(actions, series, o.quiet);
+    for (const auto& s : series) {
+      for (const auto& a : s.actions)
+        (a.kind == ActionKind::kSplit ? splits : dividends) += 1;
+    }
+  }
   data::WriteStore(o.out, series, o.force);
   if (!o.quiet) {
-    std::cout << fmt::format("wrote {}: {} symbol(s), {} bars from Alpaca ({} requests)\n", o.out,
+    std::cout << fmt::format("wrote {}: {} symbol(s), {} bars from Alpaca ({} requests)", o.out,
                              series.size(), bars.size(), rest.Requests());
+    if (o.actions) {
+      std::cout << fmt::format("; raw prices with {} split(s) and {} dividend(s)", splits,
+                               dividends);
+    }
+    std::cout << "\n";
   }
   return 0;
 }

@@ -2,7 +2,9 @@
 // protocol digest warns about.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
 #include <cmath>
+#include <map>
 #include <random>
 
 #include "ballast/adapters/alpaca/messages.hpp"
@@ -107,6 +109,48 @@ TEST(AlpacaMessages, BarsPageAndLastPage) {
   EXPECT_TRUE(last->next_page_token.empty());
   EXPECT_FALSE(ParseBarsPage(R"({"bars":{"A":[{"t":"2022-04-11T04:00:00Z","c":-1}]}})", e));
   EXPECT_NE(e.what.find("bars.A[0]"), std::string::npos) << e.what;
+}
+
+TEST(AlpacaMessages, CorporateActionsReduceToSplitsAndCashDividends) {
+  ParseError e;
+  const auto p = ParseCorporateActionsPage(Fixture("corporate_actions_page.json"), e);
+  ASSERT_TRUE(p) << e.what;
+  EXPECT_EQ(p->next_page_token,
+            "MDA3Q1ZSMDIwfDIwMjQtMDItMTV8NjBiZjkxYzItMDc0Ni00ZDliLThjOWUtYTgwYmIzMDhmZDkx");
+  ASSERT_EQ(p->actions.size(), 13u);  // one of each list
+  std::map<std::string, CorporateActionInfo> by_symbol;
+  for (const auto& a : p->actions)
+    by_symbol[a.symbol] = a;
+  using Kind = CorporateActionInfo::Kind;
+  // A 1:50 reverse split, a 2:1 forward split, a 5 % stock dividend (1.05 shares per share).
+  EXPECT_EQ(by_symbol["MNTS"].kind, Kind::kSplit);
+  EXPECT_DOUBLE_EQ(by_symbol["MNTS"].value, 1.0 / 50.0);
+  EXPECT_EQ(by_symbol["MNTS"].ex_date, *ParseIsoDate("2023-08-24"));
+  EXPECT_DOUBLE_EQ(by_symbol["SRE"].value, 2.0);
+  EXPECT_EQ(by_symbol["SRE"].ex_date, *ParseIsoDate("2023-08-22"));  // not the payable date
+  EXPECT_EQ(by_symbol["MSBC"].kind, Kind::kSplit);
+  EXPECT_DOUBLE_EQ(by_symbol["MSBC"].value, 1.05);
+  EXPECT_EQ(by_symbol["FCF"].kind, Kind::kCashDividend);
+  EXPECT_DOUBLE_EQ(by_symbol["FCF"].value, 0.125);
+  EXPECT_EQ(by_symbol["FCF"].ex_date, *ParseIsoDate("2023-05-04"));
+  // Everything else is kept as "not modelled", named by the symbol it acts on.
+  for (const char* s : {"TPBAU", "JUPW", "GLOP", "LSI", "MLVF", "ORPHY", "BSAQ", "ATNXQ", "IFN"}) {
+    EXPECT_EQ(by_symbol[s].kind, Kind::kOther) << s;
+  }
+  EXPECT_EQ(by_symbol["JUPW"].type, "spin_offs");
+  const auto last =
+      ParseCorporateActionsPage(R"({"corporate_actions":{},"next_page_token":null})", e);
+  ASSERT_TRUE(last);
+  EXPECT_TRUE(last->actions.empty());
+  EXPECT_TRUE(last->next_page_token.empty());
+  EXPECT_FALSE(ParseCorporateActionsPage(
+      R"({"corporate_actions":{"forward_splits":[{"symbol":"A","ex_date":"2023-01-02","new_rate":2}]}})",
+      e));
+  EXPECT_NE(e.what.find("forward_splits[0]"), std::string::npos) << e.what;
+  EXPECT_FALSE(ParseCorporateActionsPage(
+      R"({"corporate_actions":{"cash_dividends":[{"symbol":"A","ex_date":"01/02/2023","rate":1}]}})",
+      e));
+  EXPECT_NE(e.what.find("ex_date"), std::string::npos) << e.what;
 }
 
 TEST(AlpacaMessages, TradeUpdateFill2026UsesPerExecutionQtyAndPrice) {

@@ -14,6 +14,9 @@ struct FetchOptions {
   std::string feed = "iex";
   bool force = false;
   bool quiet = false;
+  /// Raw bars (adjustment=raw) and the splits and cash dividends of GET /v1/corporate-actions
+  /// into the store, for `data.prices: "raw"`; otherwise bars with adjustment=all ("adjusted").
+  bool actions = false;
 };
 
 /// Returns the exit status; throws ballast::Error on bad input or a refused request.

@@ -82,6 +82,25 @@ struct BarsPage {
   std::string next_page_token;  ///< empty when this is the last page
 };
 
+/// One corporate action of GET /v1/corporate-actions (the market-data API), reduced to what the
+/// store models: a split (forward, reverse, or a stock dividend as 1 + rate new shares per old)
+/// or a cash dividend; every other kind (spin-offs, mergers, name changes, ...) is kOther, kept
+/// so the caller can say it was not applied.
+struct CorporateActionInfo {
+  enum class Kind : std::uint8_t { kSplit, kCashDividend, kOther };
+  Kind kind = Kind::kOther;
+  std::string type;  ///< the response's list: forward_splits, cash_dividends, spin_offs, ...
+  std::string symbol;
+  Days ex_date{};
+  double value = 0.0;  ///< split: new shares per old share; cash dividend: cash per share
+};
+
+/// One page of GET /v1/corporate-actions.
+struct CorporateActionsPage {
+  std::vector<CorporateActionInfo> actions;
+  std::string next_page_token;  ///< empty when this is the last page
+};
+
 /// Body of an error reply: {"code": 40310000, "message": "..."} (code 0 when absent).
 struct ApiError {
   std::int64_t code = 0;
@@ -144,6 +163,8 @@ bool ParseTradeFrame(std::string_view frame, TradeMessage& out, ParseError& erro
 [[nodiscard]] std::optional<std::vector<CalendarDay>> ParseCalendar(std::string_view body,
                                                                     ParseError& error);
 [[nodiscard]] std::optional<BarsPage> ParseBarsPage(std::string_view body, ParseError& error);
+[[nodiscard]] std::optional<CorporateActionsPage> ParseCorporateActionsPage(std::string_view body,
+                                                                            ParseError& error);
 /// Never fails: an unparsable body gives code 0 and the raw text as the message.
 [[nodiscard]] ApiError ParseApiError(std::string_view body);
 

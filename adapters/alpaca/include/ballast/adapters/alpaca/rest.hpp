@@ -100,10 +100,16 @@ class Rest {
   [[nodiscard]] std::optional<AssetInfo> GetAsset(std::string_view symbol);
   [[nodiscard]] MarketClock GetClock();
   [[nodiscard]] std::vector<CalendarDay> GetCalendar(Days start, Days end);
-  /// Daily bars (1Day), adjustment `all`, every page appended; `progress(bars so far)` per page.
-  [[nodiscard]] std::vector<Bar> GetDailyBars(
-      const std::vector<std::string>& symbols, Days start, std::optional<Days> end,
-      const std::function<void(std::size_t)>& progress = {});
+  /// Daily bars (1Day), every page appended; `progress(bars so far)` per page. `adjustment`:
+  /// `all` (splits and dividends in the prices) or `raw` (as traded).
+  [[nodiscard]] std::vector<Bar> GetDailyBars(const std::vector<std::string>& symbols, Days start,
+                                              std::optional<Days> end,
+                                              const std::function<void(std::size_t)>& progress = {},
+                                              std::string_view adjustment = "all");
+  /// GET /v1/corporate-actions (market-data API) for `symbols` in [start, end], every page
+  /// appended, in the server's order.
+  [[nodiscard]] std::vector<CorporateActionInfo> GetCorporateActions(
+      const std::vector<std::string>& symbols, Days start, Days end);
   [[nodiscard]] const Endpoints& endpoints() const noexcept { return endpoints_; }
   [[nodiscard]] std::uint64_t Requests() const noexcept { return requests_; }
   [[nodiscard]] std::uint64_t RateLimited() const noexcept { return rate_limited_; }
