@@ -1,5 +1,5 @@
-// One decision cycle: the broker's clock, prices, reconciliation, recovery, the decision (or
-// its resumption), the preview and pre-trade limits, then sending and finishing.
+// One decision cycle: the broker's clock, prices, reconciliation (reconcile.cpp), recovery, the
+// decision (or its resumption), the preview and pre-trade limits, then sending and finishing.
 #include "session_impl.hpp"
 
 namespace ballast::live::detail {
@@ -83,51 +83,6 @@ void Session::LoadPrices(Days today) {
   }
   marks_.assign(panel_->CloseRow(last).begin(),
                 panel_->CloseRow(last).begin() + static_cast<std::ptrdiff_t>(tradable_));
-}
-
-void Session::Reconcile() {
-  broker_qty_.assign(tradable_, 0.0);
-  broker_cost_.assign(tradable_, 0.0);
-  {
-    const auto account = broker_->GetAccount();
-    broker_cash_ = account.cash;
-    for (const auto& p : broker_->GetPositions()) {
-      const auto it = std::find(
-          symbols_.begin(), symbols_.begin() + static_cast<std::ptrdiff_t>(tradable_), p.symbol);
-      if (it == symbols_.begin() + static_cast<std::ptrdiff_t>(tradable_)) {
-        JsonFields f;
-        f.Add("symbol", p.symbol).Add("qty", p.qty).Add("market_value", p.market_value);
-        Log("reconcile_untracked_position", f.Take(), spdlog::level::warn);
-        continue;
-      }
-      const auto c = static_cast<std::size_t>(it - symbols_.begin());
-      broker_qty_[c] = p.qty;
-      broker_cost_[c] = p.avg_entry_price;
-      if (p.qty < 0.0) {
-        JsonFields f;
-        f.Add("symbol", p.symbol).Add("qty", p.qty);
-        Log("reconcile_short_position", f.Take(), spdlog::level::warn);
-      }
-    }
-  }
-  // What this process's ledger believed vs the broker (a fresh ledger believes nothing yet).
-  if (ledger_ && reconciled_) {
-    for (std::size_t c = 0; c < tradable_; ++c) {
-      const double mine = ledger_->Quantity(static_cast<SymbolIndex>(c));
-      if (std::abs(mine - broker_qty_[c]) > 1e-6) {
-        JsonFields f;
-        f.Add("symbol", symbols_[c]).Add("ledger", mine).Add("broker", broker_qty_[c]);
-        Log("reconcile_difference", f.Take(), spdlog::level::warn);
-      }
-    }
-    if (std::abs(ledger_->Cash() - broker_cash_) > 0.01) {
-      JsonFields f;
-      f.Add("symbol", "cash").Add("ledger", ledger_->Cash()).Add("broker", broker_cash_);
-      Log("reconcile_difference", f.Take(), spdlog::level::warn);
-    }
-  }
-  if (ledger_) ledger_->Reconcile(broker_qty_, broker_cost_, broker_cash_);
-  reconciled_ = true;
 }
 
 void Session::MakeLedger() {

@@ -142,6 +142,9 @@ class Session final : public broker::BrokerListener, public VenueHost, public Sl
   void Open();
   void LoadPrices(Days today);
   void Reconcile();
+  /// The splits and dividends the broker applied from the day the journal last checked through
+  /// `today` (none, logged, when the broker cannot say).
+  std::vector<broker::AccountAction> AccountActions(Days today);
   /// The ledger and the order manager, once per process.
   void MakeLedger();
   void CarryDeferred(Days today);
@@ -260,6 +263,8 @@ class Session final : public broker::BrokerListener, public VenueHost, public Sl
   std::size_t flushed_events_ = 0;
   std::string fatal_;
   bool reconciled_ = false;
+  std::optional<Days> actions_day_;       // the day corporate actions were last asked for
+  std::set<std::string> splits_applied_;  // splits this process's ledger was re-based by
   bool stopping_ = false;
   Metrics m_;
   std::ofstream events_file_;

@@ -183,6 +183,7 @@ void Session::WriteSummary(Days day, std::string_view cycle_state) {
       .Add("cycle_state", cycle_state)
       .Add("equity", equity_)
       .Add("cash", ledger_ ? ledger_->Cash() : 0.0)
+      .Add("dividends_received", journal_->IncomeTotal())
       .Add("drift", m_.drift)
       .Add("open_orders", static_cast<std::uint64_t>(venue_ ? venue_->OpenCount() : 0))
       .Add("journal", journal_->Path())

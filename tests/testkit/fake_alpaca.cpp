@@ -73,6 +73,8 @@ struct FakeAlpaca::Impl {
   std::map<std::string, double> cost;
   std::vector<OrderView> orders;
   std::vector<std::string> held;  // client order ids waiting for ReleaseFills
+  std::vector<std::pair<std::string, CorporateAction>> splits;  // applied to the account
+  json activities = json::array();                              // DIV activities paid
   std::size_t posts = 0;
   std::size_t cancels = 0;  // DELETE /v2/orders/{id} requests
   std::map<std::string, std::size_t> requests;
@@ -103,6 +105,29 @@ struct FakeAlpaca::Impl {
       if (s.symbol == symbol && !s.close.empty()) return s.close.back();
     }
     return 100.0;
+  }
+
+  /// Applies a corporate action to the account today (under mu).
+  void Apply(const FakeAccountAction& a) {
+    const std::string day = FormatDate(today);
+    if (a.split) {
+      positions[a.symbol] *= a.value;
+      if (cost.count(a.symbol)) cost[a.symbol] /= a.value;
+      splits.emplace_back(a.symbol, CorporateAction{today, ActionKind::kSplit, a.value});
+      return;
+    }
+    const double qty = positions[a.symbol];
+    cash += qty * a.value;
+    activities.push_back(
+        {{"activity_type", "DIV"},
+         {"id", fmt::format("{}000000000::div-{}-{}", day, a.symbol, activities.size())},
+         {"date", day},
+         {"net_amount", Dec(qty * a.value)},
+         {"description", ""},
+         {"symbol", a.symbol},
+         {"qty", Dec(qty)},
+         {"per_share_amount", Dec(a.value)},
+         {"status", "executed"}});
   }
 
   void Publish(const std::string& frame) {
@@ -347,7 +372,32 @@ struct FakeAlpaca::Impl {
         if (status == "all" || (status == "open") == open) a.push_back(OrderJson(v));
       }
       res.body() = a.dump();
+    } else if (path == "/v2/account/activities") {
+      // Dividends only (what the session asks for); `after` / `until` exclusive, by date.
+      const auto after = ParseIsoDate(param("after"));
+      const auto until = ParseIsoDate(param("until"));
+      const std::string types = "," + param("activity_types") + ",";
+      json page = json::array();
+      const std::string token = param("page_token");
+      bool past_token = token.empty();
+      const std::size_t size = param("page_size").empty() ? 100 : std::stoul(param("page_size"));
+      for (const auto& a : activities) {
+        if (!past_token) {
+          past_token = a["id"] == token;
+          continue;
+        }
+        const auto d = ParseIsoDate(a["date"].get<std::string>());
+        if ((after && *d <= *after) || (until && *d >= *until)) continue;
+        if (types.find("," + a["activity_type"].get<std::string>() + ",") == std::string::npos)
+          continue;
+        if (page.size() < size) page.push_back(a);
+      }
+      res.body() = page.dump();
     } else if (path == "/v2/orders" && req.method() == http::verb::post) {
+      if (posts == 0) {
+        for (const auto& a : o.actions_on_first_order)
+          Apply(a);
+      }
       ++posts;
       json body;
       try {
@@ -468,14 +518,19 @@ struct FakeAlpaca::Impl {
       if (!start || !end) {
         return error(http::status::bad_request, 40010000, "expected start and end YYYY-MM-DD");
       }
-      std::vector<std::pair<std::string, json>> all;  // (list, action)
+      std::vector<std::pair<std::string, CorporateAction>> served = splits;
       for (const auto& s : o.raw_bars) {
-        if (wanted.count(s.symbol) == 0) continue;
-        for (const auto& a : s.actions) {
+        for (const auto& a : s.actions)
+          served.emplace_back(s.symbol, a);
+      }
+      std::vector<std::pair<std::string, json>> all;  // (list, action)
+      for (const auto& [symbol, a] : served) {
+        if (wanted.count(symbol) == 0) continue;
+        {
           if (a.ex_date < *start || a.ex_date > *end) continue;
           const std::string day = FormatDate(a.ex_date);
-          json j{{"id", fmt::format("ca-{}-{}", s.symbol, day)},
-                 {"symbol", s.symbol},
+          json j{{"id", fmt::format("ca-{}-{}", symbol, day)},
+                 {"symbol", symbol},
                  {"cusip", "000000000"},
                  {"process_date", day},
                  {"ex_date", day},

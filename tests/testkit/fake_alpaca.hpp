@@ -16,6 +16,15 @@
 
 namespace ballast::testkit {
 
+/// A corporate action the fake broker applies to its account, dated today: a split re-bases the
+/// position (and is served by /v1/corporate-actions), a dividend credits cash per share held
+/// (and is served by /v2/account/activities as a DIV activity).
+struct FakeAccountAction {
+  std::string symbol;
+  bool split = false;  ///< else a cash dividend
+  double value = 0.0;  ///< split: new shares per old share; dividend: cash per share
+};
+
 struct FakeAlpacaOptions {
   std::string key_id = "PKTEST";
   std::string secret = "test-secret-do-not-log";
@@ -32,6 +41,9 @@ struct FakeAlpacaOptions {
   /// Further lists of /v1/corporate-actions' first page, as JSON text of an object
   /// ({"spin_offs": [...]}); a list of the same name as the served ones is appended to.
   std::string extra_corporate_actions;
+  /// Applied, in order, when the first order arrives (before it fills): what a broker does
+  /// overnight, made deterministic for a test of one process.
+  std::vector<FakeAccountAction> actions_on_first_order;
   double clock_offset_seconds = 0.0;
 
   // Scenarios.

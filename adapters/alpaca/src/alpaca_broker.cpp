@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
 
 #include <boost/asio/io_context.hpp>
@@ -265,6 +267,33 @@ broker::Broker::Stats AlpacaBroker::GetStats() const noexcept {
 
 bool AlpacaBroker::UpdatesReady() const noexcept {
   return trades_ && trades_->Ready();
+}
+
+std::vector<broker::AccountAction> AlpacaBroker::GetAccountActions(
+    const std::vector<std::string>& symbols, Days from, Days to) {
+  std::vector<broker::AccountAction> out;
+  const auto actions = Call([&] { return rest_->GetCorporateActions(symbols, from, to); });
+  for (const auto& a : actions) {
+    if (a.kind != CorporateActionInfo::Kind::kSplit || a.value == 1.0) continue;
+    broker::AccountAction s;
+    s.kind = broker::AccountAction::Kind::kSplit;
+    s.id = fmt::format("{}:{}:{}", a.type, a.symbol, FormatDate(a.ex_date));
+    s.symbol = a.symbol;
+    s.date = a.ex_date;
+    s.ratio = a.value;
+    out.push_back(std::move(s));
+  }
+  // Every dividend credited is the account's cash, held by the strategy or not.
+  for (const auto& d : Call([&] { return rest_->GetDividendActivities(from, to); })) {
+    broker::AccountAction v;
+    v.kind = broker::AccountAction::Kind::kDividend;
+    v.id = d.id;
+    v.symbol = d.symbol;
+    v.date = d.date;
+    v.amount = d.net_amount;
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 broker::MarketClock AlpacaBroker::GetClock() {

@@ -550,6 +550,44 @@ std::optional<CorporateActionsPage> ParseCorporateActionsPage(std::string_view b
   return page;
 }
 
+std::optional<std::vector<Activity>> ParseActivities(std::string_view body, ParseError& e) {
+  element doc;
+  if (!ParseDocument(body, doc, e)) return std::nullopt;
+  simdjson::dom::array a;
+  if (doc.get_array().get(a) != simdjson::SUCCESS) {
+    Fail(e, "activities: expected an array");
+    return std::nullopt;
+  }
+  std::vector<Activity> out;
+  for (element item : a) {
+    object o;
+    Activity v;
+    std::optional<Days> day;
+    std::optional<double> net;
+    if (item.get_object().get(o) == simdjson::SUCCESS) {
+      v.activity_type = StringField(o, "activity_type");
+      v.id = StringField(o, "id");
+      day = ParseIsoDate(std::string_view(StringField(o, "date")).substr(0, 10));
+      element amount;
+      if (o.at_key("net_amount").get(amount) == simdjson::SUCCESS) net = Decimal(amount);
+    }
+    if (!day || !net || v.activity_type.empty() || v.id.empty()) {
+      Fail(e, fmt::format("activities[{}]: expected activity_type, id, date (YYYY-MM-DD) and "
+                          "net_amount",
+                          out.size()));
+      return std::nullopt;
+    }
+    v.date = *day;
+    v.net_amount = *net;
+    v.symbol = StringField(o, "symbol");
+    v.qty = DecimalField(o, "qty");
+    v.per_share_amount = DecimalField(o, "per_share_amount");
+    v.status = StringField(o, "status");
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
 ApiError ParseApiError(std::string_view body) {
   ApiError r;
   element doc;

@@ -421,4 +421,39 @@ std::vector<CorporateActionInfo> Rest::GetCorporateActions(const std::vector<std
   return out;
 }
 
+std::vector<Activity> Rest::GetDividendActivities(Days from, Days to) {
+  constexpr std::size_t kPage = 100;
+  // `after` and `until` are exclusive: one day either side, then the dates are checked here.
+  const std::string base = fmt::format(
+      "/v2/account/activities?activity_types=DIV,DIVCGL,DIVCGS,DIVFT,DIVNRA,DIVROC,DIVTW,DIVTXEX"
+      "&after={}&until={}&direction=asc&page_size={}",
+      FormatDate(from - std::chrono::days{1}), FormatDate(to + std::chrono::days{1}), kPage);
+  std::set<std::string> seen;
+  std::vector<Activity> out;
+  std::string token;
+  for (std::size_t page = 0;; ++page) {
+    const std::string target = token.empty() ? base : base + "&page_token=" + UrlEncode(token);
+    const auto r = Call("GET", trading_, target, {}, true);
+    if (r.status != 200) Throw("GET /v2/account/activities", r);
+    ParseError e;
+    auto p = ParseActivities(r.body, e);
+    if (!p) {
+      throw RestError(r.status, {},
+                      fmt::format("GET /v2/account/activities page {}: {}", page + 1, e.what));
+    }
+    for (auto& a : *p) {
+      if (a.date >= from && a.date <= to && a.status != "canceled") out.push_back(a);
+    }
+    if (p->size() < kPage) break;
+    if (!seen.insert(p->back().id).second) {
+      throw RestError(r.status, {},
+                      fmt::format("GET /v2/account/activities page {}: the server repeated a "
+                                  "page; stopped",
+                                  page + 1));
+    }
+    token = p->back().id;
+  }
+  return out;
+}
+
 }  // namespace ballast::alpaca

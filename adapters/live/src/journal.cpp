@@ -58,6 +58,8 @@ CREATE TABLE IF NOT EXISTS equity(
   session_day TEXT PRIMARY KEY, at_ns INTEGER NOT NULL, equity REAL NOT NULL, cash REAL NOT NULL,
   drift REAL NOT NULL, cycle_state TEXT NOT NULL, benchmark_close REAL);
 CREATE TABLE IF NOT EXISTS flows(session_day TEXT PRIMARY KEY, amount REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS income(
+  id TEXT PRIMARY KEY, session_day TEXT NOT NULL, symbol TEXT NOT NULL, amount REAL NOT NULL);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1');
 )sql";
 
@@ -340,6 +342,18 @@ void Journal::SetFlow(Days day, double amount) {
 
 double Journal::FlowTotal() {
   sqlite::Stmt s(*db_, "SELECT COALESCE(SUM(amount), 0) FROM flows");
+  return s.Step() ? s.Real(0) : 0.0;
+}
+
+bool Journal::BookIncome(std::string_view id, Days day, std::string_view symbol, double amount) {
+  sqlite::Stmt s(
+      *db_, "INSERT OR IGNORE INTO income(id, session_day, symbol, amount) VALUES (?, ?, ?, ?)");
+  s.Bind(1, id).Bind(2, FormatDate(day)).Bind(3, symbol).Bind(4, amount).Step();
+  return sqlite3_changes(db_->Handle()) == 1;
+}
+
+double Journal::IncomeTotal() {
+  sqlite::Stmt s(*db_, "SELECT COALESCE(SUM(amount), 0) FROM income");
   return s.Step() ? s.Real(0) : 0.0;
 }
 

@@ -68,6 +68,10 @@ class ScriptedBroker final : public broker::Broker {
   void Restore(const broker::BookedAccount&) override {}
   bool SupportsTransfers() const noexcept override { return false; }
   void Transfer(double) override {}
+  std::vector<broker::AccountAction> GetAccountActions(const std::vector<std::string>&, Days,
+                                                       Days) override {
+    return {};
+  }
   void StartUpdates(broker::BrokerListener&) override {}
   void StopUpdates() override {}
   bool UpdatesReady() const noexcept override { return true; }

@@ -134,6 +134,10 @@ class Journal {
   /// books its flow once).
   void SetFlow(Days day, double amount);
   [[nodiscard]] double FlowTotal();
+  /// A dividend the broker paid, booked once under the broker's id: true when it is new.
+  bool BookIncome(std::string_view id, Days day, std::string_view symbol, double amount);
+  /// Dividends booked, net of withholding.
+  [[nodiscard]] double IncomeTotal();
   [[nodiscard]] std::vector<EquityRow> EquityRows();
 
  private:

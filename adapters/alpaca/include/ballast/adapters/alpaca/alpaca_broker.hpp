@@ -53,6 +53,9 @@ class AlpacaBroker final : public broker::Broker, public broker::MarketData {
   void Restore(const broker::BookedAccount&) override {}  // the account is the truth
   [[nodiscard]] bool SupportsTransfers() const noexcept override { return false; }
   void Transfer(double) override {}
+  /// Splits from the data API's corporate actions, dividends from the account's activities.
+  [[nodiscard]] std::vector<broker::AccountAction> GetAccountActions(
+      const std::vector<std::string>& symbols, Days from, Days to) override;
   void StartUpdates(broker::BrokerListener& listener) override;
   void StopUpdates() override;
   [[nodiscard]] bool UpdatesReady() const noexcept override;

@@ -101,6 +101,18 @@ struct CorporateActionsPage {
   std::string next_page_token;  ///< empty when this is the last page
 };
 
+/// A non-trade activity of GET /v2/account/activities (dividends, here).
+struct Activity {
+  std::string activity_type;  ///< DIV, DIVNRA (withholding), DIVROC, ...
+  std::string id;             ///< `<time>::<uuid>`; also the next page's token
+  Days date{};
+  double net_amount = 0.0;  ///< cash in (> 0) or out (< 0)
+  std::string symbol;
+  double qty = 0.0;  ///< shares that earned it
+  double per_share_amount = 0.0;
+  std::string status;  ///< executed, correct, canceled
+};
+
 /// Body of an error reply: {"code": 40310000, "message": "..."} (code 0 when absent).
 struct ApiError {
   std::int64_t code = 0;
@@ -165,6 +177,8 @@ bool ParseTradeFrame(std::string_view frame, TradeMessage& out, ParseError& erro
 [[nodiscard]] std::optional<BarsPage> ParseBarsPage(std::string_view body, ParseError& error);
 [[nodiscard]] std::optional<CorporateActionsPage> ParseCorporateActionsPage(std::string_view body,
                                                                             ParseError& error);
+[[nodiscard]] std::optional<std::vector<Activity>> ParseActivities(std::string_view body,
+                                                                   ParseError& error);
 /// Never fails: an unparsable body gives code 0 and the raw text as the message.
 [[nodiscard]] ApiError ParseApiError(std::string_view body);
 

@@ -110,6 +110,9 @@ class Rest {
   /// appended, in the server's order.
   [[nodiscard]] std::vector<CorporateActionInfo> GetCorporateActions(
       const std::vector<std::string>& symbols, Days start, Days end);
+  /// GET /v2/account/activities of the dividend types (DIV and its withholding, return of
+  /// capital and tax-exempt variants) dated in [from, to], every page, canceled ones left out.
+  [[nodiscard]] std::vector<Activity> GetDividendActivities(Days from, Days to);
   [[nodiscard]] const Endpoints& endpoints() const noexcept { return endpoints_; }
   [[nodiscard]] std::uint64_t Requests() const noexcept { return requests_; }
   [[nodiscard]] std::uint64_t RateLimited() const noexcept { return rate_limited_; }

@@ -157,6 +157,18 @@ struct BookedAccount {
   std::vector<BrokerOrder> open_orders;  ///< sent to the broker and not final
 };
 
+/// A corporate action the broker applied to the account: a split it re-based a position by, or a
+/// cash dividend it paid (see Broker::GetAccountActions).
+struct AccountAction {
+  enum class Kind : std::uint8_t { kSplit, kDividend };
+  Kind kind = Kind::kSplit;
+  std::string id;  ///< the broker's id for it (a dividend is booked once under it)
+  std::string symbol;
+  Days date{};          ///< split: the ex-date; dividend: the day the cash was credited
+  double ratio = 0.0;   ///< split: new shares per old share (0.1 for a 1:10 reverse split)
+  double amount = 0.0;  ///< dividend: the cash credited, net of any withholding
+};
+
 /// Whether and how a symbol can be traded.
 struct Asset {
   std::string symbol;
@@ -202,6 +214,13 @@ class Broker {
   [[nodiscard]] virtual bool SupportsTransfers() const noexcept = 0;
   /// Books an external cash flow into (> 0) or out of (< 0) the account (SupportsTransfers only).
   virtual void Transfer(double amount) = 0;
+
+  /// Splits of `symbols` with ex-dates in [from, to], and the dividends the broker credited to
+  /// the account on those days, so the session tells a corporate action from a discrepancy. A
+  /// broker whose prices carry no actions (the simulated one) answers none; a failed request
+  /// throws BrokerError.
+  [[nodiscard]] virtual std::vector<AccountAction> GetAccountActions(
+      const std::vector<std::string>& symbols, Days from, Days to) = 0;
 
   /// Starts the update stream; `listener` outlives the broker's updates (StopUpdates).
   virtual void StartUpdates(BrokerListener& listener) = 0;

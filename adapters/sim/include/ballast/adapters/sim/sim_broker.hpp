@@ -57,6 +57,11 @@ class SimBroker final : public broker::Broker {
   void Restore(const broker::BookedAccount& booked) override;
   [[nodiscard]] bool SupportsTransfers() const noexcept override { return true; }
   void Transfer(double amount) override;
+  /// None: it trades adjusted prices (splits and dividends are in them) and pays no dividends.
+  [[nodiscard]] std::vector<broker::AccountAction> GetAccountActions(
+      const std::vector<std::string>&, Days, Days) override {
+    return {};
+  }
   void StartUpdates(broker::BrokerListener& listener) override;
   void StopUpdates() override;
   [[nodiscard]] bool UpdatesReady() const noexcept override { return listener_ != nullptr; }
