@@ -27,6 +27,7 @@ void Kernel::ApplyActions(std::size_t row, Timestamp now) {
           .Add("quantity_after", p_.ledger.Quantity(s));
       if (options_.whole_shares) f.Add("cash_in_lieu", in_lieu);
       p_.record.AddEvent(now, "split", f.Take());
+      p_.venue.OnSplit(s, a.value, now);  // orders waiting for today's open, in the new shares
     } else {
       const double amount = p_.ledger.CreditDividend(s, a.value);
       if (amount == 0.0) continue;

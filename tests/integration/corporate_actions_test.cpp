@@ -302,6 +302,50 @@ TEST_F(Identities, RawWithSplitsEqualsTheSplitAdjustedSeries) {
   EXPECT_GT(raw.summary.dividends_received, 0.0);
 }
 
+TEST_F(Identities, ANextOpenOrderWaitingAcrossASplitIsWorkedInTheNewShares) {
+  // Decided at the close of 2019-03-29, filled at the open of 2019-04-01, the 2:1 ex-date: the
+  // order sized in old shares is worked in new ones, so the raw run equals the split-adjusted.
+  const std::string last =
+      R"({"type": "calendar", "frequency": "monthly", "on": "last", "targets": {"AAA": 0.6, "BBB": 0.4}})";
+  const auto next_open = [&](const char* prices, const char* shares) {
+    return R"({"data": {"store": "x", "prices": ")" + std::string(prices) +
+           R"("}, "portfolio": {"initial_cash": 10000, "shares": ")" + shares +
+           R"("}, "execution": {"fill": "next_open", "commission": {"model": "none"},
+               "slippage_bps": 0}, "strategy": )" +
+           last + "}";
+  };
+  const auto raw = RunOn(store, next_open("raw", "fractional"));
+  const auto split = RunOn(store, next_open("split_adjusted", "fractional"));
+  ASSERT_EQ(raw.record.equity.size(), split.record.equity.size());
+  EXPECT_EQ(Count(raw.record, "split"), 2u);
+  for (std::size_t i = 0; i < raw.record.equity.size(); ++i)
+    ASSERT_NEAR(raw.record.equity[i], split.record.equity[i], 1e-9 * raw.record.equity[i]) << i;
+  // The ex-date's fill traded new shares: the same money as the split-adjusted run's (whose
+  // shares count in units of the later 1:3 split too), not half of it.
+  const auto traded_on = [](const backtests::BacktestResult& r, const char* day, bool notional) {
+    double q = 0.0;
+    for (const auto& t : r.record.trades) {
+      if (FormatDate(TimestampToDay(t.time)) != day || t.symbol != 0) continue;
+      const double x = notional ? t.quantity * t.price : t.quantity;
+      q += t.side == Side::kBuy ? x : -x;
+    }
+    return q;
+  };
+  const double money = traded_on(raw, "2019-04-01", true);
+  EXPECT_GT(std::abs(money), 10.0);  // a rebalance trade of AAA that day
+  EXPECT_NEAR(money, traded_on(split, "2019-04-01", true), 1e-9 * std::abs(money));
+  // Whole shares: a whole number of new shares, within one share's price of the same money.
+  const auto whole = RunOn(store, next_open("raw", "whole"));
+  const double shares = traded_on(whole, "2019-04-01", false);
+  EXPECT_EQ(shares, std::round(shares));
+  const double price = raw.record.trades.empty() ? 0.0 : [&] {
+    for (const auto& t : raw.record.trades)
+      if (FormatDate(TimestampToDay(t.time)) == "2019-04-01" && t.symbol == 0) return t.price;
+    return 0.0;
+  }();
+  EXPECT_NEAR(traded_on(whole, "2019-04-01", true), money, price + 1e-9);
+}
+
 TEST_F(Identities, RawWithReinvestedDividendsEqualsTheTotalReturnSeries) {
   const auto raw =
       RunOn(store, Config("raw", R"("initial_cash": 10000, "dividends": "reinvest")", kHold));

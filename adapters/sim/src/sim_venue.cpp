@@ -79,6 +79,29 @@ bool SimVenue::Execute(const PendingOrder& p, Price price, Timestamp t) {
   return true;
 }
 
+void SimVenue::OnSplit(SymbolIndex symbol, double ratio, Timestamp t) {
+  if (!(ratio > 0.0)) return;
+  for (auto& p : pending_) {
+    Order& o = p.order;
+    if (o.symbol != symbol) continue;
+    double qty = o.quantity * ratio;
+    if (options_.shares == ShareMode::kWhole) {
+      qty = std::floor(qty / options_.lot_size + 1e-9) * options_.lot_size;
+    }
+    o.quantity = qty;
+    o.reference_price /= ratio;
+    if (o.limit_price > 0.0) o.limit_price /= ratio;
+    if (qty > 0.0) {
+      listener_->OnOrderAmended(o.id, qty, t);
+    } else {  // less than a lot after a reverse split: nothing left to trade
+      listener_->OnOrderCanceled(o.id, "split_below_lot", t);
+    }
+  }
+  std::erase_if(pending_, [&](const PendingOrder& p) {
+    return p.order.symbol == symbol && !(p.order.quantity > 0.0);
+  });
+}
+
 void SimVenue::OnSliceOpen(std::size_t row) {
   row_ = row;
   if (options_.fill != FillModel::kNextOpen || pending_.empty()) return;

@@ -34,6 +34,14 @@ class Venue {
   virtual void OnSliceOpen(std::size_t row) = 0;
   /// Last step of a time slice, after orders were sent: fill what is due at the close.
   virtual void OnSliceClose(std::size_t row) = 0;
+  /// Step 0, before the open: `symbol` splits `ratio` new shares per old today. A venue holding
+  /// orders of it re-bases them (quantity × ratio, prices ÷ ratio) and reports each with
+  /// OnOrderAmended. A broker re-bases its own open orders, so its venue does nothing.
+  virtual void OnSplit(SymbolIndex symbol, double ratio, Timestamp t) {
+    (void)symbol;
+    (void)ratio;
+    (void)t;
+  }
 };
 
 }  // namespace ballast

@@ -39,6 +39,9 @@ class SimVenue final : public Venue {
   void Cancel(OrderId id, std::string_view reason) override;
   void OnSliceOpen(std::size_t row) override;
   void OnSliceClose(std::size_t row) override;
+  /// A next-open order waiting across the ex-date is worked in the new shares (whole shares:
+  /// rounded down to the lot).
+  void OnSplit(SymbolIndex symbol, double ratio, Timestamp t) override;
 
   [[nodiscard]] std::size_t Pending() const noexcept { return pending_.size(); }
 
