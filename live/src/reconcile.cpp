@@ -32,6 +32,7 @@ std::vector<broker::AccountAction> Session::AccountActions(Days today) {
 void Session::Reconcile() {
   broker_qty_.assign(tradable_, 0.0);
   broker_cost_.assign(tradable_, 0.0);
+  std::vector<double> broker_price(tradable_, 0.0);  // market value / quantity, at the broker
   {
     const auto account = broker_->GetAccount();
     broker_cash_ = account.cash;
@@ -47,6 +48,7 @@ void Session::Reconcile() {
       const auto c = static_cast<std::size_t>(it - symbols_.begin());
       broker_qty_[c] = p.qty;
       broker_cost_[c] = p.avg_entry_price;
+      if (p.qty != 0.0) broker_price[c] = p.market_value / p.qty;
       if (p.qty < 0.0) {
         JsonFields f;
         f.Add("symbol", p.symbol).Add("qty", p.qty);
@@ -82,7 +84,9 @@ void Session::Reconcile() {
   if (compare) {
     const auto splits = ExplainingSplits(symbols_, mine, broker_qty_, actions, splits_applied_);
     std::vector<double> expected = mine;
+    double in_lieu = 0.0;  // what the fractions the splits left are worth at the broker's price
     for (const auto& s : splits) {
+      in_lieu += s.in_lieu * broker_price[s.symbol];
       splits_applied_.insert(s.id);
       expected[s.symbol] = s.after;
       JsonFields f;
@@ -101,9 +105,19 @@ void Session::Reconcile() {
         Log("reconcile_difference", f.Take(), spdlog::level::warn);
       }
     }
-    if (std::abs(ledger_->Cash() + income - broker_cash_) > 0.01) {
+    // Cash paid in lieu of those fractions: the broker's price for them is not the one it
+    // shows now, so a credit within a quarter of that worth is taken as it.
+    double expected_cash = ledger_->Cash() + income;
+    const double residual = broker_cash_ - expected_cash;
+    if (in_lieu > 0.0 && residual > 0.0 && std::abs(residual - in_lieu) <= 0.25 * in_lieu + 0.01) {
+      expected_cash = broker_cash_;
       JsonFields f;
-      f.Add("symbol", "cash").Add("ledger", ledger_->Cash() + income).Add("broker", broker_cash_);
+      f.Add("amount", residual).Add("estimated", in_lieu);
+      Log("cash_in_lieu", f.Take());
+    }
+    if (std::abs(expected_cash - broker_cash_) > 0.01) {
+      JsonFields f;
+      f.Add("symbol", "cash").Add("ledger", expected_cash).Add("broker", broker_cash_);
       Log("reconcile_difference", f.Take(), spdlog::level::warn);
     }
   }

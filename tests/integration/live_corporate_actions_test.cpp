@@ -80,5 +80,33 @@ TEST(LiveCorporateActions, ASplitAndADividendAreRecognisedAndTheDividendIsBooked
   EXPECT_GE(fake.Requests("/v1/corporate-actions"), 2u);
 }
 
+TEST(LiveCorporateActions, AReverseSplitsFractionPaidInCashIsNotADifference) {
+  testkit::TempDir dir;
+  FakeAlpacaOptions o;
+  o.bars = Bars("2026-07-14");
+  // 101 whole SPY shares at their 60 %; a 1:2 reverse split leaves 50.5: 50 shares and half a
+  // new share (one old share) in cash.
+  const double spy_close = o.bars[0].close.back();
+  o.positions = {{"SPY", 101.0}};
+  o.cash = 101.0 * spy_close / 1.5;
+  o.actions_on_first_order = {{"SPY", true, 0.5, /*cash_in_lieu=*/true}};
+  FakeAlpaca fake(o);
+  fake.ExportEnvironment();
+  const std::string out = dir / "s";
+  const auto r = Live(Config(dir), out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string events = out + "/events.jsonl";
+  ASSERT_EQ(fake.Orders().size(), 1u) << testkit::ReadFile(events);
+  const auto splits = EventsOf(events, "split");
+  ASSERT_EQ(splits.size(), 1u) << testkit::ReadFile(events);
+  EXPECT_DOUBLE_EQ(splits[0]["after"].get<double>(), 50.0);
+  EXPECT_NEAR(splits[0]["cash_in_lieu_shares"].get<double>(), 0.5, 1e-9);
+  const auto lieu = EventsOf(events, "cash_in_lieu");
+  ASSERT_EQ(lieu.size(), 1u) << testkit::ReadFile(events);
+  EXPECT_NEAR(lieu[0]["amount"].get<double>(), spy_close, 1e-6);  // half of a 2 x close share
+  EXPECT_TRUE(EventsOf(events, "reconcile_difference").empty()) << testkit::ReadFile(events);
+  EXPECT_TRUE(Query(out + "/journal.sqlite", "SELECT id FROM income").empty());  // not income
+}
+
 }  // namespace
 }  // namespace ballast

@@ -75,6 +75,7 @@ struct FakeAlpaca::Impl {
   std::vector<std::string> held;  // client order ids waiting for ReleaseFills
   std::vector<std::pair<std::string, CorporateAction>> splits;  // applied to the account
   json activities = json::array();                              // DIV activities paid
+  std::map<std::string, double> split_factor;                   // product of splits applied
   std::size_t posts = 0;
   std::size_t cancels = 0;  // DELETE /v2/orders/{id} requests
   std::map<std::string, std::size_t> requests;
@@ -100,11 +101,14 @@ struct FakeAlpaca::Impl {
                         .count();
   }
 
+  /// The last close, in the shares of the splits applied since (Apply).
   double LastClose(const std::string& symbol) const {
+    const auto f = split_factor.find(symbol);
+    const double factor = f == split_factor.end() ? 1.0 : f->second;
     for (const auto& s : o.bars) {
-      if (s.symbol == symbol && !s.close.empty()) return s.close.back();
+      if (s.symbol == symbol && !s.close.empty()) return s.close.back() / factor;
     }
-    return 100.0;
+    return 100.0 / factor;
   }
 
   /// Applies a corporate action to the account today (under mu).
@@ -113,6 +117,12 @@ struct FakeAlpaca::Impl {
     if (a.split) {
       positions[a.symbol] *= a.value;
       if (cost.count(a.symbol)) cost[a.symbol] /= a.value;
+      split_factor.try_emplace(a.symbol, 1.0).first->second *= a.value;
+      if (a.cash_in_lieu) {
+        const double whole = std::floor(positions[a.symbol] + 1e-9);
+        cash += (positions[a.symbol] - whole) * LastClose(a.symbol);
+        positions[a.symbol] = whole;
+      }
       splits.emplace_back(a.symbol, CorporateAction{today, ActionKind::kSplit, a.value});
       return;
     }

@@ -23,6 +23,8 @@ struct FakeAccountAction {
   std::string symbol;
   bool split = false;  ///< else a cash dividend
   double value = 0.0;  ///< split: new shares per old share; dividend: cash per share
+  /// Split: keep whole shares and pay the fraction in cash at the last close ÷ value.
+  bool cash_in_lieu = false;
 };
 
 struct FakeAlpacaOptions {
