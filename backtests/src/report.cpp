@@ -377,17 +377,18 @@ svg.chart{width:100%;height:auto;background:#fafafa;border:1px solid #eee}
       BALLAST_VERSION);
   // Comparison table.
   html +=
-      R"(<h2>Comparison</h2><div class="scroll"><table id="comparison"><tr><th>run</th><th>CAGR</th><th>volatility</th><th>Sharpe</th><th>Sortino</th><th>max drawdown</th><th>Calmar</th><th>turnover</th><th>fees</th><th>alpha</th><th>beta</th><th>final value</th><th>rebalances</th></tr>)";
+      R"(<h2>Comparison</h2><div class="scroll"><table id="comparison"><tr><th>run</th><th>CAGR</th><th>volatility</th><th>Sharpe</th><th>Sortino</th><th>max drawdown</th><th>Calmar</th><th>turnover</th><th>fees</th><th>alpha</th><th>beta</th><th>final value</th><th>benchmark final value</th><th>rebalances</th></tr>)";
   for (const auto& r : runs) {
     const auto& s = r.summary;
     html += fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</"
         "td><td>{:.2f}</td>"
-        "<td>{}</td><td>{}</td><td>{:.2f}</td><td>{}</td></tr>",
+        "<td>{}</td><td>{}</td><td>{:.2f}</td><td>{}</td><td>{}</td></tr>",
         Esc(r.label), Pct(s.cagr), Pct(s.volatility), Num(s.sharpe), Num(s.sortino),
         Pct(s.max_drawdown), Num(s.calmar), Pct(s.turnover), s.fees,
         s.benchmark ? Pct(s.benchmark->alpha) : "-", s.benchmark ? Num(s.benchmark->beta) : "-",
-        s.final_value, s.rebalances);
+        s.final_value, s.benchmark ? fmt::format("{:.2f}", s.benchmark->final_value) : "-",
+        s.rebalances);
   }
   html += "</table></div>";
   if (runs.empty()) return html + "</body></html>\n";

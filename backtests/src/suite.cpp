@@ -260,11 +260,16 @@ SuiteResult RunSuite(const Suite& suite, const SuiteOptions& options) {
 }
 
 const std::vector<std::string>& SortKeys() {
-  static const std::vector<std::string> keys{
-      "sharpe",           "cagr",        "volatility",   "sortino", "max_drawdown",
-      "calmar",           "turnover",    "fees",         "alpha",   "beta",
-      "final_value",      "rebalances",  "total_return", "irr",     "win_rate",
-      "avg_holding_days", "vs_benchmark"};
+  static const std::vector<std::string> keys{"sharpe",       "cagr",
+                                             "volatility",   "sortino",
+                                             "max_drawdown", "calmar",
+                                             "turnover",     "fees",
+                                             "alpha",        "beta",
+                                             "final_value",  "rebalances",
+                                             "total_return", "irr",
+                                             "win_rate",     "avg_holding_days",
+                                             "vs_benchmark", "benchmark_final_value",
+                                             "benchmark_irr"};
   return keys;
 }
 
@@ -287,6 +292,8 @@ double MetricValue(const Summary& s, std::string_view key) {
   if (key == "win_rate") return s.win_rate;
   if (key == "vs_benchmark") return s.benchmark ? s.cagr - s.benchmark->cagr : nan;
   if (key == "avg_holding_days") return s.avg_holding_days;
+  if (key == "benchmark_final_value") return s.benchmark ? s.benchmark->final_value : nan;
+  if (key == "benchmark_irr") return s.benchmark && s.benchmark->irr ? *s.benchmark->irr : nan;
   return nan;
 }
 
@@ -330,6 +337,7 @@ constexpr Column kColumns[] = {
     {"alpha", "alpha", true},
     {"beta", "beta", false},
     {"final", "final_value", false},
+    {"bench fin", "benchmark_final_value", false},
     {"rebal", "rebalances", false},
     {"win", "win_rate", true},
     {"hold d", "avg_holding_days", false},
@@ -364,7 +372,9 @@ std::string ComparisonTable(const Suite& suite, const SuiteResult& result, std::
         out += fmt::format(" {:>9}", "-");
       } else if (c.percent) {
         out += fmt::format(" {:>8.2f}%", v * 100.0);
-      } else if (std::string_view(c.key) == "final_value" || std::string_view(c.key) == "fees") {
+      } else if (std::string_view(c.key) == "final_value" ||
+                 std::string_view(c.key) == "benchmark_final_value" ||
+                 std::string_view(c.key) == "fees") {
         out += fmt::format(" {:>9.0f}", v);
       } else if (std::string_view(c.key) == "rebalances" ||
                  std::string_view(c.key) == "avg_holding_days") {
@@ -391,7 +401,7 @@ std::string ComparisonTable(const Suite& suite, const SuiteResult& result, std::
                : std::string(
                      "note: these runs had different contributions or withdrawals; the "
                      "metrics shown are time-weighted (flows never count as return) except "
-                     "final\n");
+                     "final and bench fin (each run's benchmark got that run's flows)\n");
   }
   return out;
 }

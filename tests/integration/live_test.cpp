@@ -810,6 +810,10 @@ TEST(LiveAlpaca, ServiceDecidesOnUpdatedBarsAndReconnectsStaleData) {
   }
   ASSERT_TRUE(checked) << testkit::ReadFile(dir / "svc.log.err")
                        << testkit::ReadFile(dir / "svc.log.out");
+  // The watchdog's reconnect is its own event: wait for it, not for a time (under load the
+  // check can come first).
+  for (int i = 0; i < 600 && fake.DataStreamConnections() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ::kill(pid, SIGTERM);
   EXPECT_EQ(WaitExit(pid), 0);
   const json s = json::parse(testkit::ReadFile(out + "/summary.json"));

@@ -8,8 +8,11 @@
 #include <cmath>
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "ballast/backtests/outputs.hpp"
 #include "ballast/engine/error.hpp"
+#include "ballast/engine/run_record.hpp"
 #include "testkit.hpp"
 
 namespace ballast::backtests {
@@ -179,6 +182,18 @@ TEST(SuiteTest, MixedLumpSumAndDcaRunsSayWhichMetricsCompare) {
   // The DCA run's benchmark is worth more than the lump sum's: it got 47 contributions.
   EXPECT_GT(r.summaries[1]->benchmark->final_value,
             r.summaries[0]->benchmark->final_value + 40000.0);
+  // ... and that account's value and IRR sit beside the run's in the table, CSV and JSON.
+  EXPECT_NE(by_sharpe.find("bench fin"), std::string::npos);
+  EXPECT_NE(by_sharpe.find(fmt::format("{:.0f}", r.summaries[1]->benchmark->final_value)),
+            std::string::npos)
+      << by_sharpe;
+  const std::string csv = ComparisonCsv(s, r);
+  EXPECT_NE(csv.find(",benchmark_final_value,benchmark_irr,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(JsonNumber(r.summaries[1]->benchmark->final_value)), std::string::npos);
+  ASSERT_TRUE(r.summaries[1]->benchmark->irr.has_value());
+  EXPECT_NE(ComparisonJson(s, r, "sharpe")
+                .find("\"benchmark_irr\":" + JsonNumber(*r.summaries[1]->benchmark->irr)),
+            std::string::npos);
   // Runs with the same money: no note.
   SuiteFiles same(R"({"name": "s", "base": "base.json",
       "grid": {"strategy.frequency": ["monthly", "quarterly"]}})");
