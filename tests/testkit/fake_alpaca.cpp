@@ -537,15 +537,19 @@ struct FakeAlpaca::Impl {
       for (const auto& [symbol, a] : served) {
         if (wanted.count(symbol) == 0) continue;
         {
-          if (a.ex_date < *start || a.ex_date > *end) continue;
+          // As Alpaca: filtered by process date, which for a dividend is its payable date
+          // (two weeks after the ex-date here); a split's is its ex-date.
+          const Days process =
+              a.ex_date + std::chrono::days{a.kind == ActionKind::kDividend ? 14 : 0};
+          if (process < *start || process > *end) continue;
           const std::string day = FormatDate(a.ex_date);
           json j{{"id", fmt::format("ca-{}-{}", symbol, day)},
                  {"symbol", symbol},
                  {"cusip", "000000000"},
-                 {"process_date", day},
+                 {"process_date", FormatDate(process)},
                  {"ex_date", day},
                  {"record_date", day},
-                 {"payable_date", day}};
+                 {"payable_date", FormatDate(process)}};
           if (a.kind == ActionKind::kDividend) {
             j["rate"] = a.value;
             j["special"] = false;

@@ -175,7 +175,10 @@ int FetchBars(const FetchOptions& o) {
       Days last = *start;
       for (const auto& s : series)
         last = std::max(last, TimestampToDay(s.time.back()));
-      actions = rest.GetCorporateActions(symbols, *start, end.value_or(last));
+      // The endpoint filters by process date, which for a dividend is its payable date, up to
+      // weeks after the ex-date: ask 90 days past the last bar, keep what is dated in the bars.
+      actions =
+          rest.GetCorporateActions(symbols, *start, end.value_or(last) + std::chrono::days{90});
     } catch (const alpaca::RestError& err) {
       throw Error(
           err.status() == 401 || err.status() == 403 ? ErrorKind::kBroker : ErrorKind::kData,
