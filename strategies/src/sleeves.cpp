@@ -31,6 +31,17 @@ class SleeveEvents final : public EventLog {
   std::string prefix_;
 };
 
+void CopyRow(const BarPanel& panel, const std::vector<std::size_t>& cols, std::size_t r,
+             BarPanel& out) {
+  for (std::size_t j = 0; j < cols.size(); ++j) {
+    const std::size_t c = cols[j];
+    if (panel.HasBar(r, c)) {
+      out.SetBar(r, j, panel.Open(r, c), panel.High(r, c), panel.Low(r, c), panel.Close(r, c),
+                 panel.Volume(r, c));
+    }
+  }
+}
+
 BarPanel SubPanel(const BarPanel& panel, const std::vector<std::size_t>& cols) {
   std::vector<std::string> names;
   for (std::size_t c : cols)
@@ -38,16 +49,26 @@ BarPanel SubPanel(const BarPanel& panel, const std::vector<std::size_t>& cols) {
   BarPanel out(std::move(names));
   out.Reserve(panel.Rows());
   for (std::size_t r = 0; r < panel.Rows(); ++r) {
-    const std::size_t row = out.AppendRow(panel.Time(r));
-    for (std::size_t j = 0; j < cols.size(); ++j) {
-      const std::size_t c = cols[j];
-      if (panel.HasBar(r, c)) {
-        out.SetBar(row, j, panel.Open(r, c), panel.High(r, c), panel.Low(r, c), panel.Close(r, c),
-                   panel.Volume(r, c));
-      }
-    }
+    (void)out.AppendRow(panel.Time(r));
+    CopyRow(panel, cols, r, out);
   }
   return out;
+}
+
+// A live session's panel grows by a row a session and revises its last rows in place (today's
+// bar as the stream moves it, a few days of revised daily bars): the sleeve's copy follows, so
+// its weights model reads what the account's panel holds. (A backtest's panel is complete from
+// the start; the copy is then rewritten with what it already holds.)
+constexpr std::size_t kRevisedRows = 8;
+
+void SyncPanel(const BarPanel& panel, const std::vector<std::size_t>& cols, BarPanel& out) {
+  const std::size_t had = out.Rows();
+  for (std::size_t r = had; r < panel.Rows(); ++r) {
+    (void)out.AppendRow(panel.Time(r));
+    CopyRow(panel, cols, r, out);
+  }
+  for (std::size_t r = had > kRevisedRows ? had - kRevisedRows : 0; r < had; ++r)
+    CopyRow(panel, cols, r, out);
 }
 
 }  // namespace
@@ -91,13 +112,26 @@ void Sleeves::Start(const StrategyContext& ctx) {
 
 bool Sleeves::Decide(const StrategyContext& ctx, Target& target) {
   if (ctx.first_slice) Start(ctx);
-  const bool due = schedule_.IsDue(ctx.day, ctx.previous_session, ctx.sessions);
+  return Slice(ctx, target, /*recheck=*/false);
+}
+
+bool Sleeves::Recheck(const StrategyContext& ctx, Target& target) {
+  if (books_.empty()) return false;
+  return Slice(ctx, target, /*recheck=*/true);
+}
+
+bool Sleeves::Slice(const StrategyContext& ctx, Target& target, bool recheck) {
+  // A recheck (a further slice of a day decided: a live session watching prices) asks each
+  // sleeve to recheck its book at the moved prices; the allocation is not revisited.
+  const bool due = !recheck && schedule_.IsDue(ctx.day, ctx.previous_session, ctx.sessions);
   const std::size_t n = ctx.tradable;
-  // Mark every book at the last closes, and extend its time-weighted index.
+  // Mark every book at the last closes, and extend its time-weighted index (a recheck marks
+  // today's entry again: the day's return runs to the latest prices).
   std::vector<std::vector<double>> before(books_.size());
   for (std::size_t s = 0; s < books_.size(); ++s) {
     Book& b = *books_[s];
     const auto& cols = o_->sleeves[s].columns;
+    SyncPanel(ctx.panel, cols, b.panel);
     b.equity = b.cash;
     before[s].assign(cols.size(), 0.0);
     for (std::size_t j = 0; j < cols.size(); ++j) {
@@ -106,8 +140,11 @@ bool Sleeves::Decide(const StrategyContext& ctx, Target& target) {
       before[s][j] = b.qty[j] * b.marks[j];
       b.equity += before[s][j];
     }
-    if (!ctx.first_slice)
-      b.index.push_back(b.index.back() * (b.prev_after > 0.0 ? b.equity / b.prev_after : 1.0));
+    const double growth = b.prev_after > 0.0 ? b.equity / b.prev_after : 1.0;
+    if (recheck)
+      b.index.back() *= growth;
+    else if (!ctx.first_slice)
+      b.index.push_back(b.index.back() * growth);
   }
   // Each sleeve decides on its own book.
   bool any = false;
@@ -122,7 +159,8 @@ bool Sleeves::Decide(const StrategyContext& ctx, Target& target) {
     sub.history_row = ctx.history_row;
     b.target.kind = Target::Kind::kRebalance;
     b.target.external_flow = 0.0;
-    if (!b.strategy->Decide(sub, b.target)) continue;
+    if (!(recheck ? b.strategy->Recheck(sub, b.target) : b.strategy->Decide(sub, b.target)))
+      continue;
     // The book trades to its targets at today's closes (fractional, no costs: the account's
     // real fills and costs show up as the implementation difference).
     double invested = 0.0;

@@ -144,6 +144,19 @@ INSTANTIATE_TEST_SUITE_P(
     {"name": "stocks-gold", "weight": 0.4, "strategy": {"type": "calendar", "frequency": "monthly", "targets": {"SPY": 0.5, "GLD": 0.5}}}]}, )" +
                 kClose,
             "2022-01-01", "2025-12-31"},
+        // docs/strategies.md's example: a sleeve's weights model reads the sleeve's price history,
+        // which a live session's panel grows by a row a day (and revises today's row).
+        Case{
+            "sleeves_weights_model_threshold", "etfs",
+            R"("portfolio": {"initial_cash": 100000}, "strategy": {"type": "sleeves", "rebalance": "quarterly", "lookback": 126, "sleeves": [
+    {"name": "core", "weight": 0.6, "strategy": {"type": "calendar", "frequency": "monthly", "targets": {"SPY": 0.5, "TLT": 0.5}}},
+    {"name": "factor", "weight": 0.4, "strategy": {"type": "threshold", "band": 0.05, "universe": ["SPY", "QQQ", "EFA", "GLD"], "weights": {"model": "inverse_vol"}}}],
+    "limits": {"min_weight": 0.1, "max_weight": 0.7, "max_drawdown": 0.25}, "adaptive": {"tilt": 0.5, "min_change": 0.05}}, )"
+            // Netting the books leaves trades of 1e-14 shares (floating-point residue, which
+            // differs with the order of additions); no broker takes them, and a $1 minimum
+            // trade skips them in both runs.
+            R"("execution": {"fill": "close", "commission": {"model": "none"}, "slippage_bps": 0, "min_trade_notional": 1})",
+            "2021-01-01", "2025-12-31"},
         Case{
             "signal_swap", "sp500",
             R"("portfolio": {"initial_cash": 100000}, "benchmark": "SPY", "strategy": {"type": "signal_swap", "holdings": ["AAPL", "MSFT", "JNJ", "JPM", "XOM"], "watchlist": ["AMZN", "GOOGL", "V", "INTC", "PFE", "WMT"], "benchmark": "SPY", "frequency": "weekly", "min_positions": 3, "max_positions": 5, "sizing": {"risk": "medium", "max_weight": 0.3}}, )" +

@@ -104,5 +104,32 @@ TEST(RecheckTest, ACalendarScheduleNeverDecidesTwiceInASession) {
   EXPECT_TRUE(s->Decide(b.At(1, false, &b.days[0]), t));  // the next session decides
 }
 
+TEST(RecheckTest, SleevesForwardARecheckToEachSleeveAndNetTheBooks) {
+  // Two sleeves of 500 each on the same symbols: a monthly calendar and daily bands.
+  auto s = Make(R"({"strategy": {"type": "sleeves", "rebalance": "quarterly", "sleeves": [
+      {"name": "core", "weight": 0.5, "strategy": {"type": "calendar", "frequency": "monthly",
+                                                   "targets": {"AAA": 0.5, "BBB": 0.5}}},
+      {"name": "bands", "weight": 0.5, "strategy": {"type": "threshold", "check": "daily",
+         "band": {"absolute": 0.05}, "targets": {"AAA": 0.5, "BBB": 0.5}}}]}})");
+  Book b;
+  Target t = Sized();
+  ASSERT_TRUE(s->Decide(b.At(0, true, nullptr), t));
+  b.Allocate();
+  t = Sized();
+  EXPECT_FALSE(s->Decide(b.At(1, false, &b.days[0]), t));  // no sleeve trades on 2024-01-03
+  // AAA +30 % later that session. Each book holds 25 AAA and 25 BBB (575). The calendar sleeve
+  // keeps them; the banded one (AAA 56.5 %) goes back to 287.5 each. The account: AAA
+  // 325 + 287.5 of 1,150.
+  b.Price(1, 13.0);
+  t = Sized();
+  ASSERT_TRUE(s->Recheck(b.At(1, false, &b.days[1]), t));
+  EXPECT_EQ(t.reason, "sleeves");
+  EXPECT_NEAR(t.weights[0], 612.5 / 1150.0, 1e-12);
+  EXPECT_NEAR(t.weights[1], 537.5 / 1150.0, 1e-12);
+  // Nothing moved since: the recheck finds every book where it left it.
+  t = Sized();
+  EXPECT_FALSE(s->Recheck(b.At(1, false, &b.days[1]), t));
+}
+
 }  // namespace
 }  // namespace ballast::strategies

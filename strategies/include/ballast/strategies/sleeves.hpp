@@ -51,10 +51,13 @@ class Sleeves final : public Strategy {
   ~Sleeves() override;
   [[nodiscard]] std::string_view Type() const noexcept override { return "sleeves"; }
   [[nodiscard]] bool Decide(const StrategyContext& ctx, Target& target) override;
+  [[nodiscard]] bool Recheck(const StrategyContext& ctx, Target& target) override;
 
  private:
   struct Book;
   void Start(const StrategyContext& ctx);
+  /// One slice: a decision, or (`recheck`) a further slice of a day decided.
+  bool Slice(const StrategyContext& ctx, Target& target, bool recheck);
   /// The allocation for today: limits applied, adaptive tilt, bounds; logs what it changed.
   std::vector<double> Allocation(const StrategyContext& ctx);
   void Publish(const StrategyContext& ctx);
