@@ -1,5 +1,7 @@
 // The live sections of a config: endpoints (checked before any file or request), schedule,
 // timeouts, buffers and pre-trade limits.
+#include <cmath>
+
 #include "session_impl.hpp"
 
 namespace ballast::live::detail {
@@ -69,7 +71,7 @@ LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o) {
   if (auto l = root.Find("live")) {
     l->ExpectKeys({"check_time", "history_days", "fill_timeout_seconds", "metrics_port",
                    "confirm_live", "stale_data_seconds", "cash_buffer", "stream_connect_seconds",
-                   "retry_seconds", "watch_seconds", "risk"});
+                   "retry_seconds", "watch_seconds", "prefault_mb", "risk"});
     c.cash_buffer = l->NumberOr("cash_buffer", c.cash_buffer);
     if (!(c.cash_buffer >= 0.0 && c.cash_buffer < 0.5))
       l->At("cash_buffer").Fail("a fraction of equity in [0, 0.5)");
@@ -82,6 +84,10 @@ LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o) {
     c.watch_s = l->NumberOr("watch_seconds", c.watch_s);
     if (!(c.watch_s == 0.0 || (c.watch_s >= 0.1 && c.watch_s <= 86400.0)))
       l->At("watch_seconds").Fail("0 (only the scheduled checks) or seconds from 0.1 to 86400");
+    const double prefault = l->NumberOr("prefault_mb", c.prefault_mb);
+    if (!(prefault >= 0.0 && prefault <= 4096.0 && prefault == std::floor(prefault)))
+      l->At("prefault_mb").Fail("whole MiB from 0 (none) to 4096");
+    c.prefault_mb = static_cast<int>(prefault);
     if (auto t = l->Find("check_time")) {
       const std::string s = t->String();
       int h = -1, m = -1;

@@ -2,6 +2,7 @@
 // every NYSE session. The strategy, planner, risk gate, order manager and ledger are the
 // backtest's; the session swaps in the wall clock, Alpaca's bars and Alpaca's venue (or
 // SimVenue). This file: set-up, service mode and the entry points.
+#include "prefault.hpp"
 #include "session_impl.hpp"
 
 namespace ballast::live {
@@ -470,6 +471,12 @@ int Session::Run() {
     WriteStatus("waiting");
   }
   if (o_.force) RunScheduledCycle(true, true);  // before the loop runs: blocking is safe
+  // The heap a tick will use, faulted in now rather than on the path to an order.
+  if (live_.prefault_mb > 0 && PrefaultHeap(static_cast<std::size_t>(live_.prefault_mb) << 20)) {
+    JsonFields f;
+    f.Add("mib", live_.prefault_mb);
+    Log("heap_prefaulted", f.Take(), spdlog::level::debug);
+  }
   stop_timer_.emplace(io_);
   WatchStop();
   if (replay_clock_) replay_clock_->Restart();  // start-up took no replayed time

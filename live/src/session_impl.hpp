@@ -75,6 +75,8 @@ struct LiveConfig {
   /// Service mode: after the day's check, the stream's prices are a slice at most this often
   /// (drift bands are watched until the close); 0: only the checks.
   double watch_s = 300.0;
+  /// Service mode: MiB of heap faulted in at start (prefault.hpp); 0: none.
+  int prefault_mb = 64;
   LiveRisk risk;
 };
 
