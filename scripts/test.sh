@@ -6,5 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=release
 if [ "${1:-}" = "--asan" ]; then preset=asan; fi
-BALLAST_PRESET="$preset" scripts/setup.sh
+# Node.js runs @stoqey/ib, the real TWS API client the fake IB Gateway is checked against.
+BALLAST_EXTRA_PACKAGES="nodejs npm ${BALLAST_EXTRA_PACKAGES:-}" BALLAST_PRESET="$preset" scripts/setup.sh
+if [ ! -f tests/ib_client/node_modules/@stoqey/ib/package.json ]; then
+  echo "test: installing tests/ib_client (npm ci)"
+  npm ci --prefix tests/ib_client --no-audit --no-fund --loglevel=error
+fi
 ctest --preset "$preset" -j "$(nproc)"

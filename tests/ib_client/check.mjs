@@ -1,0 +1,82 @@
+// Drives ballast's fake IB Gateway (tests/testkit/fake_tws.*) with a real TWS API client,
+// @stoqey/ib, and prints what that client understood as one JSON line. Run by
+// tests/integration/ib_real_client_test.cpp: node check.mjs PORT
+import ib from "@stoqey/ib";
+
+const { IBApi, EventName, SecType } = ib;
+const port = Number(process.argv[2]);
+const api = new IBApi({ host: "127.0.0.1", port, clientId: 1 });
+const out = { errors: [], notices: [], summary: {}, positions: {}, contracts: {} };
+const fail = (why) => {
+  out.failed = why;
+  console.log(JSON.stringify(out));
+  process.exit(1);
+};
+const timer = setTimeout(() => fail("timed out"), 30000);
+
+let ready = 0;
+const steps = [];
+const next = () => {
+  const step = steps.shift();
+  if (step) step();
+  else {
+    clearTimeout(timer);
+    out.serverVersion = api.serverVersion;
+    api.disconnect();
+    console.log(JSON.stringify(out));
+    process.exit(0);
+  }
+};
+
+api.on(EventName.error, (err, code, reqId) => {
+  const entry = { code, reqId, text: err && err.message ? err.message : String(err) };
+  if (reqId === -1 && code >= 2100 && code < 2200) out.notices.push(entry);
+  else out.errors.push(entry);
+  if (code === 200) next();  // the unknown contract's answer
+});
+api.on(EventName.info, (message, code) => out.notices.push({ code, text: message }));
+api.on(EventName.nextValidId, (id) => {
+  out.nextValidId = id;
+  if (++ready === 2) next();
+});
+api.on(EventName.managedAccounts, (accounts) => {
+  out.accounts = accounts;
+  if (++ready === 2) next();
+});
+api.on(EventName.currentTime, (t) => {
+  out.currentTime = t;
+  next();
+});
+api.on(EventName.accountSummary, (reqId, account, tag, value, currency) => {
+  out.summary[tag] = { account, value, currency };
+});
+api.on(EventName.accountSummaryEnd, (reqId) => {
+  api.cancelAccountSummary(reqId);
+  next();
+});
+api.on(EventName.position, (account, contract, pos, avgCost) => {
+  out.positions[contract.symbol] = { account, conId: contract.conId, pos, avgCost };
+});
+api.on(EventName.positionEnd, () => {
+  api.cancelPositions();
+  next();
+});
+api.on(EventName.contractDetails, (reqId, d) => {
+  out.contracts[d.contract.symbol] = {
+    conId: d.contract.conId,
+    primaryExchange: d.contract.primaryExch,
+    minTick: d.minTick,
+    longName: d.longName,
+    timeZoneId: d.timeZoneId,
+    minSize: d.minSize,
+  };
+});
+api.on(EventName.contractDetailsEnd, () => next());
+
+const stock = (symbol) => ({ symbol, secType: SecType.STK, exchange: "SMART", currency: "USD" });
+steps.push(() => api.reqCurrentTime());
+steps.push(() => api.reqAccountSummary(9001, "All", "NetLiquidation,TotalCashValue,BuyingPower"));
+steps.push(() => api.reqPositions());
+steps.push(() => api.reqContractDetails(9002, stock("SPY")));
+steps.push(() => api.reqContractDetails(9003, stock("NOPE")));
+api.connect();

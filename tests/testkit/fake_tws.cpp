@@ -1,0 +1,321 @@
+#include "fake_tws.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <utility>  // Boost 1.74 Asio headers need it under GCC 12 + C++20.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+namespace ballast::testkit {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Msg = std::vector<std::string>;
+
+namespace {
+
+std::string Framed(const Msg& fields) {
+  std::string body;
+  for (const auto& f : fields) {
+    body += f;
+    body.push_back('\0');
+  }
+  const auto n = static_cast<std::uint32_t>(body.size());
+  std::string out;
+  out.push_back(static_cast<char>(n >> 24));
+  out.push_back(static_cast<char>((n >> 16) & 0xFF));
+  out.push_back(static_cast<char>((n >> 8) & 0xFF));
+  out.push_back(static_cast<char>(n & 0xFF));
+  return out + body;
+}
+
+std::string Num(double v) {
+  return fmt::format("{}", v);
+}
+
+}  // namespace
+
+struct FakeTws::Impl {
+  FakeTwsOptions o;
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::thread accept_thread;
+  mutable std::mutex mu;
+  std::vector<std::shared_ptr<tcp::socket>> sockets;
+  std::vector<std::thread> threads;
+  std::vector<Msg> received;
+  std::vector<std::string> handshakes;
+  int connections = 0;
+  std::atomic<bool> stopping{false};
+
+  const FakeTwsContract* Find(const std::string& symbol) const {
+    for (const auto& c : o.contracts) {
+      if (c.symbol == symbol) return &c;
+    }
+    return nullptr;
+  }
+  double Price(const std::string& symbol) const {
+    const auto it = o.prices.find(symbol);
+    return it == o.prices.end() ? 100.0 : it->second;
+  }
+
+  void Accept() {
+    for (;;) {
+      auto s = std::make_shared<tcp::socket>(io);
+      boost::system::error_code ec;
+      acceptor.accept(*s, ec);
+      if (ec || stopping) return;
+      std::lock_guard lock(mu);
+      ++connections;
+      sockets.push_back(s);
+      threads.emplace_back([this, s] { Serve(*s); });
+    }
+  }
+
+  static bool ReadExact(tcp::socket& s, std::string& out, std::size_t n) {
+    out.assign(n, '\0');
+    boost::system::error_code ec;
+    asio::read(s, asio::buffer(out), ec);
+    return !ec;
+  }
+  static bool ReadFrame(tcp::socket& s, Msg& fields) {
+    std::string len;
+    if (!ReadExact(s, len, 4)) return false;
+    const auto b = [&](int i) {
+      return static_cast<std::uint32_t>(static_cast<unsigned char>(len[i]));
+    };
+    const std::uint32_t n = (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
+    if (n > 0xFFFFFF) return false;
+    std::string body;
+    if (!ReadExact(s, body, n)) return false;
+    fields.clear();
+    std::string cur;
+    for (char c : body) {
+      if (c == '\0') {
+        fields.push_back(cur);
+        cur.clear();
+      } else {
+        cur.push_back(c);
+      }
+    }
+    if (!cur.empty()) fields.push_back(cur);
+    return true;
+  }
+  static void Write(tcp::socket& s, const Msg& fields) {
+    boost::system::error_code ec;
+    asio::write(s, asio::buffer(Framed(fields)), ec);
+  }
+
+  void Serve(tcp::socket& s) {
+    std::string api;
+    if (!ReadExact(s, api, 4) || api != std::string("API\0", 4)) return;
+    std::string len, range;
+    if (!ReadExact(s, len, 4)) return;
+    std::uint32_t n = 0;
+    for (char c : len)
+      n = (n << 8) | static_cast<unsigned char>(c);
+    if (n > 256 || !ReadExact(s, range, n)) return;
+    {
+      std::lock_guard lock(mu);
+      handshakes.push_back(range);
+    }
+    // "v176..178" or "v176..178 +PACEAPI": agree to min(max, ours); refuse when below min.
+    int lo = 0, hi = 0;
+    if (std::sscanf(range.c_str(), "v%d..%d", &lo, &hi) != 2) return;
+    // An older Gateway answers with its own version: the client must refuse it and say why.
+    const int version = std::min(hi, o.server_version);
+    if (o.notice_before_version)
+      Write(s, {"4", "2", "-1", "2104", "Market data farm connection is OK:usfarm", ""});
+    Write(s, {std::to_string(version), o.connection_time});
+    Msg m;
+    while (ReadFrame(s, m)) {
+      {
+        std::lock_guard lock(mu);
+        received.push_back(m);
+      }
+      if (m.empty()) continue;
+      if (!Handle(s, m)) break;
+    }
+    boost::system::error_code ignored;
+    s.shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  // One request. False closes the connection.
+  bool Handle(tcp::socket& s, const Msg& m) {
+    const std::string& id = m[0];
+    auto at = [&](std::size_t i) { return i < m.size() ? m[i] : std::string(); };
+    if (id == "71") {  // startApi [71, 2, clientId, optCapab]
+      if (o.client_id_in_use) {
+        Write(s, {"4", "2", "-1", "326",
+                  "Unable to connect as the client id is already in use. Retry with a unique "
+                  "client id.",
+                  ""});
+        return false;
+      }
+      // The order and texts of a real Gateway's greeting (NautilusTrader's test_client.py).
+      Write(s, {"15", "1", o.accounts});
+      Write(s, {"9", "1", std::to_string(o.next_valid_id)});
+      Write(s, {"4", "2", "-1", "2104", "Market data farm connection is OK:usfarm.nj", ""});
+      Write(s, {"4", "2", "-1", "2106", "HMDS data farm connection is OK:ushmds", ""});
+      Write(s, {"4", "2", "-1", "2158", "Sec-def data farm connection is OK:secdefil", ""});
+      if (o.unsolicited_unknown) Write(s, {"107", "1", "a message from a newer Gateway"});
+      return true;
+    }
+    if (id == "49") {
+      Write(s, {"49", "1", std::to_string(o.epoch_seconds)});
+      return true;
+    }
+    if (id == "8") {
+      Write(s, {"9", "1", std::to_string(o.next_valid_id)});
+      return true;
+    }
+    const std::string account = o.accounts.substr(0, o.accounts.find(','));
+    if (id == "62") {  // reqAccountSummary [62, 1, reqId, group, tags]
+      double value = o.cash;
+      for (const auto& [sym, qty] : o.positions)
+        value += qty * Price(sym);
+      const std::map<std::string, double> tags{{"NetLiquidation", value},
+                                               {"TotalCashValue", o.cash},
+                                               {"SettledCash", o.cash},
+                                               {"AvailableFunds", o.cash},
+                                               {"BuyingPower", o.cash * 4.0}};
+      std::stringstream list(at(4));
+      std::string tag;
+      while (std::getline(list, tag, ',')) {
+        const auto it = tags.find(tag);
+        if (it != tags.end()) Write(s, {"63", "1", at(2), account, tag, Num(it->second), "USD"});
+      }
+      Write(s, {"64", "1", at(2)});
+      return true;
+    }
+    if (id == "61") {  // reqPositions
+      for (const auto& [sym, qty] : o.positions) {
+        const auto* c = Find(sym);
+        Write(s, {"61", "3", account, std::to_string(c ? c->con_id : 0), sym, "STK", "", "0.0", "",
+                  "", "", "USD", sym, sym, Num(qty), Num(Price(sym))});
+      }
+      if (!o.positions_never_end) Write(s, {"62", "1"});
+      return true;
+    }
+    if (id == "9") {  // reqContractDetails [9, 8, reqId, conId, symbol, secType, ...]
+      const auto* c = Find(at(4));
+      if (c == nullptr || at(5) != "STK") {
+        Write(s, {"4", "2", at(2), "200", "No security definition has been found for the request",
+                  ""});
+        return true;
+      }
+      Write(s, {"10",
+                at(2),
+                c->symbol,
+                "STK",
+                "",
+                "0",
+                "",
+                "SMART",
+                "USD",
+                c->symbol,
+                "NMS",
+                c->symbol,
+                std::to_string(c->con_id),
+                "0.01",
+                "",
+                "ACTIVETIM,AD,ALERT,ALGO,ALLOC,AVGCOST,BASKET,LMT,MKT,MOC,REL,STP",
+                "SMART,AMEX,NYSE,ARCA,BATS,IEX",
+                "1",
+                "0",
+                c->long_name,
+                c->primary_exchange,
+                "",
+                "",
+                "",
+                "",
+                "US/Eastern",
+                "20260714:0400-20260714:2000",
+                "20260714:0930-20260714:1600",
+                "",
+                "",
+                "1",
+                "ISIN",
+                "US0000000000",
+                "1",
+                "",
+                "",
+                "26,26,26",
+                "",
+                "ETF",
+                "0.0001",
+                "0.0001",
+                "100"});
+      Write(s, {"52", "1", at(2)});
+      return true;
+    }
+    if (id == "63" || id == "64") return true;  // cancel account summary / positions
+    Write(s, {"4", "2", "-1", "505", "Fatal Error: Unknown message id.", ""});
+    return true;
+  }
+};
+
+FakeTws::FakeTws(FakeTwsOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->o = std::move(options);
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+  impl_->acceptor.open(ep.protocol());
+  impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+  impl_->acceptor.bind(ep);
+  impl_->acceptor.listen();
+  impl_->accept_thread = std::thread([this] { impl_->Accept(); });
+}
+
+FakeTws::~FakeTws() {
+  Stop();
+}
+
+unsigned short FakeTws::Port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
+
+std::vector<std::vector<std::string>> FakeTws::Received() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->received;
+}
+
+std::vector<std::string> FakeTws::Handshakes() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->handshakes;
+}
+
+int FakeTws::Connections() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->connections;
+}
+
+void FakeTws::Stop() {
+  Impl& m = *impl_;
+  if (m.stopping.exchange(true)) return;
+  boost::system::error_code ignored;
+  // Wake the blocking accept with a connection of our own, then close.
+  {
+    tcp::socket poke(m.io);
+    poke.connect(m.acceptor.local_endpoint(), ignored);
+  }
+  if (m.accept_thread.joinable()) m.accept_thread.join();
+  m.acceptor.close(ignored);
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(m.mu);
+    for (auto& s : m.sockets)
+      s->shutdown(tcp::socket::shutdown_both, ignored);
+    threads = std::move(m.threads);
+  }
+  for (auto& t : threads)
+    t.join();
+}
+
+}  // namespace ballast::testkit

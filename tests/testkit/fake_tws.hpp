@@ -1,0 +1,64 @@
+#pragma once
+// A test server on 127.0.0.1 that speaks the TWS socket API as IB Gateway does (server versions
+// 176-178; ../shared/docs/ib-tws.md section 4): the handshake, startApi, and the account,
+// position, contract and clock requests, with the farm notices and field layouts of real
+// Gateway captures. It frames and builds its replies itself (not with ballast's encoder), and it
+// is checked against a real client, @stoqey/ib (tests/ib_client/). One thread per connection;
+// every frame received is kept for assertions (the protocol carries no secret).
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ballast::testkit {
+
+struct FakeTwsContract {
+  std::string symbol;
+  long long con_id = 0;
+  std::string primary_exchange = "ARCA";
+  std::string long_name;
+};
+
+struct FakeTwsOptions {
+  int server_version = 178;  ///< the highest it speaks (it agrees to min(this, client's max))
+  std::string accounts = "DU1234567";  ///< managedAccounts (comma-separated)
+  long long next_valid_id = 117;
+  double cash = 100000.0;
+  std::map<std::string, double> positions;  ///< symbol → shares (avg cost: `prices`)
+  std::map<std::string, double> prices;     ///< last prices, for values and average costs
+  std::vector<FakeTwsContract> contracts{{"SPY", 756733, "ARCA", "SPDR S&P 500 ETF TRUST"},
+                                         {"AGG", 39622943, "ARCA", "ISHARES CORE US AGGREGATE"},
+                                         {"GLD", 51529211, "ARCA", "SPDR GOLD SHARES"}};
+  std::string connection_time = "20260714 15:45:00 EST";
+  long long epoch_seconds = 1784058300;  ///< reqCurrentTime's answer
+
+  // Scenarios.
+  bool client_id_in_use = false;       ///< startApi gets error 326 and the socket closes
+  bool unsolicited_unknown = false;    ///< once ready, an unknown message id (107) arrives
+  bool positions_never_end = false;    ///< reqPositions gets its positions but no positionEnd
+  bool notice_before_version = false;  ///< a notice frame precedes the version reply
+};
+
+class FakeTws {
+ public:
+  explicit FakeTws(FakeTwsOptions options = {});
+  ~FakeTws();
+  FakeTws(const FakeTws&) = delete;
+  FakeTws& operator=(const FakeTws&) = delete;
+
+  [[nodiscard]] unsigned short Port() const;
+  /// Every frame received after the handshake, as fields, in order (all connections).
+  [[nodiscard]] std::vector<std::vector<std::string>> Received() const;
+  /// The version range each connection asked for ("v176..178").
+  [[nodiscard]] std::vector<std::string> Handshakes() const;
+  [[nodiscard]] int Connections() const;
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ballast::testkit
