@@ -12,7 +12,7 @@
 namespace ballast::live::detail {
 namespace {
 
-long MinorFaults() {
+[[maybe_unused]] long MinorFaults() {
   rusage r{};
   getrusage(RUSAGE_SELF, &r);
   return r.ru_minflt;
@@ -20,7 +20,7 @@ long MinorFaults() {
 
 // Allocates and writes `bytes` in blocks of `block` (as a session's vectors and strings grow),
 // frees them, and returns the minor faults that took.
-long FaultsToUse(std::size_t bytes, std::size_t block) {
+[[maybe_unused]] long FaultsToUse(std::size_t bytes, std::size_t block) {
   const long before = MinorFaults();
   std::vector<std::unique_ptr<char[]>> blocks;
   for (std::size_t done = 0; done < bytes; done += block) {
