@@ -6,8 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=release
 if [ "${1:-}" = "--asan" ]; then preset=asan; fi
-# Node.js runs @stoqey/ib, the real TWS API client the fake IB Gateway is checked against.
-BALLAST_EXTRA_PACKAGES="nodejs npm ${BALLAST_EXTRA_PACKAGES:-}" BALLAST_PRESET="$preset" scripts/setup.sh
+# Node.js runs @stoqey/ib, the real TWS API client the fake IB Gateway is checked against
+# (Debian's nodejs and npm, unless a node and an npm are already on PATH).
+node_packages=""
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  node_packages="nodejs npm"
+fi
+BALLAST_EXTRA_PACKAGES="$node_packages ${BALLAST_EXTRA_PACKAGES:-}" BALLAST_PRESET="$preset" scripts/setup.sh
 if [ ! -f tests/ib_client/node_modules/@stoqey/ib/package.json ]; then
   echo "test: installing tests/ib_client (npm ci)"
   npm ci --prefix tests/ib_client --no-audit --no-fund --loglevel=error
