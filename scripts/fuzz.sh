@@ -11,7 +11,8 @@ seconds="${1:-${BALLAST_FUZZ_SECONDS:-60}}"
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(fuzz_csv_import fuzz_config fuzz_store_reader fuzz_alpaca_messages fuzz_ops_request)
+  targets=(fuzz_csv_import fuzz_config fuzz_store_reader fuzz_alpaca_messages fuzz_ib_messages
+    fuzz_ops_request)
 fi
 
 # The project's packages, plus clang and its libFuzzer runtime.
