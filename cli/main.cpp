@@ -459,12 +459,15 @@ int main(int argc, char** argv) {
   info->add_flag("--json", info_json, "Print JSON");
 
   auto* fetch = data->add_subcommand(
-      "fetch", "Download daily bars from a provider's REST API into an HDF5 store");
+      "fetch", "Download daily bars from Alpaca's REST API or IB Gateway / TWS into an HDF5 store");
   live::FetchOptions fo;
   std::string fetch_symbols, fetch_start, fetch_end, fetch_provider = "alpaca",
                                                      fetch_timeframe = "1Day";
-  fetch->add_option("--provider", fetch_provider, "Data provider")
-      ->check(CLI::IsMember({"alpaca"}))
+  fetch
+      ->add_option("--provider", fetch_provider,
+                   "Data provider: alpaca (keys APCA_API_KEY_ID / APCA_API_SECRET_KEY) or ib (a "
+                   "running IB Gateway or TWS with the API enabled)")
+      ->check(CLI::IsMember({"alpaca", "ib"}))
       ->capture_default_str();
   fetch->add_option("--symbols", fetch_symbols, "Comma-separated symbols, e.g. SPY,AGG,GLD")
       ->required();
@@ -480,6 +483,26 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"iex", "sip"}))
       ->capture_default_str();
   fetch->add_flag("--force", fo.force, "Replace the store if it exists");
+  fetch
+      ->add_option("--what", fo.what,
+                   "IB: ADJUSTED_LAST (adjusted for splits and dividends) or TRADES (for splits "
+                   "only)")
+      ->check(CLI::IsMember({"ADJUSTED_LAST", "TRADES"}))
+      ->capture_default_str();
+  fetch->add_option("--ib-host", fo.ib_host,
+                    "IB: Gateway / TWS host (default: IB_HOST, else 127.0.0.1)");
+  fetch->add_option("--ib-port", fo.ib_port,
+                    "IB: API port (default: IB_PORT, else 7497, paper TWS; 7496 live TWS, 4002 / "
+                    "4001 Gateway paper / live)");
+  fetch->add_option(
+      "--ib-client-id", fo.ib_client_id,
+      "IB: API client id, unused by other connections (default: IB_CLIENT_ID, else 1)");
+  fetch
+      ->add_option("--pacing-wait", fo.pacing_wait_s,
+                   "IB: seconds to wait after a pacing violation (error 162), doubled for each "
+                   "retry, 3 retries")
+      ->check(CLI::Range(0.0, 600.0))
+      ->capture_default_str();
   fetch->add_flag("--actions", fo.actions,
                   "Raw (as traded) bars plus the provider's splits and cash dividends, for "
                   "data.prices raw (default: bars adjusted for both, labelled adjusted)");
@@ -634,6 +657,7 @@ int main(int argc, char** argv) {
       fo.start = fetch_start;
       fo.end = fetch_end;
       fo.quiet = quiet;
+      fo.provider = fetch_provider;
       return live::FetchBars(fo);
     }
     if (*lv) {

@@ -3,10 +3,10 @@
 // tests/integration/ib_real_client_test.cpp: node check.mjs PORT
 import ib from "@stoqey/ib";
 
-const { IBApi, EventName, SecType } = ib;
+const { IBApi, EventName, SecType, BarSizeSetting, WhatToShow } = ib;
 const port = Number(process.argv[2]);
 const api = new IBApi({ host: "127.0.0.1", port, clientId: 1 });
-const out = { errors: [], notices: [], summary: {}, positions: {}, contracts: {} };
+const out = { errors: [], notices: [], summary: {}, positions: {}, contracts: {}, history: [] };
 const fail = (why) => {
   out.failed = why;
   console.log(JSON.stringify(out));
@@ -72,6 +72,10 @@ api.on(EventName.contractDetails, (reqId, d) => {
   };
 });
 api.on(EventName.contractDetailsEnd, () => next());
+api.on(EventName.historicalData, (reqId, date, open, high, low, close, volume) => {
+  if (String(date).startsWith("finished")) next();
+  else out.history.push({ date, open, high, low, close, volume });
+});
 
 const stock = (symbol) => ({ symbol, secType: SecType.STK, exchange: "SMART", currency: "USD" });
 steps.push(() => api.reqCurrentTime());
@@ -79,4 +83,7 @@ steps.push(() => api.reqAccountSummary(9001, "All", "NetLiquidation,TotalCashVal
 steps.push(() => api.reqPositions());
 steps.push(() => api.reqContractDetails(9002, stock("SPY")));
 steps.push(() => api.reqContractDetails(9003, stock("NOPE")));
+steps.push(() =>
+  api.reqHistoricalData(9004, { ...stock("SPY"), conId: 756733 }, "", "10 D",
+                        BarSizeSetting.DAYS_ONE, WhatToShow.ADJUSTED_LAST, 1, 1, false));
 api.connect();

@@ -1,6 +1,6 @@
 // The fake IB Gateway checked against a real TWS API client: @stoqey/ib (npm; a TypeScript port
 // of IB's Java client) connects to it, reads the clock, the account summary, positions and a
-// contract, and is refused an unknown one (tests/ib_client/check.mjs). Where the fake and a real
+// contract and daily bars, and is refused an unknown contract (tests/ib_client/check.mjs). Where the fake and a real
 // client disagree, the real client is right. scripts/test.sh installs the client (npm ci).
 #include <gtest/gtest.h>
 
@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "ballast/data/bar_store.hpp"
 #include "fake_tws.hpp"
 #include "testkit.hpp"
 
@@ -29,6 +30,8 @@ TEST(IbRealClient, StoqeyIbReadsTheFakeGatewayAsItWouldReadIbs) {
   o.cash = 40000;
   o.positions = {{"SPY", 100}};
   o.prices = {{"SPY", 500}};
+  o.bars = data::LoadSeries(testkit::SampleStore(), {"SPY"}, *ParseIsoDate("2026-06-01"),
+                            *ParseIsoDate("2026-07-14"));
   testkit::FakeTws fake(o);
   const std::string cmd =
       "node " + (dir / "check.mjs").string() + " " + std::to_string(fake.Port()) + " 2>&1";
@@ -63,6 +66,13 @@ TEST(IbRealClient, StoqeyIbReadsTheFakeGatewayAsItWouldReadIbs) {
   EXPECT_EQ(j["contracts"]["SPY"]["primaryExchange"], "ARCA");
   EXPECT_EQ(j["contracts"]["SPY"]["minTick"], 0.01);
   EXPECT_EQ(j["contracts"]["SPY"]["timeZoneId"], "US/Eastern");
+  // Ten calendar days to 2026-07-14 (Tuesday): the sessions from 2026-07-06 on, with the store's
+  // closes, as the real client decoded them.
+  const auto& h = j["history"];
+  ASSERT_EQ(h.size(), 7u) << out;
+  EXPECT_EQ(h[0]["date"], "20260706");
+  EXPECT_EQ(h[6]["date"], "20260714");
+  EXPECT_EQ(h[6]["close"].get<double>(), o.bars[0].close.back());
   ASSERT_EQ(j["errors"].size(), 1u) << out;
   EXPECT_EQ(j["errors"][0]["code"], 200);
   EXPECT_EQ(j["errors"][0]["reqId"], 9003);

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -13,6 +15,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+
+#include "ballast/engine/time.hpp"
 
 namespace ballast::testkit {
 
@@ -55,6 +59,7 @@ struct FakeTws::Impl {
   std::vector<std::string> handshakes;
   int connections = 0;
   std::atomic<bool> stopping{false};
+  std::atomic<int> pacing_left{0};
 
   const FakeTwsContract* Find(const std::string& symbol) const {
     for (const auto& c : o.contracts) {
@@ -257,6 +262,54 @@ struct FakeTws::Impl {
       Write(s, {"52", "1", at(2)});
       return true;
     }
+    if (id == "20") {  // reqHistoricalData [20, reqId, contract x12, includeExpired, end, ...]
+      const std::string req = at(1), symbol = at(3), duration = at(17), what = at(19);
+      if (pacing_left > 0) {
+        --pacing_left;
+        Write(s, {"4", "2", req, "162",
+                  "Historical Market Data Service error message:Historical data request pacing "
+                  "violation",
+                  ""});
+        return true;
+      }
+      const data::SymbolSeries* series = nullptr;
+      for (const auto& b : o.bars)
+        if (b.symbol == symbol) series = &b;
+      if (series == nullptr || (what != "ADJUSTED_LAST" && what != "TRADES") || at(15) != "" ||
+          at(16) != "1 day") {
+        Write(s, {"4", "2", req, "162",
+                  "Historical Market Data Service error message:HMDS query returned no data: " +
+                      symbol + "@SMART " + what,
+                  ""});
+        return true;
+      }
+      // "N D" or "N Y" back from today (a year as 365 days).
+      long long n = 0;
+      char unit = 'D';
+      std::sscanf(duration.c_str(), "%lld %c", &n, &unit);
+      const Days today{
+          std::chrono::floor<std::chrono::days>(
+              std::chrono::sys_seconds{std::chrono::seconds{o.epoch_seconds - 5 * 3600}})
+              .time_since_epoch()};
+      const Days from = today - std::chrono::days{unit == 'Y' ? n * 365 : n} + std::chrono::days{1};
+      Msg bars;
+      std::size_t count = 0;
+      for (std::size_t i = 0; i < series->Rows(); ++i) {
+        const Days d = TimestampToDay(series->time[i]);
+        if (d < from || d > today) continue;
+        const std::string date = FormatDate(d);
+        bars.insert(bars.end(),
+                    {date.substr(0, 4) + date.substr(5, 2) + date.substr(8, 2),
+                     Num(series->open[i]), Num(series->high[i]), Num(series->low[i]),
+                     Num(series->close[i]), Num(series->volume[i]), Num(series->close[i]), "1"});
+        ++count;
+      }
+      const std::string start = FormatDate(from), end = FormatDate(today);
+      Msg reply{"17", req, start + "  00:00:00", end + "  00:00:00", std::to_string(count)};
+      reply.insert(reply.end(), bars.begin(), bars.end());
+      Write(s, reply);
+      return true;
+    }
     if (id == "63" || id == "64") return true;  // cancel account summary / positions
     Write(s, {"4", "2", "-1", "505", "Fatal Error: Unknown message id.", ""});
     return true;
@@ -265,6 +318,7 @@ struct FakeTws::Impl {
 
 FakeTws::FakeTws(FakeTwsOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->o = std::move(options);
+  impl_->pacing_left = impl_->o.pacing_violations;
   tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
   impl_->acceptor.open(ep.protocol());
   impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "ballast/data/series.hpp"
+
 namespace ballast::testkit {
 
 struct FakeTwsContract {
@@ -32,13 +34,17 @@ struct FakeTwsOptions {
                                          {"AGG", 39622943, "ARCA", "ISHARES CORE US AGGREGATE"},
                                          {"GLD", 51529211, "ARCA", "SPDR GOLD SHARES"}};
   std::string connection_time = "20260714 15:45:00 EST";
-  long long epoch_seconds = 1784058300;  ///< reqCurrentTime's answer
+  long long epoch_seconds = 1784058300;  ///< reqCurrentTime's answer (2026-07-14 15:45 New York)
+  /// Daily bars served by reqHistoricalData (ADJUSTED_LAST and TRADES alike), those within the
+  /// request's duration before today (epoch_seconds' New York date).
+  std::vector<data::SymbolSeries> bars;
 
   // Scenarios.
   bool client_id_in_use = false;       ///< startApi gets error 326 and the socket closes
   bool unsolicited_unknown = false;    ///< once ready, an unknown message id (107) arrives
   bool positions_never_end = false;    ///< reqPositions gets its positions but no positionEnd
   bool notice_before_version = false;  ///< a notice frame precedes the version reply
+  int pacing_violations = 0;           ///< the first N history requests get error 162 (pacing)
 };
 
 class FakeTws {

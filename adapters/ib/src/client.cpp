@@ -91,6 +91,7 @@ struct TwsClient::Impl {
   std::vector<ErrorMessage> notices;
   std::uint64_t unknown = 0;
   std::int64_t next_req_id = 9000;
+  std::uint64_t requests = 0;
   std::list<Waiter*> waiters;
 
   std::string Where() const { return fmt::format("{}:{}", o.host, o.port); }
@@ -367,6 +368,7 @@ std::vector<Fields> TwsClient::Request(const Fields& request, std::string_view w
   {
     std::lock_guard lock(m.mu);
     m.waiters.push_back(&w);
+    ++m.requests;
   }
   auto drop = [&] {
     std::lock_guard lock(m.mu);
@@ -429,6 +431,24 @@ std::vector<PositionMessage> TwsClient::Positions() {
     if (MessageId(f) == in::kPosition) out.push_back(ParsePosition(f));
   }
   return out;
+}
+
+HistoricalData TwsClient::DailyBars(const Contract& c, const std::string& duration,
+                                    const std::string& what) {
+  const std::int64_t req = NewRequestId();
+  // ADJUSTED_LAST needs an empty end (now); so does TRADES here, for one rule.
+  const auto frames = Request(
+      ReqHistoricalData(req, c, "", "1 day", duration, true, what),
+      fmt::format("reqHistoricalData for {}", c.symbol), req, [req](int id, const Fields& f) {
+        return id == in::kHistoricalData && ReplyReqId(id, f) == req ? Reply::kEnd
+                                                                     : Reply::kNotMine;
+      });
+  return ParseHistoricalData(frames.back());
+}
+
+std::uint64_t TwsClient::Requests() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->requests;
 }
 
 ContractDetails TwsClient::ResolveStock(const std::string& symbol,

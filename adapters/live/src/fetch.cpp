@@ -17,6 +17,7 @@
 #include "ballast/data/csv_import.hpp"
 #include "ballast/engine/error.hpp"
 #include "ballast/live/time_ny.hpp"
+#include "fetch_ib.hpp"
 
 namespace ballast::live {
 namespace {
@@ -107,6 +108,26 @@ int FetchBars(const FetchOptions& o) {
                               "stores ballast wrote",
                               o.out));
     }
+  }
+  if (o.provider == "ib") {
+    const auto got = detail::FetchFromIb(symbols, *start, end, o);
+    data::WriteStore(o.out, got.series, o.force);
+    if (!o.quiet) {
+      std::cout << fmt::format(
+          "wrote {}: {} symbol(s), {} bars from Interactive Brokers at {} ({} requests; {})\n",
+          o.out, got.series.size(), got.bars, got.endpoint, got.requests,
+          o.what == "TRADES" ? "split-adjusted" : "adjusted");
+    }
+    return 0;
+  }
+  if (o.provider != "alpaca") {
+    throw Error(ErrorKind::kUsage, fmt::format("--provider: '{}' is not alpaca or ib", o.provider));
+  }
+  if (!o.ib_host.empty() || !o.ib_port.empty() || !o.ib_client_id.empty() ||
+      o.what != "ADJUSTED_LAST") {
+    throw Error(ErrorKind::kUsage,
+                "--what, --ib-host, --ib-port and --ib-client-id are for "
+                "--provider ib");
   }
   alpaca::Endpoints e;
   e.feed = o.feed;

@@ -88,6 +88,12 @@ class TwsClient {
   /// The contract of a US stock; TwsError 200 when IB has none for the symbol.
   [[nodiscard]] ContractDetails ResolveStock(const std::string& symbol,
                                              const std::string& primary_exchange = "");
+  /// Daily bars of `c` over `duration` ("30 D", "2 Y") up to now, `what` ADJUSTED_LAST or
+  /// TRADES, regular hours only. TwsError 162 when IB refuses (pacing, or no data).
+  [[nodiscard]] HistoricalData DailyBars(const Contract& c, const std::string& duration,
+                                         const std::string& what);
+  /// Requests sent so far (each typed request counts one).
+  [[nodiscard]] std::uint64_t Requests() const;
 
  private:
   struct Impl;
