@@ -42,8 +42,8 @@ void AttachActions(const std::vector<alpaca::CorporateActionInfo>& actions,
       }
       if (a.ex_date <= first || a.ex_date > last) continue;
       const ActionKind kind = a.kind == Kind::kSplit ? ActionKind::kSplit : ActionKind::kDividend;
-      auto [it, fresh] =
-          merged.try_emplace({a.ex_date, kind}, kind == ActionKind::kSplit ? 1.0 : 0.0);
+      const auto it =
+          merged.try_emplace({a.ex_date, kind}, kind == ActionKind::kSplit ? 1.0 : 0.0).first;
       it->second = kind == ActionKind::kSplit ? it->second * a.value : it->second + a.value;
     }
     for (const auto& [key, value] : merged) {
@@ -63,6 +63,20 @@ void AttachActions(const std::vector<alpaca::CorporateActionInfo>& actions,
           "raw across it)\n",
           n, what);
     }
+  }
+}
+
+// One Alpaca request, its failures as ballast errors: refused credentials are the broker's
+// (exit 4), any other refusal the data's (exit 3), an unreachable server the broker's.
+template <class F>
+auto AskAlpaca(const std::string& url, F&& request) -> decltype(request()) {
+  try {
+    return request();
+  } catch (const alpaca::RestError& err) {
+    throw Error(err.status() == 401 || err.status() == 403 ? ErrorKind::kBroker : ErrorKind::kData,
+                err.what());
+  } catch (const net::TransportError& err) {
+    throw Error(ErrorKind::kBroker, fmt::format("cannot reach {}: {}", url, err.what()));
   }
 }
 
@@ -148,18 +162,17 @@ int FetchBars(const FetchOptions& o) {
                     });
   std::vector<alpaca::Bar> bars;
   try {
-    bars = rest.GetDailyBars(
-        symbols, *start, end,
-        [&](std::size_t n) {
-          if (!o.quiet) std::cerr << fmt::format("\rfetch: {} bars", n) << std::flush;
-        },
-        o.actions ? "raw" : "all");
-  } catch (const alpaca::RestError& err) {
-    if (!o.quiet) std::cerr << "\n";
-    throw Error(err.status() == 401 || err.status() == 403 ? ErrorKind::kBroker : ErrorKind::kData,
-                err.what());
-  } catch (const net::TransportError& err) {
-    throw Error(ErrorKind::kBroker, fmt::format("cannot reach {}: {}", e.data_url, err.what()));
+    bars = AskAlpaca(e.data_url, [&] {
+      return rest.GetDailyBars(
+          symbols, *start, end,
+          [&](std::size_t n) {
+            if (!o.quiet) std::cerr << fmt::format("\rfetch: {} bars", n) << std::flush;
+          },
+          o.actions ? "raw" : "all");
+    });
+  } catch (const Error&) {
+    if (!o.quiet) std::cerr << "\n";  // after the progress line
+    throw;
   }
   if (!o.quiet) std::cerr << "\n";
   std::map<std::string, std::map<Timestamp, alpaca::Bar>> by_symbol;
@@ -191,22 +204,14 @@ int FetchBars(const FetchOptions& o) {
   }
   std::size_t splits = 0, dividends = 0;
   if (o.actions) {
-    std::vector<alpaca::CorporateActionInfo> actions;
-    try {
-      Days last = *start;
-      for (const auto& s : series)
-        last = std::max(last, TimestampToDay(s.time.back()));
-      // The endpoint filters by process date, which for a dividend is its payable date, up to
-      // weeks after the ex-date: ask 90 days past the last bar, keep what is dated in the bars.
-      actions =
-          rest.GetCorporateActions(symbols, *start, end.value_or(last) + std::chrono::days{90});
-    } catch (const alpaca::RestError& err) {
-      throw Error(
-          err.status() == 401 || err.status() == 403 ? ErrorKind::kBroker : ErrorKind::kData,
-          err.what());
-    } catch (const net::TransportError& err) {
-      throw Error(ErrorKind::kBroker, fmt::format("cannot reach {}: {}", e.data_url, err.what()));
-    }
+    Days last = *start;
+    for (const auto& s : series)
+      last = std::max(last, TimestampToDay(s.time.back()));
+    // The endpoint filters by process date, which for a dividend is its payable date, up to
+    // weeks after the ex-date: ask 90 days past the last bar, keep what is dated in the bars.
+    const auto actions = AskAlpaca(e.data_url, [&] {
+      return rest.GetCorporateActions(symbols, *start, end.value_or(last) + std::chrono::days{90});
+    });
     AttachActions(actions, series, o.quiet);
     for (const auto& s : series) {
       for (const auto& a : s.actions)
