@@ -101,11 +101,10 @@ std::string EncodeDouble(double v) {
 std::string EncodeDecimal(double v, int decimals) {
   std::string s = fmt::format("{:.{}f}", v, decimals);
   if (s.find('.') != std::string::npos) {
-    while (!s.empty() && s.back() == '0')
-      s.pop_back();
-    if (!s.empty() && s.back() == '.') s.pop_back();
+    const std::size_t last = s.find_last_not_of('0');  // the '.' at worst
+    s.erase(s[last] == '.' ? last : last + 1);
   }
-  if (s == "-0") s = "0";
+  if (s == "-0") return std::string(1, '0');
   return s;
 }
 
