@@ -39,6 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       Try([&] { return ParseManagedAccounts(m); });
       Try([&] { return ParseCurrentTime(m); });
       Try([&] { return ParseOrderStatus(m); });
+      Try([&] { return ParseOpenOrder(m); });
       Try([&] { return ParseExecDetails(m, 176); });
       Try([&] { return ParseExecDetails(m, 178); });
       Try([&] { return ParseCommissionReport(m); });

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "ballast/adapters/ib/client.hpp"
@@ -224,6 +225,131 @@ TEST(IbClient, AGatewayThatGoesAwayEndsItsRequestsAsUnknown) {
   stop.join();
   EXPECT_FALSE(c.Connected());
   EXPECT_NE(c.DownReason(), "");
+}
+
+}  // namespace
+}  // namespace ballast::ib
+
+namespace ballast::ib {
+namespace {
+
+// What the Gateway sent unasked, kept for a test to wait on.
+class Inbox {
+ public:
+  TwsClient::Unsolicited Handler() {
+    return [this](int id, const Fields& f) {
+      std::lock_guard lock(mu_);
+      frames_.emplace_back(id, f);
+    };
+  }
+  std::vector<Fields> Of(int id) const {
+    std::lock_guard lock(mu_);
+    std::vector<Fields> out;
+    for (const auto& [i, f] : frames_)
+      if (i == id) out.push_back(f);
+    return out;
+  }
+  bool HasStatus(std::int64_t order_id, const std::string& status) const {
+    for (const auto& f : Of(in::kOrderStatus)) {
+      const auto s = ParseOrderStatus(f);
+      if (s.order_id == order_id && s.status == status) return true;
+    }
+    return false;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::pair<int, Fields>> frames_;
+};
+
+Contract Stock(std::int64_t con_id, const std::string& symbol) {
+  Contract c;
+  c.con_id = con_id;
+  c.symbol = symbol;
+  return c;
+}
+
+OrderTicket Ticket(std::int64_t id, const std::string& action, double qty, const std::string& ref) {
+  OrderTicket t;
+  t.order_id = id;
+  t.action = action;
+  t.quantity = qty;
+  t.account = "DU1234567";
+  t.order_ref = ref;
+  return t;
+}
+
+TEST(IbClient, AnOrderReportsItsLifeAndIsFoundAgainByItsRef) {
+  FakeTwsOptions fo;
+  fo.prices = {{"SPY", 500}, {"AGG", 98}};
+  FakeTws fake(fo);
+  Inbox inbox;
+  TwsClient c(To(fake), inbox.Handler());
+  c.Connect();
+  const int v = c.ServerVersion();
+  const std::int64_t id = c.NextValidId();
+  c.Send(PlaceOrder(Stock(756733, "SPY"), Ticket(id, "BUY", 10, "bltest-20260714-1-SPY"), v));
+  ASSERT_TRUE(WaitFor(
+      [&] { return inbox.HasStatus(id, "Filled") && !inbox.Of(in::kCommissionReport).empty(); }));
+  EXPECT_TRUE(inbox.HasStatus(id, "PreSubmitted"));
+  EXPECT_TRUE(inbox.HasStatus(id, "Submitted"));
+  const auto open = ParseOpenOrder(inbox.Of(in::kOpenOrder).at(0));
+  EXPECT_EQ(open.order_id, id);
+  EXPECT_EQ(open.order_ref, "bltest-20260714-1-SPY");
+  EXPECT_EQ(open.account, "DU1234567");
+  EXPECT_EQ(open.client_id, 1);
+  EXPECT_DOUBLE_EQ(open.quantity, 10);
+  const auto x = ParseExecDetails(inbox.Of(in::kExecDetails).at(0), v);
+  EXPECT_EQ(x.req_id, -1);  // a live execution
+  EXPECT_EQ(x.order_ref, "bltest-20260714-1-SPY");
+  EXPECT_EQ(x.side, "BOT");
+  EXPECT_DOUBLE_EQ(x.cum_qty, 10);
+  EXPECT_DOUBLE_EQ(x.price, 500);
+  const auto fee = ParseCommissionReport(inbox.Of(in::kCommissionReport).at(0));
+  EXPECT_EQ(fee.exec_id, x.exec_id);
+  ASSERT_TRUE(fee.commission);
+  EXPECT_DOUBLE_EQ(*fee.commission, 1.0);
+  EXPECT_FALSE(fee.realized_pnl);
+  EXPECT_DOUBLE_EQ(fake.Cash(), 100000.0 - 5000.0 - 1.0);
+  EXPECT_DOUBLE_EQ(fake.Positions().at("SPY"), 10);
+
+  // A limit below the market works; the open orders find it by its ref, with its status.
+  OrderTicket limit = Ticket(id + 1, "BUY", 5, "bltest-20260714-1-AGG");
+  limit.order_type = "LMT";
+  limit.limit_price = 1.5;
+  c.Send(PlaceOrder(Stock(39622943, "AGG"), limit, v));
+  ASSERT_TRUE(WaitFor([&] { return inbox.HasStatus(id + 1, "Submitted"); }));
+  const auto working = c.OpenOrders();
+  ASSERT_EQ(working.size(), 1u);
+  EXPECT_EQ(working[0].order.order_ref, "bltest-20260714-1-AGG");
+  ASSERT_TRUE(working[0].order.limit_price);
+  EXPECT_DOUBLE_EQ(*working[0].order.limit_price, 1.5);
+  ASSERT_TRUE(working[0].status);
+  EXPECT_EQ(working[0].status->status, "Submitted");
+  c.Send(CancelOrder(id + 1, v));
+  ASSERT_TRUE(WaitFor([&] { return inbox.HasStatus(id + 1, "Cancelled"); }));
+  ASSERT_TRUE(WaitFor([&] {
+    for (const auto& f : inbox.Of(in::kError))
+      if (ParseError(f).code == 202) return true;
+    return false;
+  }));
+  EXPECT_TRUE(c.OpenOrders().empty());
+
+  // The executions of this client: the fill, with our ref, found again.
+  const auto execs = c.Executions(ExecutionFilter{1, "", "", ""});
+  ASSERT_EQ(execs.size(), 1u);
+  EXPECT_EQ(execs[0].exec_id, x.exec_id);
+  EXPECT_EQ(execs[0].order_ref, "bltest-20260714-1-SPY");
+  EXPECT_GE(execs[0].req_id, 9000);
+
+  // An order id used before is refused (103): ids only go up.
+  c.Send(PlaceOrder(Stock(756733, "SPY"), Ticket(id, "BUY", 1, "bltest-20260714-2-SPY"), v));
+  ASSERT_TRUE(WaitFor([&] {
+    for (const auto& f : inbox.Of(in::kError))
+      if (ParseError(f).code == 103) return true;
+    return false;
+  }));
+  EXPECT_DOUBLE_EQ(fake.Positions().at("SPY"), 10);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // The fake IB Gateway checked against a real TWS API client: @stoqey/ib (npm; a TypeScript port
 // of IB's Java client) connects to it, reads the clock, the account summary, positions and a
-// contract and daily bars, and is refused an unknown contract (tests/ib_client/check.mjs). Where the fake and a real
-// client disagree, the real client is right. scripts/test.sh installs the client (npm ci).
+// contract and daily bars, and is refused an unknown contract (tests/ib_client/check.mjs). Where
+// the fake and a real client disagree, the real client is right. scripts/test.sh installs the
+// client (npm ci).
 #include <gtest/gtest.h>
 
 #include <array>
@@ -73,14 +74,48 @@ TEST(IbRealClient, StoqeyIbReadsTheFakeGatewayAsItWouldReadIbs) {
   EXPECT_EQ(h[0]["date"], "20260706");
   EXPECT_EQ(h[6]["date"], "20260714");
   EXPECT_EQ(h[6]["close"].get<double>(), o.bars[0].close.back());
-  ASSERT_EQ(j["errors"].size(), 1u) << out;
+  ASSERT_EQ(j["errors"].size(), 2u) << out;
   EXPECT_EQ(j["errors"][0]["code"], 200);
   EXPECT_EQ(j["errors"][0]["reqId"], 9003);
-  // What the real client sent, as the fake received it: startApi first; and the real client
-  // writes an unset conId and strike as empty fields where ib_async writes 0 and 0.0.
+  EXPECT_EQ(j["errors"][1]["code"], 202);  // the cancel's confirmation
+  EXPECT_EQ(j["errors"][1]["reqId"], 118);
+  // Orders. A market buy of 10 SPY: its statuses, its execution (live, reqId -1) and commission.
+  const auto& mkt = j["orders"]["117"];
+  EXPECT_EQ(mkt["statuses"], nlohmann::json({"PreSubmitted", "Submitted", "Filled"})) << out;
+  EXPECT_EQ(mkt["filled"], 10);
+  EXPECT_EQ(mkt["avgFillPrice"], 500);
+  ASSERT_EQ(j["executions"].size(), 2u) << out;
+  EXPECT_EQ(j["executions"][0]["reqId"], -1);
+  EXPECT_EQ(j["executions"][0]["orderRef"], "bltest-20260714-1-SPY");
+  EXPECT_EQ(j["executions"][0]["side"], "BOT");
+  EXPECT_EQ(j["executions"][0]["cumQty"], 10);
+  ASSERT_EQ(j["commissions"].size(), 1u) << out;
+  EXPECT_EQ(j["commissions"][0]["execId"], j["executions"][0]["execId"]);
+  EXPECT_EQ(j["commissions"][0]["commission"], 1);
+  EXPECT_FALSE(j["commissions"][0].contains("realizedPNL"));  // the sentinel: no value
+  // A limit buy below the market: working, in the open orders with its ref (the fake's
+  // openOrder walked to its state field by the real decoder), then cancelled.
+  ASSERT_EQ(j["open"].size(), 1u) << out;
+  EXPECT_EQ(j["open"][0]["id"], 118);
+  EXPECT_EQ(j["open"][0]["orderRef"], "bltest-20260714-1-AGG");
+  EXPECT_EQ(j["open"][0]["type"], "LMT");
+  EXPECT_EQ(j["open"][0]["status"], "Submitted");
+  EXPECT_EQ(j["orders"]["118"]["statuses"].back(), "Cancelled");
+  // reqExecutions finds the fill again, under its request id.
+  EXPECT_EQ(j["executions"][1]["reqId"], 9005);
+  EXPECT_EQ(j["executions"][1]["execId"], j["executions"][0]["execId"]);
+  EXPECT_DOUBLE_EQ(fake.Cash(), 40000.0 - 5000.0 - 1.0);
+  // What the real client sent, as the fake received it: startApi first; its placeOrder has the
+  // 114 fields of ib_async's at 178, orderRef at 26; and it writes an unset conId and strike as
+  // empty fields where ib_async writes 0 and 0.0.
   const auto rx = fake.Received();
   ASSERT_FALSE(rx.empty());
   EXPECT_EQ(rx[0].at(0), "71");
+  for (const auto& f : rx) {
+    if (f.at(0) != "3") continue;
+    EXPECT_EQ(f.size(), 114u);
+    EXPECT_EQ(f.at(26).substr(0, 16), "bltest-20260714-");
+  }
   bool details = false;
   for (const auto& f : rx)
     details = details || (f.size() > 4 && f[0] == "9" && f[4] == "SPY");

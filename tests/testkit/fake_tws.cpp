@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -45,6 +46,156 @@ std::string Num(double v) {
   return fmt::format("{}", v);
 }
 
+constexpr const char* kNoValue = "1.7976931348623157E308";  // the server's unset double
+
+struct FakeOrder {
+  long long id = 0, client_id = 0, con_id = 0, perm_id = 0;
+  std::string symbol, action, type, tif, account, ref;
+  double qty = 0.0, limit = 0.0, filled = 0.0, avg = 0.0;
+  std::string status = "PreSubmitted";
+};
+
+struct FakeExecution {
+  std::string exec_id;
+  long long order_id = 0, client_id = 0, con_id = 0, perm_id = 0;
+  std::string symbol, side, account, ref;
+  double shares = 0.0, price = 0.0, cum = 0.0, avg = 0.0, commission = 0.0;
+};
+
+// openOrder at `version`, in the order of IB's decoder's field walk: a plain stock order (no
+// legs, algo, conditions, scale, hedge or delta-neutral parts) and its state.
+Msg OpenOrder(const FakeOrder& x, int version) {
+  Msg f{"5",
+        std::to_string(x.id),
+        std::to_string(x.con_id),
+        x.symbol,
+        "STK",
+        "",
+        "0",
+        "",
+        "",
+        "SMART",
+        "USD",
+        x.symbol,
+        x.symbol,
+        x.action,
+        Num(x.qty),
+        x.type,
+        x.type == "LMT" ? Num(x.limit) : "0",
+        "0",
+        x.tif,
+        "",  // ocaGroup
+        x.account,
+        "O",
+        "0",
+        x.ref,
+        std::to_string(x.client_id),
+        std::to_string(x.perm_id),
+        "0",  // outsideRth
+        "0",  // hidden
+        "0",  // discretionaryAmt
+        "",   // goodAfterTime
+        "",   // (deprecated sharesAllocation)
+        "",
+        "",
+        ""};                            // faGroup, faMethod, faPercentage
+  if (version < 177) f.emplace_back();  // faProfile
+  const Msg rest{
+      "", "", "", "", "",  // modelCode, goodTillDate, rule80A, percentOffset, settlingFirm
+      "0", "", "-1",       // shortSaleSlot, designatedLocation, exemptCode
+      "0",                 // auctionStrategy
+      "", "", "", "", "",  // startingPrice, stockRefPrice, delta, stockRangeLower / Upper
+      "",                  // displaySize
+      "0", "0", "0",       // blockOrder, sweepToFill, allOrNone
+      "", "3",             // minQty, ocaType
+      "0", "0", "",        // eTradeOnly, firmQuoteOnly, nbboPriceCap
+      "0", "0",            // parentId, triggerMethod
+      "", "0",             // volatility, volatilityType
+      "", "",              // deltaNeutralOrderType (none), deltaNeutralAuxPrice
+      "0", "0", "", "",    // continuousUpdate, referencePriceType, trailStopPrice, trailingPercent
+      "", "",              // basisPoints, basisPointsType
+      "",                  // comboLegsDescrip
+      "0", "0", "0",       // combo legs, order combo legs, smart combo routing params
+      "", "", "",          // scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
+      "",                  // hedgeType
+      "0", "", "", "0",    // optOutSmartRouting, clearingAccount, clearingIntent, notHeld
+      "0",                 // deltaNeutralContract: none
+      "",                  // algoStrategy
+      "0", "0",            // solicited, whatIf
+      x.status,            // the order state
+      "", "", "", "", "", "", "", "", "",  // margins: before, change, after
+      kNoValue, kNoValue, kNoValue, "",    // commission, min, max, currency
+      "",                                  // warningText
+      "0", "0",                            // randomizeSize, randomizePrice
+      "0",                                 // conditions
+      "", "", "", "", "", "", "", "0",     // adjustedOrderType ... adjustableTrailingUnit
+      "", "", "",                          // softDollarTier name, value, displayName
+      "",                                  // cashQty
+      "0", "0", "0", "0",                  // dontUseAutoPriceForHedge, isOmsContainer,
+                                           // discretionaryUpToLimitPrice, usePriceMgmtAlgo
+      "", "", "0",                         // duration, postToAts, autoCancelParent
+      "", "", "", "", "",                  // minTradeQty, minCompeteSize, competeAgainstBestOffset,
+                                           // midOffsetAtWhole, midOffsetAtHalf
+  };
+  f.insert(f.end(), rest.begin(), rest.end());
+  return f;
+}
+
+Msg OrderStatus(const FakeOrder& x, double last_price) {
+  return {"3",
+          std::to_string(x.id),
+          x.status,
+          Num(x.filled),
+          Num(x.qty - x.filled),
+          Num(x.avg),
+          std::to_string(x.perm_id),
+          "0",
+          Num(last_price),
+          std::to_string(x.client_id),
+          "",
+          "0"};
+}
+
+Msg ExecDetails(const FakeExecution& e, long long req_id, int version) {
+  Msg f{"11",
+        std::to_string(req_id),
+        std::to_string(e.order_id),
+        std::to_string(e.con_id),
+        e.symbol,
+        "STK",
+        "",
+        "0.0",
+        "",
+        "",
+        "SMART",
+        "USD",
+        e.symbol,
+        e.symbol,
+        e.exec_id,
+        "20260714 15:45:01 US/Eastern",
+        e.account,
+        "ARCA",
+        e.side,
+        Num(e.shares),
+        Num(e.price),
+        std::to_string(e.perm_id),
+        std::to_string(e.client_id),
+        "0",  // liquidation
+        Num(e.cum),
+        Num(e.avg),
+        e.ref,
+        "",
+        "",
+        "",                                 // evRule, evMultiplier, modelCode
+        "1"};                               // lastLiquidity
+  if (version >= 178) f.emplace_back("0");  // pendingPriceRevision
+  return f;
+}
+
+Msg Commission(const FakeExecution& e) {
+  return {"59", "1", e.exec_id, Num(e.commission), "USD", kNoValue, kNoValue, ""};
+}
+
 }  // namespace
 
 struct FakeTws::Impl {
@@ -60,6 +211,12 @@ struct FakeTws::Impl {
   int connections = 0;
   std::atomic<bool> stopping{false};
   std::atomic<int> pacing_left{0};
+  // The account (under mu): orders by id, executions in order.
+  double cash = 0.0;
+  std::map<std::string, double> positions;
+  std::map<long long, FakeOrder> orders;
+  std::vector<FakeExecution> executions;
+  long long next_perm = 1351823369;
 
   const FakeTwsContract* Find(const std::string& symbol) const {
     for (const auto& c : o.contracts) {
@@ -140,6 +297,8 @@ struct FakeTws::Impl {
     if (o.notice_before_version)
       Write(s, {"4", "2", "-1", "2104", "Market data farm connection is OK:usfarm", ""});
     Write(s, {std::to_string(version), o.connection_time});
+    Conn conn;
+    conn.version = version;
     Msg m;
     while (ReadFrame(s, m)) {
       {
@@ -147,17 +306,144 @@ struct FakeTws::Impl {
         received.push_back(m);
       }
       if (m.empty()) continue;
-      if (!Handle(s, m)) break;
+      if (!Handle(s, m, conn)) break;
     }
     boost::system::error_code ignored;
     s.shutdown(tcp::socket::shutdown_both, ignored);
   }
 
+  struct Conn {
+    int version = 0;
+    long long client_id = 0;
+  };
+
+  // placeOrder [3, orderId, contract x12, secIdType, secId, action, totalQuantity, orderType,
+  // lmtPrice, auxPrice, tif, ocaGroup, account, openClose, origin, orderRef, ...]: accepted
+  // (PreSubmitted, then Submitted), filled at the symbol's price in one execution unless
+  // hold_fills, or a limit not reached.
+  bool PlaceOrder(tcp::socket& s, const Msg& m, const Conn& conn) {
+    auto at = [&](std::size_t i) { return i < m.size() ? m[i] : std::string(); };
+    std::lock_guard lock(mu);
+    FakeOrder x;
+    x.id = std::atoll(at(1).c_str());
+    for (const auto& [oid, other] : orders) {
+      if (other.client_id == conn.client_id && oid >= x.id) {
+        Write(s, {"4", "2", at(1), "103", "Duplicate order id", ""});
+        return true;
+      }
+    }
+    x.client_id = conn.client_id;
+    x.symbol = at(3);
+    const auto* c = Find(x.symbol);
+    x.con_id = c != nullptr ? c->con_id : std::atoll(at(2).c_str());
+    x.action = at(16);
+    x.qty = std::atof(at(17).c_str());
+    x.type = at(18);
+    x.limit = std::atof(at(19).c_str());
+    x.tif = at(21);
+    x.account = at(23).empty() ? o.accounts.substr(0, o.accounts.find(',')) : at(23);
+    x.ref = at(26);
+    x.perm_id = next_perm++;
+    if (c == nullptr || !(x.qty > 0.0) || (x.action != "BUY" && x.action != "SELL")) {
+      x.status = "Inactive";
+      Write(s, {"4", "2", at(1), "201", "Order rejected - reason:Invalid order", ""});
+      Write(s, OrderStatus(x, 0.0));
+      return true;
+    }
+    Write(s, OpenOrder(x, conn.version));
+    Write(s, OrderStatus(x, 0.0));
+    x.status = "Submitted";
+    Write(s, OpenOrder(x, conn.version));
+    Write(s, OrderStatus(x, 0.0));
+    const double px = Price(x.symbol);
+    const bool marketable = x.type != "LMT" || (x.action == "BUY" ? x.limit >= px : x.limit <= px);
+    if (!o.hold_fills && marketable) {
+      FakeExecution e;
+      e.exec_id = fmt::format("0000e215.{:08x}.01.01", executions.size() + 1);
+      e.order_id = x.id;
+      e.client_id = x.client_id;
+      e.con_id = x.con_id;
+      e.perm_id = x.perm_id;
+      e.symbol = x.symbol;
+      e.side = x.action == "BUY" ? "BOT" : "SLD";
+      e.account = x.account;
+      e.ref = x.ref;
+      e.shares = x.qty;
+      e.price = px;
+      e.cum = x.qty;
+      e.avg = px;
+      e.commission = std::max(1.0, 0.005 * x.qty);
+      const double sign = x.action == "BUY" ? 1.0 : -1.0;
+      positions[x.symbol] += sign * x.qty;
+      cash -= sign * x.qty * px + e.commission;
+      x.filled = x.qty;
+      x.avg = px;
+      x.status = "Filled";
+      Write(s, ExecDetails(e, -1, conn.version));
+      Write(s, OrderStatus(x, px));
+      Write(s, OpenOrder(x, conn.version));
+      Write(s, Commission(e));
+      executions.push_back(e);
+    }
+    orders[x.id] = x;
+    return true;
+  }
+
   // One request. False closes the connection.
-  bool Handle(tcp::socket& s, const Msg& m) {
+  bool Handle(tcp::socket& s, const Msg& m, Conn& conn) {
     const std::string& id = m[0];
     auto at = [&](std::size_t i) { return i < m.size() ? m[i] : std::string(); };
+    if (id == "3") return PlaceOrder(s, m, conn);
+    if (id == "4") {  // cancelOrder [4, 1, orderId, manualOrderCancelTime]
+      std::lock_guard lock(mu);
+      const auto it = orders.find(std::atoll(at(2).c_str()));
+      if (it == orders.end() || it->second.client_id != conn.client_id) {
+        Write(s, {"4", "2", at(2), "10147",
+                  "OrderId " + at(2) + " that needs to be cancelled is not found.", ""});
+        return true;
+      }
+      FakeOrder& x = it->second;
+      if (x.status == "Filled" || x.status == "Cancelled") {
+        Write(s, {"4", "2", at(2), "10148",
+                  "OrderId " + at(2) +
+                      " that needs to be cancelled cannot be cancelled, state: " + x.status + ".",
+                  ""});
+        return true;
+      }
+      x.status = "Cancelled";
+      Write(s, OrderStatus(x, 0.0));
+      Write(s, {"4", "2", at(2), "202", "Order Canceled - reason:", ""});
+      return true;
+    }
+    if (id == "5" || id == "16") {  // reqOpenOrders (this client's) / reqAllOpenOrders
+      std::lock_guard lock(mu);
+      for (const auto& [oid, x] : orders) {
+        if (x.status == "Filled" || x.status == "Cancelled") continue;
+        if (id == "5" && x.client_id != conn.client_id) continue;
+        Write(s, OpenOrder(x, conn.version));
+        Write(s, OrderStatus(x, 0.0));
+      }
+      Write(s, {"53", "1"});
+      return true;
+    }
+    if (id == "7") {  // reqExecutions [7, 3, reqId, clientId, acctCode, time, symbol, ...]
+      std::lock_guard lock(mu);
+      const long long req = std::atoll(at(2).c_str());
+      const std::string client = at(3);
+      std::vector<const FakeExecution*> sent;
+      for (const auto& e : executions) {
+        if (!client.empty() && client != "0" && std::to_string(e.client_id) != client) continue;
+        if (!at(6).empty() && e.symbol != at(6)) continue;
+        Write(s, ExecDetails(e, req, conn.version));
+        sent.push_back(&e);
+      }
+      Write(s, {"55", "1", at(2)});
+      for (const auto* e : sent)
+        Write(s, Commission(*e));
+      return true;
+    }
     if (id == "71") {  // startApi [71, 2, clientId, optCapab]
+      conn.client_id = std::atoll(at(2).c_str());
       if (o.client_id_in_use) {
         Write(s, {"4", "2", "-1", "326",
                   "Unable to connect as the client id is already in use. Retry with a unique "
@@ -184,14 +470,15 @@ struct FakeTws::Impl {
     }
     const std::string account = o.accounts.substr(0, o.accounts.find(','));
     if (id == "62") {  // reqAccountSummary [62, 1, reqId, group, tags]
-      double value = o.cash;
-      for (const auto& [sym, qty] : o.positions)
+      std::lock_guard lock(mu);
+      double value = cash;
+      for (const auto& [sym, qty] : positions)
         value += qty * Price(sym);
       const std::map<std::string, double> tags{{"NetLiquidation", value},
-                                               {"TotalCashValue", o.cash},
-                                               {"SettledCash", o.cash},
-                                               {"AvailableFunds", o.cash},
-                                               {"BuyingPower", o.cash * 4.0}};
+                                               {"TotalCashValue", cash},
+                                               {"SettledCash", cash},
+                                               {"AvailableFunds", cash},
+                                               {"BuyingPower", cash * 4.0}};
       std::stringstream list(at(4));
       std::string tag;
       while (std::getline(list, tag, ',')) {
@@ -202,7 +489,8 @@ struct FakeTws::Impl {
       return true;
     }
     if (id == "61") {  // reqPositions
-      for (const auto& [sym, qty] : o.positions) {
+      std::lock_guard lock(mu);
+      for (const auto& [sym, qty] : positions) {
         const auto* c = Find(sym);
         Write(s, {"61", "3", account, std::to_string(c ? c->con_id : 0), sym, "STK", "", "0.0", "",
                   "", "", "USD", sym, sym, Num(qty), Num(Price(sym))});
@@ -319,6 +607,8 @@ struct FakeTws::Impl {
 FakeTws::FakeTws(FakeTwsOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->o = std::move(options);
   impl_->pacing_left = impl_->o.pacing_violations;
+  impl_->cash = impl_->o.cash;
+  impl_->positions = impl_->o.positions;
   tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
   impl_->acceptor.open(ep.protocol());
   impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
@@ -343,6 +633,16 @@ std::vector<std::vector<std::string>> FakeTws::Received() const {
 std::vector<std::string> FakeTws::Handshakes() const {
   std::lock_guard lock(impl_->mu);
   return impl_->handshakes;
+}
+
+double FakeTws::Cash() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->cash;
+}
+
+std::map<std::string, double> FakeTws::Positions() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->positions;
 }
 
 int FakeTws::Connections() const {

@@ -45,6 +45,7 @@ struct FakeTwsOptions {
   bool positions_never_end = false;    ///< reqPositions gets its positions but no positionEnd
   bool notice_before_version = false;  ///< a notice frame precedes the version reply
   int pacing_violations = 0;           ///< the first N history requests get error 162 (pacing)
+  bool hold_fills = false;             ///< orders are accepted (Submitted) and never fill
 };
 
 class FakeTws {
@@ -60,6 +61,9 @@ class FakeTws {
   /// The version range each connection asked for ("v176..178").
   [[nodiscard]] std::vector<std::string> Handshakes() const;
   [[nodiscard]] int Connections() const;
+  /// The account as the fake Gateway holds it now (orders fill at `prices`).
+  [[nodiscard]] double Cash() const;
+  [[nodiscard]] std::map<std::string, double> Positions() const;
   void Stop();
 
  private:

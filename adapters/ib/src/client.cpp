@@ -446,6 +446,42 @@ HistoricalData TwsClient::DailyBars(const Contract& c, const std::string& durati
   return ParseHistoricalData(frames.back());
 }
 
+std::vector<TwsClient::Open> TwsClient::OpenOrders() {
+  const auto frames =
+      Request(ReqAllOpenOrders(), "reqAllOpenOrders", -1, [](int id, const Fields&) {
+        if (id == in::kOpenOrder || id == in::kOrderStatus) return Reply::kPart;
+        return id == in::kOpenOrderEnd ? Reply::kEnd : Reply::kNotMine;
+      });
+  std::vector<Open> out;
+  for (const auto& f : frames) {
+    const auto id = MessageId(f);
+    if (id == in::kOpenOrder) {
+      out.push_back({ParseOpenOrder(f), std::nullopt});
+    } else if (id == in::kOrderStatus) {
+      const OrderStatus s = ParseOrderStatus(f);
+      for (auto& o : out)
+        if (o.order.order_id == s.order_id) o.status = s;
+    }
+  }
+  return out;
+}
+
+std::vector<Execution> TwsClient::Executions(const ExecutionFilter& filter) {
+  const std::int64_t req = NewRequestId();
+  const int version = ServerVersion();
+  const auto frames =
+      Request(ReqExecutions(req, filter), "reqExecutions", req, [req](int id, const Fields& f) {
+        if (ReplyReqId(id, f) != req) return Reply::kNotMine;
+        if (id == in::kExecDetails) return Reply::kPart;
+        return id == in::kExecDetailsEnd ? Reply::kEnd : Reply::kNotMine;
+      });
+  std::vector<Execution> out;
+  for (const auto& f : frames) {
+    if (MessageId(f) == in::kExecDetails) out.push_back(ParseExecDetails(f, version));
+  }
+  return out;
+}
+
 std::uint64_t TwsClient::Requests() const {
   std::lock_guard lock(impl_->mu);
   return impl_->requests;

@@ -156,6 +156,32 @@ OrderStatus ParseOrderStatus(const Fields& f) {
   return s;
 }
 
+OpenOrder ParseOpenOrder(const Fields& f) {
+  // No version field at >= 136 (ORDER_CONTAINER). The order's ids come first; its state is
+  // about a hundred fields on, past sections whose length varies, and orderStatus repeats it.
+  FieldReader r = After(f, "openOrder");
+  OpenOrder o;
+  o.order_id = r.OptInt().value_or(0);
+  o.con_id = r.OptInt().value_or(0);
+  o.symbol = r.String();
+  o.sec_type = r.String();
+  r.Skip(4);  // lastTradeDateOrContractMonth, strike, right, multiplier
+  r.Skip(4);  // exchange, currency, localSymbol, tradingClass
+  o.action = r.String();
+  o.quantity = r.Double();
+  o.order_type = r.String();
+  o.limit_price = r.OptDouble();
+  r.Skip();  // auxPrice
+  o.tif = r.String();
+  r.Skip();  // ocaGroup
+  o.account = r.String();
+  r.Skip(2);  // openClose, origin
+  o.order_ref = r.String();
+  o.client_id = r.OptInt().value_or(0);
+  o.perm_id = r.OptInt().value_or(0);
+  return o;
+}
+
 Execution ParseExecDetails(const Fields& f, int server_version) {
   // No version field at >= 136 (LAST_LIQUIDITY).
   FieldReader r = After(f, "execDetails");

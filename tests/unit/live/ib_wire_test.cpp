@@ -229,6 +229,22 @@ TEST(IbWire, ParsesTheGatewaysRealReplies) {
   }
   EXPECT_NO_THROW((void)ParseExecDetails(F(exec + "0|"), 178));
 
+  // openOrder's first fields (NautilusTrader's open_order_1 capture, to permId).
+  const auto oo = ParseOpenOrder(
+      F("5|190|756733|SPY|STK||0|?||SMART|USD|SPY|SPY|BUY|1000|MKT|0.0|0.0|IOC||DU1234567||0|"
+        "O-20231203-1921-001-000-2:190|2|1351823328|0|0|0||"));
+  EXPECT_EQ(oo.order_id, 190);
+  EXPECT_EQ(oo.con_id, 756733);
+  EXPECT_EQ(oo.symbol, "SPY");
+  EXPECT_EQ(oo.action, "BUY");
+  EXPECT_DOUBLE_EQ(oo.quantity, 1000);
+  EXPECT_EQ(oo.order_type, "MKT");
+  EXPECT_EQ(oo.tif, "IOC");
+  EXPECT_EQ(oo.account, "DU1234567");
+  EXPECT_EQ(oo.order_ref, "O-20231203-1921-001-000-2:190");
+  EXPECT_EQ(oo.client_id, 2);
+  EXPECT_EQ(oo.perm_id, 1351823328);
+
   const auto c = ParseCommissionReport(
       F("59|1|0000e215.656d0002.01.01|2.5|USD|1.7976931348623157E308|1.7976931348623157E308||"));
   EXPECT_EQ(c.exec_id, "0000e215.656d0002.01.01");

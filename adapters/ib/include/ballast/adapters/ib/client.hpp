@@ -92,6 +92,15 @@ class TwsClient {
   /// TRADES, regular hours only. TwsError 162 when IB refuses (pacing, or no data).
   [[nodiscard]] HistoricalData DailyBars(const Contract& c, const std::string& duration,
                                          const std::string& what);
+  /// Every open order the account has (reqAllOpenOrders), each with its last status.
+  struct Open {
+    OpenOrder order;
+    std::optional<OrderStatus> status;
+  };
+  [[nodiscard]] std::vector<Open> OpenOrders();
+  /// The executions `filter` selects (reqExecutions). Their commission reports follow the
+  /// reply and reach the Unsolicited handler, joined by execution id.
+  [[nodiscard]] std::vector<Execution> Executions(const ExecutionFilter& filter);
   /// Requests sent so far (each typed request counts one).
   [[nodiscard]] std::uint64_t Requests() const;
 

@@ -113,6 +113,24 @@ struct Execution {
   std::string order_ref;  ///< ballast's client order id, when it placed the order
 };
 
+/// The first fields of openOrder (the order as placed, to its ids); its state is read from the
+/// orderStatus that follows it.
+struct OpenOrder {
+  std::int64_t order_id = 0;  ///< 0 for an order placed by hand in TWS
+  std::int64_t con_id = 0;
+  std::string symbol;
+  std::string sec_type;
+  std::string action;  ///< BUY or SELL
+  double quantity = 0.0;
+  std::string order_type;
+  std::optional<double> limit_price;
+  std::string tif;
+  std::string account;
+  std::string order_ref;  ///< ballast's client order id, when ballast placed it
+  std::int64_t client_id = 0;
+  std::int64_t perm_id = 0;
+};
+
 struct CommissionReport {
   std::string exec_id;
   std::optional<double> commission;  ///< absent when IB sends its "no value" sentinel
@@ -172,6 +190,7 @@ struct HistoricalData {
 [[nodiscard]] ManagedAccounts ParseManagedAccounts(const Fields& f);
 [[nodiscard]] CurrentTime ParseCurrentTime(const Fields& f);
 [[nodiscard]] OrderStatus ParseOrderStatus(const Fields& f);
+[[nodiscard]] OpenOrder ParseOpenOrder(const Fields& f);
 [[nodiscard]] Execution ParseExecDetails(const Fields& f, int server_version);
 [[nodiscard]] CommissionReport ParseCommissionReport(const Fields& f);
 [[nodiscard]] PositionMessage ParsePosition(const Fields& f);
