@@ -352,5 +352,69 @@ TEST(IbClient, AnOrderReportsItsLifeAndIsFoundAgainByItsRef) {
   EXPECT_DOUBLE_EQ(fake.Positions().at("SPY"), 10);
 }
 
+TEST(IbClient, APartialFillSentTwiceKeepsOneExecIdPerExecution) {
+  FakeTwsOptions fo;
+  fo.prices = {{"SPY", 500}};
+  fo.partial_fills = true;
+  FakeTws fake(fo);
+  Inbox inbox;
+  TwsClient c(To(fake), inbox.Handler());
+  c.Connect();
+  const std::int64_t id = c.NextValidId();
+  c.Send(PlaceOrder(Stock(756733, "SPY"), Ticket(id, "BUY", 11, "bltest-20260714-1-SPY"),
+                    c.ServerVersion()));
+  ASSERT_TRUE(WaitFor([&] {
+    return inbox.HasStatus(id, "Filled") && inbox.Of(in::kCommissionReport).size() == 2;
+  }));
+  // Three execDetails frames for two executions: the first came twice. Keyed by execId they are
+  // 5 and 6 shares, and the cumulative quantities say the same.
+  const auto frames = inbox.Of(in::kExecDetails);
+  ASSERT_EQ(frames.size(), 3u);
+  std::map<std::string, Execution> by_id;
+  for (const auto& f : frames) {
+    const auto x = ParseExecDetails(f, c.ServerVersion());
+    by_id[x.exec_id] = x;
+  }
+  ASSERT_EQ(by_id.size(), 2u);
+  double shares = 0.0, last_cum = 0.0;
+  for (const auto& [exec_id, x] : by_id) {
+    shares += x.shares;
+    last_cum = std::max(last_cum, x.cum_qty);
+  }
+  EXPECT_DOUBLE_EQ(shares, 11);
+  EXPECT_DOUBLE_EQ(last_cum, 11);
+  // The status between them: part filled, still working.
+  bool partial = false;
+  for (const auto& f : inbox.Of(in::kOrderStatus)) {
+    const auto st = ParseOrderStatus(f);
+    partial = partial || (st.status == "Submitted" && st.filled == 5 && st.remaining == 6);
+  }
+  EXPECT_TRUE(partial);
+  EXPECT_DOUBLE_EQ(fake.Positions().at("SPY"), 11);
+}
+
+TEST(IbClient, ARejectedOrderSaysWhyAndGoesInactive) {
+  FakeTwsOptions fo;
+  fo.reject_symbols = {"GLD"};
+  FakeTws fake(fo);
+  Inbox inbox;
+  TwsClient c(To(fake), inbox.Handler());
+  c.Connect();
+  const std::int64_t id = c.NextValidId();
+  c.Send(PlaceOrder(Stock(51529211, "GLD"), Ticket(id, "BUY", 3, "bltest-20260714-1-GLD"),
+                    c.ServerVersion()));
+  ASSERT_TRUE(WaitFor([&] { return inbox.HasStatus(id, "Inactive"); }));
+  bool refused = false;
+  for (const auto& f : inbox.Of(in::kError)) {
+    const auto e = ParseError(f);
+    refused = refused || (e.req_id == id && e.code == 201 &&
+                          e.text == "Order rejected - reason:No Trading Permission" &&
+                          Classify(e.code) == ErrorClass::kRequest);
+  }
+  EXPECT_TRUE(refused);
+  EXPECT_TRUE(inbox.Of(in::kExecDetails).empty());
+  EXPECT_TRUE(fake.Positions().empty());
+}
+
 }  // namespace
 }  // namespace ballast::ib

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -344,10 +345,16 @@ struct FakeTws::Impl {
     x.account = at(23).empty() ? o.accounts.substr(0, o.accounts.find(',')) : at(23);
     x.ref = at(26);
     x.perm_id = next_perm++;
-    if (c == nullptr || !(x.qty > 0.0) || (x.action != "BUY" && x.action != "SELL")) {
+    if (c == nullptr || !(x.qty > 0.0) || (x.action != "BUY" && x.action != "SELL") ||
+        o.reject_symbols.count(x.symbol) != 0) {
       x.status = "Inactive";
-      Write(s, {"4", "2", at(1), "201", "Order rejected - reason:Invalid order", ""});
+      Write(s,
+            {"4", "2", at(1), "201",
+             o.reject_symbols.count(x.symbol) != 0 ? "Order rejected - reason:No Trading Permission"
+                                                   : "Order rejected - reason:Invalid order",
+             ""});
       Write(s, OrderStatus(x, 0.0));
+      orders[x.id] = x;
       return true;
     }
     Write(s, OpenOrder(x, conn.version));
@@ -358,32 +365,41 @@ struct FakeTws::Impl {
     const double px = Price(x.symbol);
     const bool marketable = x.type != "LMT" || (x.action == "BUY" ? x.limit >= px : x.limit <= px);
     if (!o.hold_fills && marketable) {
-      FakeExecution e;
-      e.exec_id = fmt::format("0000e215.{:08x}.01.01", executions.size() + 1);
-      e.order_id = x.id;
-      e.client_id = x.client_id;
-      e.con_id = x.con_id;
-      e.perm_id = x.perm_id;
-      e.symbol = x.symbol;
-      e.side = x.action == "BUY" ? "BOT" : "SLD";
-      e.account = x.account;
-      e.ref = x.ref;
-      e.shares = x.qty;
-      e.price = px;
-      e.cum = x.qty;
-      e.avg = px;
-      e.commission = std::max(1.0, 0.005 * x.qty);
-      const double sign = x.action == "BUY" ? 1.0 : -1.0;
-      positions[x.symbol] += sign * x.qty;
-      cash -= sign * x.qty * px + e.commission;
-      x.filled = x.qty;
-      x.avg = px;
-      x.status = "Filled";
-      Write(s, ExecDetails(e, -1, conn.version));
-      Write(s, OrderStatus(x, px));
-      Write(s, OpenOrder(x, conn.version));
-      Write(s, Commission(e));
-      executions.push_back(e);
+      // One execution, or two (half, then the rest) with the first execDetails sent twice.
+      std::vector<double> parts{x.qty};
+      if (o.partial_fills && x.qty > 1.0) {
+        const double half = std::floor(x.qty / 2.0);
+        parts = {half, x.qty - half};
+      }
+      for (std::size_t k = 0; k < parts.size(); ++k) {
+        FakeExecution e;
+        e.exec_id = fmt::format("0000e215.{:08x}.01.01", executions.size() + 1);
+        e.order_id = x.id;
+        e.client_id = x.client_id;
+        e.con_id = x.con_id;
+        e.perm_id = x.perm_id;
+        e.symbol = x.symbol;
+        e.side = x.action == "BUY" ? "BOT" : "SLD";
+        e.account = x.account;
+        e.ref = x.ref;
+        e.shares = parts[k];
+        e.price = px;
+        e.cum = x.filled + parts[k];
+        e.avg = px;
+        e.commission = std::max(1.0, 0.005 * parts[k]);
+        const double sign = x.action == "BUY" ? 1.0 : -1.0;
+        positions[x.symbol] += sign * parts[k];
+        cash -= sign * parts[k] * px + e.commission;
+        x.filled = e.cum;
+        x.avg = px;
+        x.status = x.filled >= x.qty ? "Filled" : "Submitted";
+        Write(s, ExecDetails(e, -1, conn.version));
+        if (o.partial_fills && k == 0) Write(s, ExecDetails(e, -1, conn.version));
+        Write(s, OrderStatus(x, px));
+        if (x.status == "Filled") Write(s, OpenOrder(x, conn.version));
+        Write(s, Commission(e));
+        executions.push_back(e);
+      }
     }
     orders[x.id] = x;
     return true;

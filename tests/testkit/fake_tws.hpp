@@ -9,6 +9,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,10 @@ struct FakeTwsOptions {
   bool notice_before_version = false;  ///< a notice frame precedes the version reply
   int pacing_violations = 0;           ///< the first N history requests get error 162 (pacing)
   bool hold_fills = false;             ///< orders are accepted (Submitted) and never fill
+  /// Each order fills in two executions (the first half, then the rest), and the first
+  /// execDetails is sent twice, as IB does on a reconnect or a second subscriber.
+  bool partial_fills = false;
+  std::set<std::string> reject_symbols;  ///< placeOrder: 201 "No Trading Permission", Inactive
 };
 
 class FakeTws {
