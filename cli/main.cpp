@@ -509,20 +509,23 @@ int main(int argc, char** argv) {
 
   auto* lv = app.add_subcommand(
       "live",
-      "Paper or live trading on Alpaca, or on a simulated broker (offline on the config's history "
-      "with --broker sim --replay), through the backtest's loop");
+      "Paper or live trading on Alpaca or Interactive Brokers, or on a simulated broker (offline "
+      "on the config's history with --broker sim --replay), through the backtest's loop");
   live::LiveOptions lo;
   std::string lv_broker = "alpaca";
   bool lv_paper = false;
   lv->add_option("CONFIG", lo.config_path, "Portfolio config (the backtest's, plus live/broker)")
       ->required();
   lv->add_option("--broker", lv_broker,
-                 "alpaca: orders to Alpaca; sim: a simulated broker on Alpaca's market data (no "
-                 "account needed beyond data keys), or on the config's store with --replay")
-      ->check(CLI::IsMember({"alpaca", "sim"}))
+                 "alpaca: orders to Alpaca; ib: to Interactive Brokers through IB Gateway / TWS "
+                 "(broker.ib, IB_HOST / IB_PORT / IB_CLIENT_ID / IB_ACCOUNT); sim: a simulated "
+                 "broker on Alpaca's market data (no account needed beyond data keys), or on the "
+                 "config's store with --replay")
+      ->check(CLI::IsMember({"alpaca", "ib", "sim"}))
       ->capture_default_str();
-  auto* paper_flag = lv->add_flag("--paper", lv_paper, "Alpaca paper account (the default)");
-  lv->add_flag("--live", lo.live, "Alpaca live account: real money")->excludes(paper_flag);
+  auto* paper_flag = lv->add_flag(
+      "--paper", lv_paper, "The paper account (the default; on IB an account id starting DU)");
+  lv->add_flag("--live", lo.live, "The live account: real money")->excludes(paper_flag);
   lv->add_flag("--i-understand-this-is-real-money", lo.confirm_live,
                "Required with --live (or live.confirm_live: true in the config)");
   lv->add_flag("--dry-run", lo.dry_run, "Plan, preview and journal the orders; send nothing");
@@ -661,7 +664,9 @@ int main(int argc, char** argv) {
       return live::FetchBars(fo);
     }
     if (*lv) {
-      lo.broker = lv_broker == "sim" ? live::BrokerKind::kSim : live::BrokerKind::kAlpaca;
+      lo.broker = lv_broker == "sim"  ? live::BrokerKind::kSim
+                  : lv_broker == "ib" ? live::BrokerKind::kIb
+                                      : live::BrokerKind::kAlpaca;
       if (lv->count("--speed") && !lo.replay) {
         throw Error(ErrorKind::kUsage, "--speed needs --replay");
       }

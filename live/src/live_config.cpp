@@ -1,5 +1,6 @@
 // The live sections of a config: endpoints (checked before any file or request), schedule,
 // timeouts, buffers and pre-trade limits.
+#include <charconv>
 #include <cmath>
 
 #include "session_impl.hpp"
@@ -37,6 +38,51 @@ bool IsAlpacaHost(std::string_view url, std::string_view host) {
   return url.find(std::string("://").append(host)) != std::string_view::npos;
 }
 
+// broker.ib, then the IB_* environment the users' .env files set (it wins).
+void ParseIb(const std::optional<ConfigNode>& node, bool live, ib::IbOptions& ib) {
+  ib.connect.port = live ? 7496 : 7497;  // TWS; IB Gateway listens on 4001 live, 4002 paper
+  double timeout_s = 10.0;
+  if (node) {
+    node->ExpectKeys(
+        {"host", "port", "client_id", "account", "connect_timeout_seconds", "fractional"});
+    ib.connect.host = node->StringOr("host", ib.connect.host);
+    if (auto p = node->Find("port")) {
+      const auto v = p->Integer();
+      if (v < 1 || v > 65535) p->Fail("a TCP port (7497 paper TWS, 7496 live, 4002/4001 Gateway)");
+      ib.connect.port = static_cast<unsigned short>(v);
+    }
+    if (auto id = node->Find("client_id")) {
+      const auto v = id->Integer();
+      if (v < 0 || v > 2147483646) id->Fail("a whole number from 0 to 2147483646");
+      ib.connect.client_id = static_cast<int>(v);
+    }
+    ib.account = node->StringOr("account", ib.account);
+    timeout_s = node->NumberOr("connect_timeout_seconds", timeout_s);
+    if (!(timeout_s >= 1.0 && timeout_s <= 600.0))
+      node->At("connect_timeout_seconds").Fail("seconds from 1 to 600");
+    ib.fractional = node->BoolOr("fractional", false);
+  }
+  ib.connect.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000.0));
+  auto whole = [](const char* name, long long lo, long long hi, long long& into) {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v == '\0') return false;
+    const std::string_view text(v);
+    long long x = 0;
+    const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+    if (ec != std::errc() || p != text.data() + text.size() || x < lo || x > hi) {
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("{}: '{}' is not a whole number from {} to {}", name, text, lo, hi));
+    }
+    into = x;
+    return true;
+  };
+  long long n = 0;
+  if (const char* h = std::getenv("IB_HOST"); h != nullptr && *h != '\0') ib.connect.host = h;
+  if (whole("IB_PORT", 1, 65535, n)) ib.connect.port = static_cast<unsigned short>(n);
+  if (whole("IB_CLIENT_ID", 0, 2147483646, n)) ib.connect.client_id = static_cast<int>(n);
+  if (const char* a = std::getenv("IB_ACCOUNT"); a != nullptr && *a != '\0') ib.account = a;
+}
+
 }  // namespace
 
 LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o) {
@@ -48,7 +94,7 @@ LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o) {
     e.trading_stream_url = "wss://api.alpaca.markets/stream";
   }
   if (auto b = root.Find("broker")) {
-    b->ExpectKeys({"alpaca"});
+    b->ExpectKeys({"alpaca", "ib"});
     if (auto a = b->Find("alpaca")) {
       a->ExpectKeys(
           {"trading_url", "data_url", "trading_stream_url", "data_stream_url", "feed", "ca_file"});
@@ -133,6 +179,12 @@ LiveConfig ParseLiveConfig(const ConfigDocument& doc, const LiveOptions& o) {
     }
   }
   if (o.replay) return c;  // no broker endpoint is used
+  if (o.broker == BrokerKind::kIb) {
+    std::optional<ConfigNode> node;
+    if (auto b = root.Find("broker")) node = b->Find("ib");
+    ParseIb(node, o.live, c.ib);
+    return c;
+  }
   // The environment wins over the config (as Alpaca's SDKs read it).
   auto env = [](const char* name, std::string& into) {
     if (const char* v = std::getenv(name); v != nullptr && *v != '\0') into = v;

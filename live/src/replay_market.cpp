@@ -23,23 +23,34 @@ Days ReplayMarket::LastSession() const {
   return panel_->Day(panel_->Rows() - 1);
 }
 
-broker::MarketClock ReplayMarket::GetClock() {
+broker::MarketClock SessionClock(Timestamp now, bool session, std::optional<Days> next) {
   broker::MarketClock c;
-  c.now = clock_.Now();
-  const Days today = NyDate(c.now);
-  const int minute = NyMinuteOfDay(c.now);
-  const auto sessions = Sessions();
-  const bool session = std::binary_search(sessions.begin(), sessions.end(), today);
+  c.now = now;
+  const Days today = NyDate(now);
+  const int minute = NyMinuteOfDay(now);
   const int close = NyseCalendar::CloseMinutes(today).value_or(960);
   c.is_open = session && minute >= 570 && minute < close;
-  const auto next = std::upper_bound(sessions.begin(), sessions.end(), today);
   if (session && minute < 570) {
     c.next_open = NyLocalToUtc(today, 570);
-  } else if (next != sessions.end()) {
+  } else if (next) {
     c.next_open = NyLocalToUtc(*next, 570);
   }
   if (session && minute < close) c.next_close = NyLocalToUtc(today, close);
   return c;
+}
+
+broker::MarketClock NyseClock(Timestamp now) {
+  const Days today = NyDate(now);
+  return SessionClock(now, NyseCalendar::IsTradingDay(today), NyseCalendar::NextTradingDay(today));
+}
+
+broker::MarketClock ReplayMarket::GetClock() {
+  const Timestamp now = clock_.Now();
+  const Days today = NyDate(now);
+  const auto sessions = Sessions();
+  const auto next = std::upper_bound(sessions.begin(), sessions.end(), today);
+  return SessionClock(now, std::binary_search(sessions.begin(), sessions.end(), today),
+                      next != sessions.end() ? std::optional<Days>(*next) : std::nullopt);
 }
 
 std::vector<broker::DailyBar> ReplayMarket::GetDailyBars(const std::vector<std::string>& symbols,

@@ -10,6 +10,13 @@
 
 namespace ballast::live::detail {
 
+/// The market's hours at `now` (regular hours, 09:30 to the day's close, New York time), given
+/// whether today is a session and the next session after today.
+[[nodiscard]] broker::MarketClock SessionClock(Timestamp now, bool session_today,
+                                               std::optional<Days> next_session);
+/// The same on the NYSE calendar (brokers whose clock gives only the time: IB).
+[[nodiscard]] broker::MarketClock NyseClock(Timestamp now);
+
 class ReplayMarket final : public broker::MarketData {
  public:
   /// `panel` holds the store's bars; rows from `first_row` on are the replayed sessions.

@@ -45,7 +45,7 @@ void Session::Load() {
                   "--replay runs the service over the whole period; drop --once (data.start and "
                   "data.end choose the period)");
     }
-  } else {
+  } else if (o_.broker != BrokerKind::kIb) {
     creds_ = alpaca::LoadCredentials(o_.env_file);
   }
   out_ = o_.out_dir.empty()
@@ -128,6 +128,7 @@ void Session::Open() {
     b.qty = o.qty;
     booked.open_orders.push_back(std::move(b));
   }
+  booked.order_ids = journal_->BrokerIds();
   broker_->Restore(booked);
   // The kernel's Venue: the one way this session's orders reach the broker and their life comes
   // back to the engine's order manager.
@@ -184,6 +185,33 @@ void Session::ConnectBroker() {
     clock_ = replay_clock_.get();
     sessions_ = std::make_unique<DataSessions>(replay_->Sessions());
     market_ = replay_.get();
+  } else if (o_.broker == BrokerKind::kIb) {
+    ib::IbOptions io = live_.ib;
+    io.market_hours = [](Timestamp now) { return NyseClock(now); };
+    ib_ = std::make_unique<ib::IbBroker>(
+        io_, std::move(io),
+        [this](std::string_view kind, const std::string& detail) { OnBrokerEvent(kind, detail); });
+    try {
+      ib_->Connect();
+    } catch (const broker::BrokerError& e) {
+      throw Error(ErrorKind::kBroker, e.what());
+    }
+    // The account's id says paper (DU...) or live: a paper session on a live login, or the other
+    // way round, stops here, before anything is read or sent.
+    const std::string account = ib_->AccountId();
+    if (!o_.live && !ib::IsPaperAccount(account)) {
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("--paper, but IB account {} at {} is a live account (paper ids start "
+                              "with DU); connect to the paper Gateway / TWS login, or pass --live",
+                              account, ib_->Endpoint()));
+    }
+    if (o_.live && ib::IsPaperAccount(account)) {
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("--live, but IB account {} at {} is a paper account", account,
+                              ib_->Endpoint()));
+    }
+    sessions_ = std::make_unique<NyseSessions>();
+    market_ = ib_.get();
   } else {
     alpaca_ = std::make_unique<alpaca::AlpacaBroker>(
         io_, wall_, live_.endpoints, creds_, alpaca::StreamOptions{},
@@ -204,6 +232,8 @@ void Session::ConnectBroker() {
           return std::nullopt;
         });
     broker_ = sim_.get();
+  } else if (ib_) {
+    broker_ = ib_.get();
   } else {
     broker_ = alpaca_.get();
   }

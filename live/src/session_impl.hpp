@@ -30,6 +30,7 @@
 #include "ballast/adapters/alpaca/io_thread.hpp"
 #include "ballast/adapters/alpaca/streams.hpp"
 #include "ballast/adapters/broker/broker.hpp"
+#include "ballast/adapters/ib/ib_broker.hpp"
 #include "ballast/adapters/sim/sim_broker.hpp"
 #include "ballast/backtests/backtest_config.hpp"
 #include "ballast/backtests/outputs.hpp"
@@ -59,6 +60,7 @@ struct LiveRisk {
 
 struct LiveConfig {
   alpaca::Endpoints endpoints;
+  ib::IbOptions ib;                  ///< broker.ib (the IB_* environment wins)
   int check_minutes = 15 * 60 + 45;  ///< New York time; kept the same distance from early closes
   int history_days = 400;  ///< calendar days of daily bars loaded for the strategy (0: all)
   double fill_timeout_s = 120.0;
@@ -214,7 +216,7 @@ class Session final : public broker::BrokerListener, public VenueHost, public Sl
   broker::MarketClock BrokerClock();
   /// The broker's name as outputs and client order ids show it (known before it connects).
   [[nodiscard]] std::string_view BrokerName() const {
-    return o_.broker == BrokerKind::kSim ? "sim" : "alpaca";
+    return o_.broker == BrokerKind::kSim ? "sim" : o_.broker == BrokerKind::kIb ? "ib" : "alpaca";
   }
 
   const LiveOptions& o_;
@@ -235,6 +237,7 @@ class Session final : public broker::BrokerListener, public VenueHost, public Sl
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<alpaca::AlpacaBroker> alpaca_;  // market data, and the broker unless sim
   std::unique_ptr<sim::SimBroker> sim_;
+  std::unique_ptr<ib::IbBroker> ib_;  // --broker ib: the broker and the market data
   broker::Broker* broker_ = nullptr;
   broker::MarketData* market_ = nullptr;
   std::unique_ptr<alpaca::IoThread> data_thread_;  // the data stream reads on it

@@ -71,6 +71,7 @@ struct TwsClient::Impl {
 
   ConnectOptions o;
   Unsolicited unsolicited;
+  Down on_down;
   asio::io_context io;
   tcp::socket socket{io};
   std::thread reader;
@@ -130,17 +131,22 @@ struct TwsClient::Impl {
         break;
       }
     }
-    std::lock_guard lock(mu);
-    if (down.empty()) down = why;
-    if (phase == Phase::kVersion) {
-      if (failure.empty()) failure = why;
-      phase = Phase::kFailed;
-    } else if (phase == Phase::kReady) {
-      phase = Phase::kClosed;
+    bool was_ready = false;
+    {
+      std::lock_guard lock(mu);
+      if (down.empty()) down = why;
+      if (phase == Phase::kVersion) {
+        if (failure.empty()) failure = why;
+        phase = Phase::kFailed;
+      } else if (phase == Phase::kReady) {
+        phase = Phase::kClosed;
+        was_ready = true;
+      }
+      for (Waiter* w : waiters)
+        w->done = true;
+      cv.notify_all();
     }
-    for (Waiter* w : waiters)
-      w->done = true;
-    cv.notify_all();
+    if (was_ready && on_down) on_down(why);
   }
 
   // One message. False ends the connection (a failed handshake).
@@ -236,10 +242,11 @@ struct TwsClient::Impl {
   }
 };
 
-TwsClient::TwsClient(ConnectOptions options, Unsolicited unsolicited)
+TwsClient::TwsClient(ConnectOptions options, Unsolicited unsolicited, Down on_down)
     : impl_(std::make_unique<Impl>()) {
   impl_->o = std::move(options);
   impl_->unsolicited = std::move(unsolicited);
+  impl_->on_down = std::move(on_down);
 }
 
 TwsClient::~TwsClient() {

@@ -2,15 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cctype>
 #include <charconv>
-#include <cmath>
 #include <cstdlib>
 #include <iostream>
-#include <thread>
 
 #include "ballast/adapters/ib/client.hpp"
+#include "ballast/adapters/ib/history.hpp"
 #include "ballast/engine/error.hpp"
 #include "ballast/live/time_ny.hpp"
 
@@ -34,26 +31,8 @@ long long Whole(const std::string& text, const char* name, long long lo, long lo
   return v;
 }
 
-bool IsPacing(const ib::TwsError& e) {
-  if (e.code() != 162) return false;
-  std::string text = e.what();
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text.find("pacing violation") != std::string::npos;
-}
-
-// IB takes at most 365 days as "N D"; longer spans in whole years.
-std::string Duration(Days from, Days today) {
-  const long long days = std::max<long long>(1, (today - from).count() + 1);
-  return days <= 365 ? fmt::format("{} D", days) : fmt::format("{} Y", (days + 364) / 365);
-}
-
 Days IbDate(const std::string& s, const std::string& symbol) {
-  // Daily bars with formatDate=1: yyyymmdd.
-  if (s.size() >= 8) {
-    if (const auto d = ParseIsoDate(s.substr(0, 4) + "-" + s.substr(4, 2) + "-" + s.substr(6, 2)))
-      return *d;
-  }
+  if (const auto d = ib::BarDay(s)) return *d;
   throw Error(ErrorKind::kData,
               fmt::format("IB historical data for {}: bar date '{}' is not yyyymmdd", symbol, s));
 }
@@ -90,7 +69,7 @@ IbFetched FetchFromIb(const std::vector<std::string>& symbols, Days start, std::
       throw Error(ErrorKind::kUsage, fmt::format("--start: {} is after today at IB ({})",
                                                  FormatDate(start), FormatDate(today)));
     }
-    const std::string duration = Duration(start, today);
+    const std::string duration = ib::HistoryDuration(start, today);
     for (const auto& symbol : symbols) {
       ib::ContractDetails d;
       try {
@@ -104,24 +83,20 @@ IbFetched FetchFromIb(const std::vector<std::string>& symbols, Days start, std::
       k.symbol = symbol;
       k.primary_exchange = d.primary_exchange;
       ib::HistoricalData h;
-      for (int attempt = 0;; ++attempt) {
-        try {
-          h = client.DailyBars(k, duration, o.what);
-          break;
-        } catch (const ib::TwsError& e) {
-          if (!IsPacing(e) || attempt >= 3) {
-            if (e.code() == 162)
-              throw Error(ErrorKind::kData,
-                          fmt::format("IB historical data for {}: {}", symbol, e.what()));
-            throw;
-          }
-          const double wait = o.pacing_wait_s * std::pow(2.0, attempt);
-          if (!o.quiet) {
-            std::cerr << fmt::format("\nfetch: IB pacing violation for {}; waiting {} s\n", symbol,
-                                     wait);
-          }
-          std::this_thread::sleep_for(std::chrono::duration<double>(wait));
-        }
+      ib::Pacing pacing;
+      pacing.wait_s = o.pacing_wait_s;
+      pacing.on_wait = [&](const std::string& sym, double wait) {
+        if (!o.quiet)
+          std::cerr << fmt::format("\nfetch: IB pacing violation for {}; waiting {} s\n", sym,
+                                   wait);
+      };
+      try {
+        h = ib::DailyBarsPaced(client, k, duration, o.what, pacing);
+      } catch (const ib::TwsError& e) {
+        if (e.code() == 162)
+          throw Error(ErrorKind::kData,
+                      fmt::format("IB historical data for {}: {}", symbol, e.what()));
+        throw;
       }
       data::SymbolSeries s;
       s.symbol = symbol;

@@ -241,6 +241,14 @@ std::vector<JournalOrder> Journal::OpenOrders() {
   return ReadOrders(s);
 }
 
+std::vector<std::string> Journal::BrokerIds() {
+  sqlite::Stmt s(*db_, "SELECT broker_id FROM orders WHERE broker_id != '' ORDER BY rowid");
+  std::vector<std::string> out;
+  while (s.Step())
+    out.push_back(s.Text(0));
+  return out;
+}
+
 std::vector<JournalFill> Journal::Fills() {
   sqlite::Stmt s(
       *db_,

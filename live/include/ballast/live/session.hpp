@@ -10,7 +10,7 @@
 
 namespace ballast::live {
 
-enum class BrokerKind : unsigned char { kAlpaca, kSim };
+enum class BrokerKind : unsigned char { kAlpaca, kSim, kIb };
 
 struct LiveOptions {
   std::string config_path;

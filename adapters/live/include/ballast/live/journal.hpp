@@ -116,6 +116,8 @@ class Journal {
   [[nodiscard]] std::vector<JournalOrder> CycleOrders(std::int64_t cycle);
   /// Orders in a state that is not final, oldest first.
   [[nodiscard]] std::vector<JournalOrder> OpenOrders();
+  /// Every broker order id recorded (brokers whose ids the client picks never reuse one).
+  [[nodiscard]] std::vector<std::string> BrokerIds();
   [[nodiscard]] std::vector<JournalFill> Fills();
   [[nodiscard]] double FilledQty(std::string_view client_order_id);
   /// Sum of quantity x price over the order's booked fills.

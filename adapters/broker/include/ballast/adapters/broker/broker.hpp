@@ -155,6 +155,9 @@ struct BookedAccount {
   std::vector<BookedFill> fills;
   double net_transfers = 0.0;            ///< external cash flows booked (see Transfer)
   std::vector<BrokerOrder> open_orders;  ///< sent to the broker and not final
+  /// Every broker order id the journal recorded (a broker whose ids the client picks, as IB's,
+  /// never reuses one).
+  std::vector<std::string> order_ids;
 };
 
 /// A corporate action the broker applied to the account: a split it re-based a position by, or a

@@ -45,7 +45,11 @@ class TwsClient {
   enum class Reply : std::uint8_t { kNotMine, kPart, kEnd };
   using Matcher = std::function<Reply(int id, const Fields& fields)>;
 
-  explicit TwsClient(ConnectOptions options, Unsolicited unsolicited = {});
+  /// The connection ended after the handshake (the Gateway closed it, the network dropped, or
+  /// Close), with why; on the reader thread.
+  using Down = std::function<void(const std::string& why)>;
+
+  explicit TwsClient(ConnectOptions options, Unsolicited unsolicited = {}, Down on_down = {});
   ~TwsClient();
   TwsClient(const TwsClient&) = delete;
   TwsClient& operator=(const TwsClient&) = delete;
