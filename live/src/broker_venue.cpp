@@ -448,7 +448,16 @@ std::vector<Order> BrokerVenue::Prepare(const AccountView& account) {
       if (qty >= held - 1e-9 * std::max(1.0, held)) qty = held;
       cash += qty * px;
     }
-    if (!(qty > 0.0) || qty * px < min_notional) {
+    if (!(qty > 0.0)) {
+      // Rounded down to the broker's quantity step (whole shares, or its decimals): nothing left.
+      skip(q, q.quantity,
+           broker_.Rules().fractional_decimals == 0 || rules_.whole_shares
+               ? std::string("less than one share (the broker trades whole shares)")
+               : fmt::format("below the broker's quantity step ({} decimals)",
+                             broker_.Rules().fractional_decimals));
+      continue;
+    }
+    if (qty * px < min_notional) {
       skip(q, q.quantity,
            fmt::format("below the broker's minimum order ({} notional)", JsonNumber(min_notional)));
       continue;
@@ -567,8 +576,10 @@ void BrokerVenue::Poll() {
     auto& o = open_[coid];
     const double known = journal_.FilledQty(coid);
     if (b->filled_qty > known + 1e-9) {
+      // The order's fees, pro rata for the part not booked yet.
       ApplyFill(coid, o.symbol, SideOf(o.side), b->filled_qty - known,
-                NewFillPrice(coid, b->filled_qty, b->filled_avg_price, o.ref_price), 0.0,
+                NewFillPrice(coid, b->filled_qty, b->filled_avg_price, o.ref_price),
+                b->commission * (b->filled_qty - known) / b->filled_qty,
                 b->updated_at ? b->updated_at : host_.Now(),
                 fmt::format("poll-{}-{}", coid, b->filled_qty), b->filled_qty);
     }
@@ -614,7 +625,8 @@ void BrokerVenue::Recover(std::optional<std::int64_t> resumable) {
             NewFillPrice(o.client_order_id, b->filled_qty, b->filled_avg_price, o.ref_price);
         journal_.RecordFill(JournalFill{
             fmt::format("recovered-{}-{}", o.client_order_id, b->filled_qty), o.client_order_id,
-            o.symbol, o.side, qty, px, 0.0, b->updated_at ? b->updated_at : host_.Now()});
+            o.symbol, o.side, qty, px, b->commission * qty / b->filled_qty,
+            b->updated_at ? b->updated_at : host_.Now()});
         host_.AppendTrade(host_.Now(), o.client_order_id, o.symbol, o.side, qty, px, "recovered");
       }
       journal_.SetOrderProgress(o.client_order_id, b->filled_qty, b->filled_avg_price);

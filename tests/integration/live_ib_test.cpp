@@ -8,6 +8,9 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <thread>
+
+#include <signal.h>
 
 #include <nlohmann/json.hpp>
 
@@ -48,8 +51,16 @@ struct IbEnv {
   IbEnv& operator=(const IbEnv&) = delete;
 };
 
-testkit::CliResult LiveIb(const std::string& config, const std::string& out,
-                          std::vector<std::string> extra = {}) {
+// Each test's session directory and portfolio config.
+class LiveIb : public ::testing::Test {
+ protected:
+  testkit::TempDir dir;
+  const std::string cfg = Config(dir);
+  const std::string out = dir / "session";
+};
+
+testkit::CliResult RunIb(const std::string& config, const std::string& out,
+                         std::vector<std::string> extra = {}) {
   extra.insert(extra.begin(), {"--broker", "ib"});
   return Live(config, out, extra);
 }
@@ -68,12 +79,13 @@ void ExpectLedgerIsTheAccount(const std::string& out, const FakeTws& fake) {
   for (const auto& [sym, q] : fake.Positions())
     EXPECT_NEAR(s["positions"][sym]["qty"].get<double>(), q, 1e-9) << sym;
   EXPECT_NEAR(s["cash"].get<double>(), fake.Cash(), 1e-6);
+  // ... because every fill was booked at its price and fee, not because the reconciliation
+  // after it took the broker's numbers.
+  const std::string events = testkit::ReadFile(out + "/events.jsonl");
+  EXPECT_EQ(events.find("reconcile_difference"), std::string::npos) << events;
 }
 
-TEST(LiveIb, MonthlyRebalanceThroughTheGatewayNeverRepeatsOrReusesAnOrderId) {
-  testkit::TempDir dir;
-  const std::string cfg = Config(dir);
-  const std::string out = dir / "session";
+TEST_F(LiveIb, MonthlyRebalanceThroughTheGatewayNeverRepeatsOrReusesAnOrderId) {
   std::set<long long> ids;
   std::map<std::string, double> positions;
   double cash = 0.0;
@@ -81,7 +93,7 @@ TEST(LiveIb, MonthlyRebalanceThroughTheGatewayNeverRepeatsOrReusesAnOrderId) {
     FakeTwsOptions o = GatewayOn("2026-06-29");
     FakeTws fake(o);
     IbEnv env(fake);
-    const auto r = LiveIb(cfg, out);
+    const auto r = RunIb(cfg, out);
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
     EXPECT_NE(r.out.find("rebalance preview 2026-06-29"), std::string::npos) << r.out;
     const auto placed = PlaceOrders(fake);
@@ -108,7 +120,7 @@ TEST(LiveIb, MonthlyRebalanceThroughTheGatewayNeverRepeatsOrReusesAnOrderId) {
     const auto fees = Query(out + "/journal.sqlite", "SELECT SUM(commission) FROM fills");
     EXPECT_GT(std::stod(fees.at(0).at(0)), 1.99);
     // Again the same day: decided already, nothing sent.
-    const auto again = LiveIb(cfg, out);
+    const auto again = RunIb(cfg, out);
     EXPECT_EQ(again.exit_code, 0) << again.err;
     EXPECT_EQ(PlaceOrders(fake).size(), 2u);
     positions = fake.Positions();
@@ -122,7 +134,7 @@ TEST(LiveIb, MonthlyRebalanceThroughTheGatewayNeverRepeatsOrReusesAnOrderId) {
     o.cash = cash;
     FakeTws fake(o);
     IbEnv env(fake);
-    const auto r = LiveIb(cfg, out);
+    const auto r = RunIb(cfg, out);
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
     const auto placed = PlaceOrders(fake);
     ASSERT_FALSE(placed.empty());
@@ -143,15 +155,12 @@ TEST(LiveIb, MonthlyRebalanceThroughTheGatewayNeverRepeatsOrReusesAnOrderId) {
   EXPECT_EQ(broker_ids.at(0).at(0), broker_ids.at(0).at(1));
 }
 
-TEST(LiveIb, PartialFillsSentTwiceAreBookedOncePerExecution) {
-  testkit::TempDir dir;
-  const std::string cfg = Config(dir);
-  const std::string out = dir / "session";
+TEST_F(LiveIb, PartialFillsSentTwiceAreBookedOncePerExecution) {
   FakeTwsOptions o = GatewayOn("2026-06-29");
   o.partial_fills = true;  // two executions per order, the first execDetails sent twice
   FakeTws fake(o);
   IbEnv env(fake);
-  const auto r = LiveIb(cfg, out);
+  const auto r = RunIb(cfg, out);
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   const auto fills = Query(out + "/journal.sqlite", "SELECT COUNT(*) FROM fills");
   EXPECT_EQ(fills.at(0).at(0), "4");
@@ -159,15 +168,12 @@ TEST(LiveIb, PartialFillsSentTwiceAreBookedOncePerExecution) {
   EXPECT_EQ(testkit::ReadCsv(out + "/trades.csv").size(), 1u + 4u);
 }
 
-TEST(LiveIb, ARejectedOrderSaysIbsReasonAndTheCycleIsIncomplete) {
-  testkit::TempDir dir;
-  const std::string cfg = Config(dir);
-  const std::string out = dir / "session";
+TEST_F(LiveIb, ARejectedOrderSaysIbsReasonAndTheCycleIsIncomplete) {
   FakeTwsOptions o = GatewayOn("2026-06-29");
   o.reject_symbols = {"AGG"};
   FakeTws fake(o);
   IbEnv env(fake);
-  const auto r = LiveIb(cfg, out);
+  const auto r = RunIb(cfg, out);
   EXPECT_EQ(r.exit_code, 5) << r.err << r.out;
   const std::string events = testkit::ReadFile(out + "/events.jsonl");
   EXPECT_NE(events.find("No Trading Permission"), std::string::npos) << events;
@@ -175,15 +181,12 @@ TEST(LiveIb, ARejectedOrderSaysIbsReasonAndTheCycleIsIncomplete) {
   ExpectLedgerIsTheAccount(out, fake);
 }
 
-TEST(LiveIb, APaperSessionOnALiveLoginIsRefusedBeforeAnythingIsWritten) {
-  testkit::TempDir dir;
-  const std::string cfg = Config(dir);
-  const std::string out = dir / "session";
+TEST_F(LiveIb, APaperSessionOnALiveLoginIsRefusedBeforeAnythingIsWritten) {
   FakeTwsOptions o = GatewayOn("2026-06-29");
   o.accounts = "U7654321";
   FakeTws fake(o);
   IbEnv env(fake);
-  const auto r = LiveIb(cfg, out);
+  const auto r = RunIb(cfg, out);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("IB account U7654321"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("is a live account"), std::string::npos) << r.err;
@@ -191,36 +194,210 @@ TEST(LiveIb, APaperSessionOnALiveLoginIsRefusedBeforeAnythingIsWritten) {
   EXPECT_TRUE(PlaceOrders(fake).empty());
 }
 
-TEST(LiveIb, SeveralAccountsNeedOneNamedAndTheNamedOneIsTraded) {
-  testkit::TempDir dir;
-  const std::string cfg = Config(dir);
+TEST_F(LiveIb, SeveralAccountsNeedOneNamedAndTheNamedOneIsTraded) {
   FakeTwsOptions o = GatewayOn("2026-06-29");
   o.accounts = "DU1111111,DU2222222";
   FakeTws fake(o);
   IbEnv env(fake);
-  const auto r = LiveIb(cfg, dir / "a");
+  const auto r = RunIb(cfg, dir / "a");
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("manages 2 accounts (DU1111111, DU2222222)"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("IB_ACCOUNT"), std::string::npos) << r.err;
   ::setenv("IB_ACCOUNT", "DU3333333", 1);
-  const auto wrong = LiveIb(cfg, dir / "b");
+  const auto wrong = RunIb(cfg, dir / "b");
   EXPECT_EQ(wrong.exit_code, 4) << wrong.err;
   EXPECT_NE(wrong.err.find("DU3333333 is not an account"), std::string::npos) << wrong.err;
   EXPECT_TRUE(PlaceOrders(fake).empty());
 }
 
-TEST(LiveIb, ClientIdInUseIsABrokerErrorThatSaysSo) {
-  testkit::TempDir dir;
-  const std::string cfg = Config(dir);
+TEST_F(LiveIb, ClientIdInUseIsABrokerErrorThatSaysSo) {
   FakeTwsOptions o = GatewayOn("2026-06-29");
   o.client_id_in_use = true;
   FakeTws fake(o);
   IbEnv env(fake);
   ::setenv("IB_CLIENT_ID", "7", 1);
-  const auto r = LiveIb(cfg, dir / "session");
+  const auto r = RunIb(cfg, dir / "session");
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("326"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "session"));
+}
+
+}  // namespace
+}  // namespace ballast
+
+namespace ballast {
+namespace {
+
+TEST_F(LiveIb, AConnectionLostBetweenPlaceOrderAndItsReplyFindsTheOrderAgainByOrderRef) {
+  FakeTwsOptions o = GatewayOn("2026-06-29");
+  o.drop_after_place = 1;  // the first order fills at IB; its replies are lost with the socket
+  FakeTws fake(o);
+  IbEnv env(fake);
+  const auto r = RunIb(cfg, out);
+  const std::string events = testkit::ReadFile(out + "/events.jsonl");
+  EXPECT_EQ(r.exit_code, 0) << r.err << events;
+  EXPECT_GE(fake.Connections(), 2) << "reconnected";
+  EXPECT_EQ(PlaceOrders(fake).size(), 2u) << "the order whose reply was lost is not sent again";
+  EXPECT_EQ(Query(out + "/journal.sqlite", "SELECT COUNT(*) FROM fills").at(0).at(0), "2");
+  ExpectLedgerIsTheAccount(out, fake);
+  EXPECT_NE(events.find("\"disconnected\""), std::string::npos) << events;
+}
+
+TEST_F(LiveIb, Kill9BetweenSendingAndFillThenRestartDoesNotDoubleOrder) {
+  FakeTwsOptions o = GatewayOn("2026-06-29");
+  o.hold_fills = true;
+  FakeTws fake(o);
+  IbEnv env(fake);
+  const pid_t pid = testkit::SpawnCli(
+      {"live", cfg, "--broker", "ib", "--paper", "--once", "--out", out}, dir / "run1.log");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (PlaceOrders(fake).size() < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(PlaceOrders(fake).size(), 2u) << testkit::ReadFile(dir / "run1.log");
+  ::kill(pid, SIGKILL);
+  EXPECT_EQ(testkit::WaitCli(pid), -SIGKILL);
+  // While the process is dead, IB fills the orders; the next run finds them by orderRef.
+  fake.ReleaseFills();
+  const auto r = RunIb(cfg, out);
+  ASSERT_EQ(r.exit_code, 0) << r.err << testkit::ReadFile(out + "/events.jsonl");
+  EXPECT_EQ(PlaceOrders(fake).size(), 2u) << "no order sent twice";
+  const auto orders = Query(out + "/journal.sqlite", "SELECT state FROM orders");
+  ASSERT_EQ(orders.size(), 2u);
+  for (const auto& row : orders)
+    EXPECT_EQ(row[0], "filled");
+  ExpectLedgerIsTheAccount(out, fake);
+}
+
+TEST_F(LiveIb, OrdersNotFilledByTheTimeoutStayWorkingAndTheNextRunFindsThem) {
+  FakeTwsOptions o = GatewayOn("2026-06-29");
+  o.hold_fills = true;
+  FakeTws fake(o);
+  IbEnv env(fake);
+  const auto r = RunIb(cfg, out, {"--fill-timeout", "1"});
+  EXPECT_EQ(r.exit_code, 5) << r.err << r.out;
+  EXPECT_EQ(Query(out + "/journal.sqlite", "SELECT state FROM cycles").at(0).at(0), "incomplete");
+  for (const auto& row : Query(out + "/journal.sqlite", "SELECT state FROM orders"))
+    EXPECT_FALSE(row[0] == "filled" || row[0] == "canceled" || row[0] == "rejected") << row[0];
+  // They fill later the same day; the next run books them and sends nothing new.
+  fake.ReleaseFills();
+  const auto again = RunIb(cfg, out);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(PlaceOrders(fake).size(), 2u);
+  for (const auto& row : Query(out + "/journal.sqlite", "SELECT state FROM orders"))
+    EXPECT_EQ(row[0], "filled");
+  ExpectLedgerIsTheAccount(out, fake);
+}
+
+TEST_F(LiveIb, OutsideRegularHoursNothingIsSent) {
+  FakeTwsOptions o = GatewayOn("2026-06-29");
+  o.epoch_seconds += 3 * 3600;  // 18:50 New York: closed
+  FakeTws fake(o);
+  IbEnv env(fake);
+  const auto r = RunIb(cfg, out);
+  EXPECT_EQ(r.exit_code, 5) << r.err << r.out;
+  const std::string events = testkit::ReadFile(out + "/events.jsonl");
+  EXPECT_NE(events.find("\"reason\":\"market closed\""), std::string::npos) << events;
+  EXPECT_NE(events.find("\"next_open\":\"2026-06-30T13:30:00.000000000Z\""), std::string::npos)
+      << events;
+  EXPECT_TRUE(PlaceOrders(fake).empty());
+}
+
+TEST_F(LiveIb, LinkLostAndRestoredMidCycleIsReconciledAndBookedOnce) {
+  FakeTwsOptions o = GatewayOn("2026-06-29");
+  o.link_blip = true;  // 1100 ... the first order's replies ... 1102
+  FakeTws fake(o);
+  IbEnv env(fake);
+  const auto r = RunIb(cfg, out);
+  const std::string events = testkit::ReadFile(out + "/events.jsonl");
+  ASSERT_EQ(r.exit_code, 0) << r.err << events;
+  EXPECT_NE(events.find("\"link_lost\""), std::string::npos) << events;
+  EXPECT_NE(events.find("\"link_restored\""), std::string::npos) << events;
+  EXPECT_EQ(Query(out + "/journal.sqlite", "SELECT COUNT(*) FROM fills").at(0).at(0), "2");
+  ExpectLedgerIsTheAccount(out, fake);
+}
+
+TEST_F(LiveIb, PositionsThatNeverCompleteAreUnknownNotEmpty) {
+  FakeTwsOptions o = GatewayOn("2026-06-29");
+  o.positions = {{"SPY", 10.0}};
+  o.positions_never_end = true;
+  FakeTws fake(o);
+  IbEnv env(fake);
+  const auto r = RunIb(cfg, out, {"--set", "broker.ib.connect_timeout_seconds=2"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("reqPositions did not complete"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unknown"), std::string::npos) << r.err;
+  EXPECT_TRUE(PlaceOrders(fake).empty()) << "no order on a guess of the positions";
+}
+
+// The same config through IB day by day (a fresh Gateway each day, holding what the last one
+// left) and through `ballast backtest`: the same trades at the same prices and fees, and the
+// same equity, cash and positions every day. IB's fixed-rate commission is the backtest's
+// per-share model (USD 0.005 a share, at least USD 1), and IB trades whole shares.
+TEST_F(LiveIb, ParityWithTheBacktestOverSeveralSessions) {
+  const std::string body = R"(
+  "portfolio": {"initial_cash": 100000, "shares": "whole"},
+  "strategy": )" + std::string(kMonthlySixtyForty) +
+                           R"(,
+  "execution": {"fill": "close", "commission": {"model": "per_share", "per_share": 0.005,
+                "min": 1}, "slippage_bps": 0},
+  "live": {"fill_timeout_seconds": 10, "history_days": 60, "cash_buffer": 0}})";
+  const std::string store = testkit::SampleStore();
+  const std::string live_cfg = dir / "live.json";
+  const std::string bt_cfg = dir / "bt.json";
+  testkit::WriteFile(live_cfg,
+                     R"({"name": "IB parity", "data": {"store": ")" + store + R"("},)" + body);
+  testkit::WriteFile(bt_cfg, R"({"name": "IB parity", "data": {"store": ")" + store +
+                                 R"(", "start": "2026-06-29", "end": "2026-07-02"},)" + body);
+  std::map<std::string, double> positions;
+  double cash = 100000.0;
+  for (const char* day : {"2026-06-29", "2026-06-30", "2026-07-01", "2026-07-02"}) {
+    FakeTwsOptions o = GatewayOn(day);
+    o.positions = positions;
+    o.cash = cash;
+    FakeTws fake(o);
+    IbEnv env(fake);
+    const auto r = RunIb(live_cfg, out);
+    ASSERT_EQ(r.exit_code, 0) << day << r.err << r.out;
+    positions = fake.Positions();
+    cash = fake.Cash();
+  }
+  const auto bt = testkit::RunCli({"backtest", bt_cfg, "--out", dir / "bt"});
+  ASSERT_EQ(bt.exit_code, 0) << bt.err;
+  const auto a = testkit::ReadCsv(dir / "bt/equity.csv");
+  const auto b = testkit::ReadCsv(out + "/equity.csv");
+  ASSERT_EQ(a.size(), 5u);
+  ASSERT_EQ(b.size(), 5u);
+  for (std::size_t r = 1; r < a.size(); ++r) {
+    ASSERT_EQ(a[r][0], b[r][0]);
+    for (std::size_t c = 1; c < 8; ++c) {
+      const double x = a[r][c].empty() ? 0.0 : std::stod(a[r][c]);
+      const double y = b[r][c].empty() ? 0.0 : std::stod(b[r][c]);
+      EXPECT_NEAR(x, y, 1e-6 * std::max(1.0, std::abs(x)))
+          << a[0][c] << " on " << a[r][0] << ": backtest " << a[r][c] << ", IB " << b[r][c];
+    }
+  }
+  // Trades: backtest date,decision,client_order_id,symbol,side,quantity,price,commission...;
+  // live time,client_order_id,symbol,side,qty,price,source.
+  std::map<std::string, std::pair<double, double>> bt_trades, ib_trades;
+  for (const auto& t : testkit::ReadCsv(dir / "bt/trades.csv")) {
+    if (t[0] != "date")
+      bt_trades[t[0] + " " + t[3] + " " + t[4]] = {std::stod(t[5]), std::stod(t[6])};
+  }
+  for (const auto& t : testkit::ReadCsv(out + "/trades.csv")) {
+    if (t[0] == "time") continue;
+    EXPECT_EQ(t[6], "fill");
+    ib_trades[t[0].substr(0, 10) + " " + t[2] + " " + t[3]] = {std::stod(t[4]), std::stod(t[5])};
+  }
+  ASSERT_FALSE(bt_trades.empty());
+  ASSERT_EQ(bt_trades.size(), ib_trades.size());
+  for (const auto& [k, v] : bt_trades) {
+    ASSERT_EQ(ib_trades.count(k), 1u) << k;
+    EXPECT_EQ(ib_trades[k].first, v.first) << k;
+    EXPECT_NEAR(ib_trades[k].second, v.second, 1e-9 * v.second) << k;
+  }
+  const json s = json::parse(testkit::ReadFile(out + "/summary.json"));
+  for (const auto& [sym, q] : positions)
+    EXPECT_EQ(s["positions"][sym]["qty"].get<double>(), q) << sym;
 }
 
 }  // namespace

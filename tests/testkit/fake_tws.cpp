@@ -218,6 +218,7 @@ struct FakeTws::Impl {
   std::map<long long, FakeOrder> orders;
   std::vector<FakeExecution> executions;
   long long next_perm = 1351823369;
+  int placed = 0;  // placeOrders taken
 
   const FakeTwsContract* Find(const std::string& symbol) const {
     for (const auto& c : o.contracts) {
@@ -364,45 +365,64 @@ struct FakeTws::Impl {
     Write(s, OrderStatus(x, 0.0));
     const double px = Price(x.symbol);
     const bool marketable = x.type != "LMT" || (x.action == "BUY" ? x.limit >= px : x.limit <= px);
-    if (!o.hold_fills && marketable) {
-      // One execution, or two (half, then the rest) with the first execDetails sent twice.
-      std::vector<double> parts{x.qty};
-      if (o.partial_fills && x.qty > 1.0) {
-        const double half = std::floor(x.qty / 2.0);
-        parts = {half, x.qty - half};
-      }
-      for (std::size_t k = 0; k < parts.size(); ++k) {
-        FakeExecution e;
-        e.exec_id = fmt::format("0000e215.{:08x}.01.01", executions.size() + 1);
-        e.order_id = x.id;
-        e.client_id = x.client_id;
-        e.con_id = x.con_id;
-        e.perm_id = x.perm_id;
-        e.symbol = x.symbol;
-        e.side = x.action == "BUY" ? "BOT" : "SLD";
-        e.account = x.account;
-        e.ref = x.ref;
-        e.shares = parts[k];
-        e.price = px;
-        e.cum = x.filled + parts[k];
-        e.avg = px;
-        e.commission = std::max(1.0, 0.005 * parts[k]);
-        const double sign = x.action == "BUY" ? 1.0 : -1.0;
-        positions[x.symbol] += sign * parts[k];
-        cash -= sign * parts[k] * px + e.commission;
-        x.filled = e.cum;
-        x.avg = px;
-        x.status = x.filled >= x.qty ? "Filled" : "Submitted";
-        Write(s, ExecDetails(e, -1, conn.version));
-        if (o.partial_fills && k == 0) Write(s, ExecDetails(e, -1, conn.version));
-        Write(s, OrderStatus(x, px));
-        if (x.status == "Filled") Write(s, OpenOrder(x, conn.version));
-        Write(s, Commission(e));
-        executions.push_back(e);
-      }
+    ++placed;
+    // The Gateway takes and fills the order, and the connection drops before any of it is sent.
+    const bool drop = o.drop_after_place == placed;
+    // The first order's replies come while the Gateway has lost IB (1100, then 1102).
+    const bool blip = o.link_blip && placed == 1;
+    if (blip)
+      Write(s, {"4", "2", "-1", "1100", "Connectivity between IB and TWS has been lost.", ""});
+    if (!o.hold_fills && marketable) Fill(x, px, drop ? nullptr : &s, conn.version);
+    if (blip) {
+      Write(s, {"4", "2", "-1", "1102",
+                "Connectivity between IB and Trader Workstation has been restored - data "
+                "maintained.",
+                ""});
     }
     orders[x.id] = x;
-    return true;
+    return !drop;
+  }
+
+  // Fills `x` at `px` (under mu): the account, the executions, and (when `s`) the messages: one
+  // execution, or two (half, then the rest) with the first execDetails sent twice.
+  void Fill(FakeOrder& x, double px, tcp::socket* s, int version) {
+    std::vector<double> parts{x.qty - x.filled};
+    if (o.partial_fills && parts[0] > 1.0) {
+      const double half = std::floor(parts[0] / 2.0);
+      parts = {half, parts[0] - half};
+    }
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      FakeExecution e;
+      // Unique across Gateways of different days, as IB's are.
+      e.exec_id =
+          fmt::format("{:08x}.{:08x}.01.01", o.epoch_seconds & 0xffffffffLL, executions.size() + 1);
+      e.order_id = x.id;
+      e.client_id = x.client_id;
+      e.con_id = x.con_id;
+      e.perm_id = x.perm_id;
+      e.symbol = x.symbol;
+      e.side = x.action == "BUY" ? "BOT" : "SLD";
+      e.account = x.account;
+      e.ref = x.ref;
+      e.shares = parts[k];
+      e.price = px;
+      e.cum = x.filled + parts[k];
+      e.avg = px;
+      e.commission = std::max(1.0, 0.005 * parts[k]);
+      const double sign = x.action == "BUY" ? 1.0 : -1.0;
+      positions[x.symbol] += sign * parts[k];
+      cash -= sign * parts[k] * px + e.commission;
+      x.filled = e.cum;
+      x.avg = px;
+      x.status = x.filled >= x.qty ? "Filled" : "Submitted";
+      executions.push_back(e);
+      if (s == nullptr) continue;
+      Write(*s, ExecDetails(e, -1, version));
+      if (o.partial_fills && k == 0) Write(*s, ExecDetails(e, -1, version));
+      Write(*s, OrderStatus(x, px));
+      if (x.status == "Filled") Write(*s, OpenOrder(x, version));
+      Write(*s, Commission(e));
+    }
   }
 
   // One request. False closes the connection.
@@ -649,6 +669,14 @@ std::vector<std::vector<std::string>> FakeTws::Received() const {
 std::vector<std::string> FakeTws::Handshakes() const {
   std::lock_guard lock(impl_->mu);
   return impl_->handshakes;
+}
+
+void FakeTws::ReleaseFills() {
+  std::lock_guard lock(impl_->mu);
+  for (auto& [id, x] : impl_->orders) {
+    if (x.status == "Submitted" || x.status == "PreSubmitted")
+      impl_->Fill(x, impl_->Price(x.symbol), nullptr, 0);
+  }
 }
 
 double FakeTws::Cash() const {

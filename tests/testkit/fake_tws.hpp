@@ -51,6 +51,11 @@ struct FakeTwsOptions {
   /// execDetails is sent twice, as IB does on a reconnect or a second subscriber.
   bool partial_fills = false;
   std::set<std::string> reject_symbols;  ///< placeOrder: 201 "No Trading Permission", Inactive
+  /// The Nth placeOrder (from 1) is taken and filled, and the connection drops before any
+  /// reply: the client finds the order again by orderRef (reqExecutions) after reconnecting.
+  int drop_after_place = 0;
+  /// The first placeOrder's replies arrive between 1100 (IB lost) and 1102 (restored).
+  bool link_blip = false;
 };
 
 class FakeTws {
@@ -69,6 +74,8 @@ class FakeTws {
   /// The account as the fake Gateway holds it now (orders fill at `prices`).
   [[nodiscard]] double Cash() const;
   [[nodiscard]] std::map<std::string, double> Positions() const;
+  /// Fills every order held (hold_fills) at its price, telling no one (the client is gone).
+  void ReleaseFills();
   void Stop();
 
  private:

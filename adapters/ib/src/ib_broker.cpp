@@ -158,7 +158,13 @@ void IbBroker::Connect() {
 
 std::shared_ptr<TwsClient> IbBroker::Client() {
   Connect();
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  // A connection being re-made: wait for it (as long as a connect may take), so a blip costs a
+  // request its latency, not the cycle.
+  (void)cv_.wait_for(lock, o_.connect.timeout, [&] {
+    return stopping_ || (client_ && client_->Connected() && !reconnect_) ||
+           (!reconnect_ && !(client_ && client_->Connected()));
+  });
   if (!client_ || !client_->Connected()) {
     throw TwsError(
         0, fmt::format("not connected to IB Gateway at {}:{} ({}); reconnecting", o_.connect.host,
@@ -212,9 +218,12 @@ void IbBroker::OnMessage(int id, const Fields& f) {
         Deliver(tracker_.OnExecution(e, NowNs()));
         break;
       }
-      case in::kCommissionReport:
-        Deliver(tracker_.OnCommission(ParseCommissionReport(f)));
+      case in::kCommissionReport: {
+        const CommissionReport c = ParseCommissionReport(f);
+        commissions_[c.exec_id] = c.commission.value_or(0.0);
+        Deliver(tracker_.OnCommission(c));
         break;
+      }
       case in::kNextValidId:
         next_order_id_ = std::max(next_order_id_, ParseNextValidId(f).order_id);
         break;
@@ -309,6 +318,7 @@ void IbBroker::Work() {
     lock.lock();
     if (stopping_) break;
     if (!fresh) {
+      cv_.notify_all();
       Notify("reconnect_failed", failed);
       backoff = std::min(backoff * 2, o_.reconnect_max);
       continue;
@@ -320,6 +330,7 @@ void IbBroker::Work() {
     down_.clear();
     ++reconnects_;
     backoff = o_.reconnect_min;
+    cv_.notify_all();
     lock.unlock();
     if (old) old->Close();
     boost::asio::post(io_, [this] {
@@ -396,10 +407,12 @@ std::optional<broker::BrokerOrder> IbBroker::LookUp(TwsClient& c,
   std::int64_t order_id = -1;
   std::string symbol;
   Side side = Side::kBuy;
-  std::set<std::string> seen;
-  for (const auto& e : c.Executions(filter)) {
+  std::set<std::string> seen, counted;
+  const auto executions = c.Executions(filter);
+  for (const auto& e : executions) {
     if (e.order_ref != client_order_id || !seen.insert(e.exec_id).second) continue;
     if (e.cum_qty > 0.0 && e.cum_qty <= cum + kEps) continue;  // a correction of shares booked
+    counted.insert(e.exec_id);
     cum = std::max(cum, e.cum_qty);
     filled += e.shares;
     notional += e.shares * e.price;
@@ -407,7 +420,20 @@ std::optional<broker::BrokerOrder> IbBroker::LookUp(TwsClient& c,
     symbol = e.symbol;
     side = e.side == "SLD" ? Side::kSell : Side::kBuy;
   }
+  // Their commission reports follow the reply: wait for them (a fill is booked with its fee).
+  double commission = 0.0;
+  if (!counted.empty()) {
+    std::unique_lock lock(mu_);
+    (void)cv_.wait_for(lock, o_.commission_wait, [&] {
+      return std::all_of(counted.begin(), counted.end(),
+                         [&](const std::string& id) { return commissions_.count(id) != 0; });
+    });
+    for (const auto& id : counted) {
+      if (const auto it = commissions_.find(id); it != commissions_.end()) commission += it->second;
+    }
+  }
   if (found) {
+    found->commission = commission;
     if (filled > found->filled_qty + kEps) {
       found->filled_qty = filled;
       found->filled_avg_price = notional / filled;
@@ -430,6 +456,7 @@ std::optional<broker::BrokerOrder> IbBroker::LookUp(TwsClient& c,
     b.qty = mine && mine->qty > 0.0 ? mine->qty : filled;
     b.filled_qty = filled;
     b.filled_avg_price = notional / filled;
+    b.commission = commission;
     const bool all = filled >= b.qty - kEps;
     b.phase = all ? broker::OrderPhase::kFilled : broker::OrderPhase::kCanceled;
     b.status = all ? "Filled" : "Cancelled";

@@ -259,7 +259,7 @@ TEST_F(BrokerVenueTest, AdoptsAnEarlierProcesssOrderSoItsFillsBookThroughTheOrde
   journal.PlanOrders(cycle, {jo}, "[]");
   journal.SetOrderState(jo.client_order_id, "sent", "b-old");
   broker.orders[jo.client_order_id] =
-      broker::BrokerOrder{"b-old", jo.client_order_id,           "AGG", Side::kSell, 50.0, 0.0,
+      broker::BrokerOrder{"b-old", jo.client_order_id,           "AGG", Side::kSell, 50.0, 0.0, 0.0,
                           0.0,     broker::OrderPhase::kWorking, "new", "",          0};
   (void)broker.Fill(jo.client_order_id, 20.0, 100.0, "old-1");
 

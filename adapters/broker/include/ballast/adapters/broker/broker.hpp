@@ -79,6 +79,9 @@ struct BrokerOrder {
   double qty = 0.0;
   double filled_qty = 0.0;
   double filled_avg_price = 0.0;
+  /// Fees charged on the fills so far, when the broker reports them with the order (IB); 0
+  /// when it does not (a fill booked from an order lookup then carries none).
+  double commission = 0.0;
   OrderPhase phase = OrderPhase::kUnknown;
   std::string status;  ///< the broker's own status word, for logs
   std::string reason;  ///< why it was rejected / canceled, when the broker says

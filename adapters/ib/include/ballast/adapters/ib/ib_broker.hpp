@@ -126,6 +126,7 @@ class IbBroker final : public broker::Broker, public broker::MarketData {
   OrderTracker tracker_;
   std::int64_t next_order_id_ = 0;  // the lowest id not used by us
   std::map<std::string, std::int64_t, std::less<>> con_ids_;
+  std::map<std::string, double> commissions_;  // by execution id, as commissionReport gave them
   broker::BrokerListener* listener_ = nullptr;
   std::thread worker_;
   std::atomic<std::uint64_t> requests_{0}, reconnects_{0}, messages_{0}, malformed_{0};
