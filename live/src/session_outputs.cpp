@@ -198,7 +198,22 @@ OpsReply Session::Ops(std::string_view path) {
   const bool ready = reconciled_ && fatal_.empty() && !stopping_ && broker_ &&
                      broker_->UpdatesReady() && (!data_ || data_->Ready());
   if (path == "/ready") {
-    return {ready ? 200 : 503, "text/plain; charset=utf-8", ready ? "ready\n" : "not ready\n"};
+    if (ready) return {200, "text/plain; charset=utf-8", "ready\n"};
+    // The first reason that holds, so an operator (or a probe's log) sees what to fix.
+    std::string why;
+    if (!fatal_.empty()) {
+      why = fatal_;
+    } else if (stopping_) {
+      why = "stopping";
+    } else if (!broker_ || !reconciled_) {
+      why = "not reconciled with the broker yet";
+    } else if (!broker_->UpdatesReady()) {
+      why = broker_->DownReason();
+      if (why.empty()) why = fmt::format("{}'s order updates are not connected", broker_->Name());
+    } else {
+      why = "the market data stream is not connected";
+    }
+    return {503, "text/plain; charset=utf-8", fmt::format("not ready: {}\n", why)};
   }
   if (path != "/metrics") return {404, "text/plain; charset=utf-8", "not found\n"};
   std::string b;
@@ -228,6 +243,9 @@ OpsReply Session::Ops(std::string_view path) {
          static_cast<double>(bs.update_malformed + (data_ ? data_->Malformed() : 0)));
   metric("ballast_broker_requests_total", "counter", "Requests made to the broker.",
          static_cast<double>(bs.requests));
+  metric("ballast_broker_outages_total", "counter",
+         "Times the broker's order updates went down (a dropped connection, IB's 1100).",
+         static_cast<double>(bs.outages));
   metric("ballast_last_data_age_seconds", "gauge", "Seconds since the last market data message.",
          data_ && data_->LastData() ? static_cast<double>(now - data_->LastData()) / 1e9 : -1.0);
   metric("ballast_equity", "gauge", "Account equity at the last marks.", m_.equity);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ballast/adapters/alpaca/net.hpp"
 #include "ballast/data/bar_store.hpp"
 #include "fake_alpaca.hpp"
 #include "testkit.hpp"
@@ -45,6 +46,22 @@ inline std::string Config(const testkit::TempDir& dir, const std::string& extra_
                                extra_live + R"(}
 })");
   return path;
+}
+
+/// GET http://127.0.0.1:PORT/PATH (the ops endpoints): the body, and the status in `status`.
+inline std::string HttpGet(unsigned short port, const std::string& path, int* status = nullptr) {
+  net::HttpClient http({}, std::chrono::seconds(2));
+  const auto r =
+      http.Request("GET", net::ParseUrl("http://127.0.0.1:" + std::to_string(port)), path, {});
+  if (status) *status = r.status;
+  return r.body;
+}
+
+/// A port free a moment ago, for a child to listen on (bound to port 0 and released).
+inline unsigned short FreePort() {
+  testkit::FakeAlpacaOptions o;
+  testkit::FakeAlpaca probe(o);
+  return probe.Port();
 }
 
 inline std::vector<std::vector<std::string>> Query(const std::string& db_path,

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
 
@@ -398,6 +399,86 @@ TEST_F(LiveIb, ParityWithTheBacktestOverSeveralSessions) {
   const json s = json::parse(testkit::ReadFile(out + "/summary.json"));
   for (const auto& [sym, q] : positions)
     EXPECT_EQ(s["positions"][sym]["qty"].get<double>(), q) << sym;
+}
+
+// Polls /ready until `want` (the status), at most a minute; the last body.
+std::string WaitReady(unsigned short port, int want, int* got) {
+  std::string body;
+  for (int i = 0; i < 600; ++i) {
+    try {
+      body = HttpGet(port, "/ready", got);
+    } catch (const std::exception&) {
+      *got = 0;
+    }
+    if (*got == want) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return body;
+}
+
+TEST_F(LiveIb, AServiceSaysWhyItIsNotReadyWhileIbIsAwayAndComesBack) {
+  FakeTwsOptions o = GatewayOn("2026-06-29");
+  FakeTws fake(o);
+  IbEnv env(fake);
+  unsigned short port = 0;
+  pid_t pid = 0;
+  int status = 0;
+  // A port found free may be taken by a parallel test before the service binds it: then the
+  // service exits at once (before any order) and the test tries another port.
+  for (int attempt = 0; attempt < 5 && status != 200; ++attempt) {
+    port = FreePort();
+    pid = testkit::SpawnCli({"live", cfg, "--broker", "ib", "--paper", "--force", "--out", out,
+                             "--metrics-port", std::to_string(port)},
+                            dir / "svc.log");
+    for (int i = 0; i < 600 && status != 200; ++i) {
+      int wstatus = 0;
+      if (waitpid(pid, &wstatus, WNOHANG) == pid) break;
+      try {
+        (void)HttpGet(port, "/ready", &status);
+      } catch (const std::exception&) {
+      }
+      if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ASSERT_EQ(status, 200) << testkit::ReadFile(dir / "svc.log.err");
+  // The forced cycle's orders are booked before anything else is asked of it.
+  for (int i = 0;
+       i < 600 && HttpGet(port, "/metrics").find("ballast_fills_total 2\n") == std::string::npos;
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(PlaceOrders(fake).size(), 2u);
+  // IB and the Gateway lose each other: not ready, and why.
+  fake.Notice(1100, "Connectivity between IB and Trader Workstation has been lost.");
+  std::string body = WaitReady(port, 503, &status);
+  ASSERT_EQ(status, 503) << body;
+  EXPECT_NE(body.find("(1100)"), std::string::npos) << body;
+  std::string metrics = HttpGet(port, "/metrics");
+  EXPECT_NE(metrics.find("ballast_ready 0\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("ballast_broker_outages_total 1\n"), std::string::npos) << metrics;
+  fake.Notice(1102,
+              "Connectivity between IB and Trader Workstation has been restored - data "
+              "maintained.");
+  body = WaitReady(port, 200, &status);
+  ASSERT_EQ(status, 200) << body;
+  // The Gateway restarts: the connection drops, the service says so and connects again.
+  fake.DropConnections();
+  body = WaitReady(port, 503, &status);
+  ASSERT_EQ(status, 503) << body;
+  EXPECT_NE(body.find("connection to IB Gateway lost"), std::string::npos) << body;
+  body = WaitReady(port, 200, &status);
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_GE(fake.Connections(), 2);
+  metrics = HttpGet(port, "/metrics");
+  EXPECT_NE(metrics.find("ballast_broker_outages_total 2\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("ballast_reconnects_total 1\n"), std::string::npos) << metrics;
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(testkit::WaitCli(pid), 0);
+  EXPECT_EQ(PlaceOrders(fake).size(), 2u) << "nothing sent twice across the outages";
+  const std::string events = testkit::ReadFile(out + "/events.jsonl");
+  for (const char* kind : {"\"link_lost\"", "\"link_restored\"", "\"disconnected\"",
+                           "\"reconnected\"", "\"session_stopped\""})
+    EXPECT_NE(events.find(kind), std::string::npos) << kind;
+  ExpectLedgerIsTheAccount(out, fake);
 }
 
 }  // namespace

@@ -717,21 +717,6 @@ TEST(LiveAlpaca, TheSimulatedBrokerBooksDcaContributionsAsTransfers) {
   EXPECT_EQ(cells[6], "1000");  // the flow column
 }
 
-std::string HttpGet(unsigned short port, const std::string& path, int* status = nullptr) {
-  net::HttpClient http({}, std::chrono::seconds(2));
-  const auto r =
-      http.Request("GET", net::ParseUrl("http://127.0.0.1:" + std::to_string(port)), path, {});
-  if (status) *status = r.status;
-  return r.body;
-}
-
-unsigned short FreePort() {
-  // Bind to port 0 and release it: a free port for the child to listen on.
-  FakeAlpacaOptions o;
-  FakeAlpaca probe(o);
-  return probe.Port();
-}
-
 TEST(LiveAlpaca, ServiceExposesHealthReadyAndMetricsAndStopsOnSigterm) {
   testkit::TempDir dir;
   FakeAlpacaOptions o;

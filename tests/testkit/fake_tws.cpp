@@ -274,6 +274,9 @@ struct FakeTws::Impl {
     return true;
   }
   static void Write(tcp::socket& s, const Msg& fields) {
+    // One writer at a time: a notice (Notice) may be sent while a connection's thread writes.
+    static std::mutex write_mu;
+    std::lock_guard lock(write_mu);
     boost::system::error_code ec;
     asio::write(s, asio::buffer(Framed(fields)), ec);
   }
@@ -669,6 +672,21 @@ std::vector<std::vector<std::string>> FakeTws::Received() const {
 std::vector<std::string> FakeTws::Handshakes() const {
   std::lock_guard lock(impl_->mu);
   return impl_->handshakes;
+}
+
+void FakeTws::Notice(int code, const std::string& text) {
+  std::lock_guard lock(impl_->mu);
+  for (const auto& s : impl_->sockets) {
+    if (s->is_open()) Impl::Write(*s, {"4", "2", "-1", std::to_string(code), text, ""});
+  }
+}
+
+void FakeTws::DropConnections() {
+  std::lock_guard lock(impl_->mu);
+  for (const auto& s : impl_->sockets) {
+    boost::system::error_code ignored;
+    s->shutdown(tcp::socket::shutdown_both, ignored);
+  }
 }
 
 void FakeTws::ReleaseFills() {

@@ -76,6 +76,11 @@ class FakeTws {
   [[nodiscard]] std::map<std::string, double> Positions() const;
   /// Fills every order held (hold_fills) at its price, telling no one (the client is gone).
   void ReleaseFills();
+  /// Sends every connected client a notice (an error message with request id -1): 1100 when
+  /// the Gateway loses IB, 1102 when it is back.
+  void Notice(int code, const std::string& text);
+  /// Closes every connection, as a Gateway restart does (the account stays).
+  void DropConnections();
   void Stop();
 
  private:

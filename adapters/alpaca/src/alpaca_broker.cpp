@@ -259,6 +259,7 @@ broker::Broker::Stats AlpacaBroker::GetStats() const noexcept {
   s.requests = rest_->Requests();
   if (trades_) {
     s.update_reconnects = trades_->Reconnects();
+    s.outages = s.update_reconnects;  // each reconnect follows a drop
     s.update_messages = trades_->Messages();
     s.update_malformed = trades_->Malformed();
   }

@@ -240,6 +240,7 @@ void IbBroker::OnMessage(int id, const Fields& f) {
           }
           Deliver(tracker_.OnError(e));
         } else if (k == ErrorClass::kLinkLost) {
+          if (!link_lost_) ++outages_;
           link_lost_ = true;
           down_ = "IB Gateway lost its connection to IB (1100); orders are held";
           boost::asio::post(io_, [this] {
@@ -277,6 +278,7 @@ void IbBroker::OnDown(std::uint64_t gen, const std::string& why) {
     std::lock_guard lock(mu_);
     if (stopping_ || gen != current_generation_) return;
     down_ = fmt::format("connection to IB Gateway lost: {}", why);
+    ++outages_;
     reconnect_ = true;
     cv_.notify_all();
   }
@@ -605,6 +607,12 @@ bool IbBroker::UpdatesReady() const noexcept {
   return client_ && client_->Connected() && !link_lost_;
 }
 
+std::string IbBroker::DownReason() const {
+  std::lock_guard lock(mu_);
+  if (!client_) return "not connected to IB Gateway yet";
+  return down_;
+}
+
 broker::Broker::Stats IbBroker::GetStats() const noexcept {
   Stats s;
   {
@@ -614,6 +622,7 @@ broker::Broker::Stats IbBroker::GetStats() const noexcept {
   s.update_reconnects = reconnects_;
   s.update_messages = messages_;
   s.update_malformed = malformed_;
+  s.outages = outages_;
   return s;
 }
 

@@ -233,12 +233,15 @@ class Broker {
   virtual void StopUpdates() = 0;
   /// Orders are sent only while this is true (so every fill is seen).
   [[nodiscard]] virtual bool UpdatesReady() const noexcept = 0;
+  /// Why UpdatesReady is false, when the broker knows more than "not connected" (for /ready).
+  [[nodiscard]] virtual std::string DownReason() const { return {}; }
   /// Counters for the ops endpoint.
   struct Stats {
     std::uint64_t requests = 0;           ///< requests made
     std::uint64_t update_reconnects = 0;  ///< update-stream reconnects
     std::uint64_t update_messages = 0;
     std::uint64_t update_malformed = 0;  ///< update messages that did not parse
+    std::uint64_t outages = 0;  ///< times updates went down (a dropped connection, IB's 1100)
   };
   [[nodiscard]] virtual Stats GetStats() const noexcept = 0;
 };

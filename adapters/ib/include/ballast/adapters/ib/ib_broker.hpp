@@ -90,6 +90,7 @@ class IbBroker final : public broker::Broker, public broker::MarketData {
   void StartUpdates(broker::BrokerListener& listener) override;
   void StopUpdates() override;
   [[nodiscard]] bool UpdatesReady() const noexcept override;
+  [[nodiscard]] std::string DownReason() const override;
   [[nodiscard]] Stats GetStats() const noexcept override;
 
   [[nodiscard]] broker::MarketClock GetClock() override;
@@ -129,7 +130,7 @@ class IbBroker final : public broker::Broker, public broker::MarketData {
   std::map<std::string, double> commissions_;  // by execution id, as commissionReport gave them
   broker::BrokerListener* listener_ = nullptr;
   std::thread worker_;
-  std::atomic<std::uint64_t> requests_{0}, reconnects_{0}, messages_{0}, malformed_{0};
+  std::atomic<std::uint64_t> reconnects_{0}, messages_{0}, malformed_{0}, outages_{0};
 };
 
 }  // namespace ballast::ib
