@@ -210,6 +210,25 @@ void Session::ConnectBroker() {
                   fmt::format("--live, but IB account {} at {} is a paper account", account,
                               ib_->Endpoint()));
     }
+    // Every symbol the config names must be a stock IB knows: found now, a config error naming
+    // it (not a refused order later). The contracts are kept for the session's requests.
+    for (const auto& symbol : symbols_) {
+      std::optional<broker::Asset> asset;
+      try {
+        asset = ib_->GetAsset(symbol);
+      } catch (const broker::BrokerError& e) {
+        if (e.status() == 200)  // ambiguous
+          throw Error(ErrorKind::kConfig,
+                      fmt::format("{}: symbol {}: {}", o_.config_path, symbol, e.what()));
+        throw Error(ErrorKind::kBroker, e.what());
+      }
+      if (!asset) {
+        throw Error(ErrorKind::kConfig,
+                    fmt::format("{}: symbol {}: IB has no US stock (STK, SMART, USD) by that name "
+                                "(error 200)",
+                                o_.config_path, symbol));
+      }
+    }
     sessions_ = std::make_unique<NyseSessions>();
     market_ = ib_.get();
   } else {

@@ -481,5 +481,20 @@ TEST_F(LiveIb, AServiceSaysWhyItIsNotReadyWhileIbIsAwayAndComesBack) {
   ExpectLedgerIsTheAccount(out, fake);
 }
 
+TEST_F(LiveIb, ASymbolIbDoesNotKnowIsAConfigErrorNamingIt) {
+  FakeTwsOptions o = GatewayOn("2026-06-29");
+  o.contracts.erase(std::remove_if(o.contracts.begin(), o.contracts.end(),
+                                   [](const auto& c) { return c.symbol == "AGG"; }),
+                    o.contracts.end());
+  FakeTws fake(o);
+  IbEnv env(fake);
+  const auto r = RunIb(cfg, out);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("symbol AGG: IB has no US stock"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(cfg), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_TRUE(PlaceOrders(fake).empty());
+}
+
 }  // namespace
 }  // namespace ballast

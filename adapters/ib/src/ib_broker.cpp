@@ -490,7 +490,9 @@ std::optional<broker::Asset> IbBroker::GetAsset(std::string_view symbol) {
     (void)Contract(std::string(symbol));
   } catch (const TwsError& e) {
     if (e.code() != 200) throw;
-    Notify("contract", e.what());
+    if (std::string_view(e.what()).find(" is ambiguous at IB") != std::string_view::npos) {
+      throw;  // several contracts: the text names their exchanges
+    }
     return std::nullopt;
   }
   return broker::Asset{std::string(symbol), true, o_.fractional};
