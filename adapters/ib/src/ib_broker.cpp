@@ -153,6 +153,7 @@ void IbBroker::Connect() {
   std::lock_guard lock(mu_);
   client_ = std::move(c);
   down_.clear();
+  reconnect_ = !client_->Connected();  // dropped while it was being set up
   if (!worker_.joinable()) worker_ = std::thread([this] { Work(); });
 }
 
@@ -327,7 +328,8 @@ void IbBroker::Work() {
     }
     old = std::exchange(client_, fresh);
     if (old) retired_requests_ += old->Requests();
-    reconnect_ = false;
+    // A drop while it was being set up went unheard (it was not the current connection yet).
+    reconnect_ = !fresh->Connected();
     link_lost_ = false;
     down_.clear();
     ++reconnects_;
