@@ -43,8 +43,14 @@ void ParseIb(const std::optional<ConfigNode>& node, bool live, ib::IbOptions& ib
   ib.connect.port = live ? 7496 : 7497;  // TWS; IB Gateway listens on 4001 live, 4002 paper
   double timeout_s = 10.0;
   if (node) {
-    node->ExpectKeys(
-        {"host", "port", "client_id", "account", "connect_timeout_seconds", "fractional"});
+    node->ExpectKeys({"host", "port", "client_id", "account", "connect_timeout_seconds",
+                      "fractional", "primary_exchanges"});
+    if (auto p = node->Find("primary_exchanges")) {
+      if (!p->IsObject())
+        p->Fail("an object of symbol: primary exchange, e.g. {\"AGG\": \"ARCA\"}");
+      for (const auto& symbol : p->Keys())
+        ib.primary_exchanges[symbol] = p->At(symbol).String();
+    }
     ib.connect.host = node->StringOr("host", ib.connect.host);
     if (auto p = node->Find("port")) {
       const auto v = p->Integer();

@@ -219,7 +219,8 @@ void Session::ConnectBroker() {
       } catch (const broker::BrokerError& e) {
         if (e.status() == 200)  // ambiguous
           throw Error(ErrorKind::kConfig,
-                      fmt::format("{}: symbol {}: {}", o_.config_path, symbol, e.what()));
+                      fmt::format("{}: symbol {}: {} in broker.ib.primary_exchanges",
+                                  o_.config_path, symbol, e.what()));
         throw Error(ErrorKind::kBroker, e.what());
       }
       if (!asset) {

@@ -496,5 +496,28 @@ TEST_F(LiveIb, ASymbolIbDoesNotKnowIsAConfigErrorNamingIt) {
   EXPECT_TRUE(PlaceOrders(fake).empty());
 }
 
+TEST_F(LiveIb, ASymbolListedTwiceNeedsItsPrimaryExchangeAndTradesThatContract) {
+  FakeTwsOptions o = GatewayOn("2026-06-29");
+  o.contracts.push_back({"AGG", 777001, "NYSE", "A DIFFERENT AGG"});
+  FakeTws fake(o);
+  IbEnv env(fake);
+  const auto r = RunIb(cfg, out);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("AGG is ambiguous at IB: 2 contracts (primary exchanges ARCA, NYSE)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("broker.ib.primary_exchanges"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  const auto named = RunIb(cfg, out, {"--set", "broker.ib.primary_exchanges.AGG=ARCA"});
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  bool agg = false;
+  for (const auto& p : PlaceOrders(fake)) {
+    if (p.at(3) != "AGG") continue;
+    agg = true;
+    EXPECT_EQ(p.at(2), "39622943") << "the ARCA contract, by its conId";
+  }
+  EXPECT_TRUE(agg);
+}
+
 }  // namespace
 }  // namespace ballast

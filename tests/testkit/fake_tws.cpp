@@ -538,54 +538,61 @@ struct FakeTws::Impl {
       return true;
     }
     if (id == "9") {  // reqContractDetails [9, 8, reqId, conId, symbol, secType, ...]
-      const auto* c = Find(at(4));
-      if (c == nullptr || at(5) != "STK") {
+      // Every contract of the symbol (on the primary exchange asked for, when one is).
+      std::vector<const FakeTwsContract*> found;
+      for (const auto& k : o.contracts) {
+        if (k.symbol == at(4) && (at(11).empty() || at(11) == k.primary_exchange))
+          found.push_back(&k);
+      }
+      if (found.empty() || at(5) != "STK") {
         Write(s, {"4", "2", at(2), "200", "No security definition has been found for the request",
                   ""});
         return true;
       }
-      Write(s, {"10",
-                at(2),
-                c->symbol,
-                "STK",
-                "",
-                "0",
-                "",
-                "SMART",
-                "USD",
-                c->symbol,
-                "NMS",
-                c->symbol,
-                std::to_string(c->con_id),
-                "0.01",
-                "",
-                "ACTIVETIM,AD,ALERT,ALGO,ALLOC,AVGCOST,BASKET,LMT,MKT,MOC,REL,STP",
-                "SMART,AMEX,NYSE,ARCA,BATS,IEX",
-                "1",
-                "0",
-                c->long_name,
-                c->primary_exchange,
-                "",
-                "",
-                "",
-                "",
-                "US/Eastern",
-                "20260714:0400-20260714:2000",
-                "20260714:0930-20260714:1600",
-                "",
-                "",
-                "1",
-                "ISIN",
-                "US0000000000",
-                "1",
-                "",
-                "",
-                "26,26,26",
-                "",
-                "ETF",
-                "0.0001",
-                "0.0001",
-                "100"});
+      for (const auto* c : found) {
+        Write(s, {"10",
+                  at(2),
+                  c->symbol,
+                  "STK",
+                  "",
+                  "0",
+                  "",
+                  "SMART",
+                  "USD",
+                  c->symbol,
+                  "NMS",
+                  c->symbol,
+                  std::to_string(c->con_id),
+                  "0.01",
+                  "",
+                  "ACTIVETIM,AD,ALERT,ALGO,ALLOC,AVGCOST,BASKET,LMT,MKT,MOC,REL,STP",
+                  "SMART,AMEX,NYSE,ARCA,BATS,IEX",
+                  "1",
+                  "0",
+                  c->long_name,
+                  c->primary_exchange,
+                  "",
+                  "",
+                  "",
+                  "",
+                  "US/Eastern",
+                  "20260714:0400-20260714:2000",
+                  "20260714:0930-20260714:1600",
+                  "",
+                  "",
+                  "1",
+                  "ISIN",
+                  "US0000000000",
+                  "1",
+                  "",
+                  "",
+                  "26,26,26",
+                  "",
+                  "ETF",
+                  "0.0001",
+                  "0.0001",
+                  "100"});
+      }
       Write(s, {"52", "1", at(2)});
       return true;
     }

@@ -481,7 +481,9 @@ std::int64_t IbBroker::Contract(const std::string& symbol) {
     std::lock_guard lock(mu_);
     if (const auto it = con_ids_.find(symbol); it != con_ids_.end()) return it->second;
   }
-  const ContractDetails d = Client()->ResolveStock(symbol);
+  const auto primary = o_.primary_exchanges.find(symbol);
+  const ContractDetails d = Client()->ResolveStock(
+      symbol, primary == o_.primary_exchanges.end() ? std::string() : primary->second);
   std::lock_guard lock(mu_);
   con_ids_[symbol] = d.con_id;
   return d.con_id;

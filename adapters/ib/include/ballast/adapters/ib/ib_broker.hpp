@@ -37,6 +37,8 @@ struct IbOptions {
   ConnectOptions connect;
   /// The account traded; may be empty when the login manages one account.
   std::string account;
+  /// Symbol → primary exchange, for symbols IB lists on more than one (SMART routing either way).
+  std::map<std::string, std::string, std::less<>> primary_exchanges;
   /// Orders in fractions of a share (the account must allow them at IB); whole shares otherwise.
   bool fractional = false;
   /// The exchange's hours at an instant (the session's calendar): IB's clock gives the time only.
